@@ -1,0 +1,89 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NewTechPark.Edge.Collector.Configuration;
+
+/// <summary>Settings of the collector, bound from the <c>Collector</c> section.</summary>
+public sealed class CollectorOptions
+{
+    public const string Section = "Collector";
+
+    /// <summary>The site file; relative paths are taken from the collector's folder.</summary>
+    [Required]
+    public string SiteFile { get; set; } = "Site/default-site.json";
+
+    /// <summary>Where the SQLite store lives.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    public EmbeddedBrokerOptions Broker { get; set; } = new();
+
+    public IngestOptions Ingest { get; set; } = new();
+
+    public OccupancyOptions Occupancy { get; set; } = new();
+
+    public DemoOptions Demo { get; set; } = new();
+}
+
+/// <summary>The MQTT broker: the embedded one, or an outside one (Mosquitto, EMQX) when <see cref="Embedded"/> is off.</summary>
+public sealed class EmbeddedBrokerOptions
+{
+    /// <summary>Run MQTTnet's broker inside the collector.</summary>
+    public bool Embedded { get; set; } = true;
+
+    /// <summary>Broker host the ingest connects to (the embedded broker listens on <see cref="BindAddress"/>).</summary>
+    [Required]
+    public string Host { get; set; } = "127.0.0.1";
+
+    [Range(0, 65535)]
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Address the embedded broker listens on; loopback unless configured otherwise.</summary>
+    [Required]
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Messages the embedded broker queues per client before it drops the oldest (MQTTnet's default
+    /// of 1,000 drops silently under load). Drops are logged and counted.
+    /// </summary>
+    [Range(1000, 100_000_000)]
+    public int MaxPendingMessagesPerClient { get; set; } = 1_000_000;
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+}
+
+public sealed class IngestOptions
+{
+    /// <summary>The collector's MQTT client id; its persistent session holds what arrives while it is away.</summary>
+    [Required]
+    public string ClientId { get; set; } = "ntp-collector";
+
+    /// <summary>Unacknowledged messages the broker may send at once (MQTT 5 receive maximum).</summary>
+    [Range(1, 65535)]
+    public int ReceiveMaximum { get; set; } = 2048;
+
+    /// <summary>Messages committed together in one transaction at most.</summary>
+    [Range(1, 100_000)]
+    public int MaxMessagesPerCommit { get; set; } = 512;
+
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(7);
+}
+
+public sealed class OccupancyOptions
+{
+    /// <summary>Local time at which every room is set back to zero (people counts drift over a day).</summary>
+    public TimeSpan DailyReset { get; set; } = TimeSpan.FromHours(4);
+}
+
+/// <summary>The demo: simulated agents for the whole default site, publishing to the broker over MQTT.</summary>
+public sealed class DemoOptions
+{
+    public bool Enabled { get; set; }
+
+    public int Seed { get; set; } = 2026;
+
+    /// <summary>People arriving per minute on average, besides the school class at the start.</summary>
+    [Range(0, 10_000)]
+    public double ArrivalsPerMinute { get; set; } = 30;
+}

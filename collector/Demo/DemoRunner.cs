@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Agent.Hosting;
+using NewTechPark.Edge.Collector.Broker;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Site;
+
+namespace NewTechPark.Edge.Collector.Demo;
+
+/// <summary>
+/// The demo: one simulated edge agent per device of the site file, in this process, each with its
+/// own MQTT connection to the broker, and the scenario that walks people through their doors.
+/// </summary>
+public sealed class DemoRunner(
+    SiteModel site,
+    BrokerEndpoint broker,
+    IOptions<CollectorOptions> options,
+    TimeProvider clock,
+    ILogger<DemoRunner> logger) : BackgroundService
+{
+    private readonly List<IHost> _agents = [];
+
+    public DemoScenario? Scenario { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var demo = DemoSite.Build(site, broker.Host, broker.Port, Path.Combine(options.Value.DataDirectory, "demo-agents"), TimeSpan.FromMilliseconds(200));
+        foreach (var agent in demo.Agents)
+        {
+            var host = EdgeAgentHost.CreateSimulated(agent.Settings, agent.Hardware, logging => logging
+                .AddSimpleConsole(o => o.SingleLine = true)
+                .SetMinimumLevel(LogLevel.Warning));
+            await host.StartAsync(stoppingToken).ConfigureAwait(false);
+            _agents.Add(host);
+        }
+
+        logger.LogInformation("Demo: {Agents} simulated agents with {Doors} doors and {Benches} DC benches publish to {Broker}",
+            demo.Agents.Count, demo.Doors.Count, demo.Benches.Count, broker.Address);
+        Scenario = new DemoScenario(site, demo, options.Value.Demo.Seed, options.Value.Demo.ArrivalsPerMinute);
+        try
+        {
+            await Scenario.RunAsync(clock, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var agent in _agents)
+        {
+            try
+            {
+                await agent.StopAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                agent.Dispose();
+            }
+        }
+
+        _agents.Clear();
+    }
+}

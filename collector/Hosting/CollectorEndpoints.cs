@@ -1,0 +1,28 @@
+using NewTechPark.Edge.Collector.Api;
+using NewTechPark.Edge.Collector.Metrics;
+using Prometheus;
+
+namespace NewTechPark.Edge.Collector.Hosting;
+
+public static class CollectorEndpoints
+{
+    /// <summary>The HTTP API, health, metrics, OpenAPI and the dashboard pages.</summary>
+    public static WebApplication MapCollector(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+
+        var api = app.MapGroup("/api/v1").WithTags("NewTechPark.Edge");
+        api.MapSiteApi();
+        api.MapSeriesApi();
+        api.MapDevicesApi();
+        api.MapStreamApi();
+
+        app.MapHealthChecks("/healthz");
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorMetrics>().Registry);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        return app;
+    }
+}

@@ -1,0 +1,225 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using NewTechPark.Edge.Collector.Broker;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Contracts.Topics;
+using NewTechPark.Edge.Contracts.Validation;
+
+namespace NewTechPark.Edge.Collector.Ingest;
+
+/// <summary>
+/// The collector's MQTT subscriber: a persistent QoS 1 session on <c>ntp/v1/+/+/readings</c> and
+/// <c>ntp/v1/+/+/status</c>. Each message is validated here and handed to the pipeline with
+/// automatic acknowledgement turned off; the pipeline acknowledges once the message is committed,
+/// so the broker keeps (and redelivers) anything not yet stored.
+/// </summary>
+public sealed class IngestClient : BackgroundService
+{
+    private readonly CollectorOptions _options;
+    private readonly BrokerEndpoint _endpoint;
+    private readonly IngestPipeline _pipeline;
+    private readonly ContractValidator _validator;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<IngestClient> _logger;
+    private readonly IMqttClient _client;
+    private readonly SemaphoreSlim _disconnected = new(0);
+    private volatile bool _stopping;
+    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public IngestClient(IOptions<CollectorOptions> options, BrokerEndpoint endpoint, IngestPipeline pipeline, TimeProvider clock, ILogger<IngestClient> logger)
+    {
+        _options = options.Value;
+        _endpoint = endpoint;
+        _pipeline = pipeline;
+        _clock = clock;
+        _logger = logger;
+        _validator = new ContractValidator(clock);
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        _client.DisconnectedAsync += e =>
+        {
+            if (e.ClientWasConnected && !_stopping)
+            {
+                _logger.LogWarning("Ingest lost the broker: {Reason} {Problem}", e.Reason, e.Exception?.Message);
+                _disconnected.Release();
+            }
+
+            return Task.CompletedTask;
+        };
+    }
+
+    public bool IsConnected => _client.IsConnected;
+
+    /// <summary>
+    /// Starts, and waits (up to 10 s) for the first subscription, so that the collector counts as
+    /// started only when it receives what devices publish from then on.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _subscribed.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("Ingest is not subscribed at {Broker} yet; it keeps trying in the background", _endpoint.Address);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_client.IsConnected)
+        {
+            try
+            {
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _logger.LogDebug("Ingest disconnect: {Problem}", e.Message);
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _client.Dispose();
+        _disconnected.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        var clientOptions = BuildOptions();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (_client.IsConnected)
+            {
+                try
+                {
+                    await _disconnected.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            try
+            {
+                var result = await _client.ConnectAsync(clientOptions, stoppingToken).ConfigureAwait(false);
+                if (result.ResultCode != MqttClientConnectResultCode.Success)
+                {
+                    _logger.LogError("Broker {Broker} refused the ingest connection: {Code} {Reason}", _endpoint.Address, result.ResultCode, result.ReasonString);
+                }
+                else
+                {
+                    var subscribe = new MqttClientSubscribeOptionsBuilder()
+                        .WithTopicFilter(ContractTopics.AllReadingsFilter, MqttQualityOfServiceLevel.AtLeastOnce)
+                        .WithTopicFilter(ContractTopics.AllStatusFilter, MqttQualityOfServiceLevel.AtLeastOnce)
+                        .Build();
+                    await _client.SubscribeAsync(subscribe, stoppingToken).ConfigureAwait(false);
+                    _logger.LogInformation("Ingest subscribed at {Broker} (session present: {Session})", _endpoint.Address, result.IsSessionPresent);
+                    _subscribed.TrySetResult();
+                    delay = TimeSpan.FromMilliseconds(250);
+                    continue;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning("Ingest cannot reach broker {Broker}: {Problem}; retrying in {Delay}", _endpoint.Address, e.Message, delay);
+            }
+
+            try
+            {
+                await Task.Delay(delay * (0.5 + Random.Shared.NextDouble()), _clock, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = delay * 2 > TimeSpan.FromSeconds(15) ? TimeSpan.FromSeconds(15) : delay * 2;
+        }
+    }
+
+    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        var message = e.ApplicationMessage;
+        var received = _clock.GetUtcNow();
+        var payload = message.Payload;
+        IngestItem item;
+        if (message.Topic.EndsWith("/" + ContractTopics.StatusLeaf, StringComparison.Ordinal))
+        {
+            var result = _validator.ValidateStatus(message.Topic, payload);
+            item = result.IsValid
+                ? new StatusItem(result.Address, result.Value!, received)
+                : DeadLetter(message.Topic, result.Violations, result.Reason, System.Buffers.BuffersExtensions.ToArray(payload), received);
+        }
+        else
+        {
+            var result = _validator.ValidateReadings(message.Topic, payload);
+            item = result.IsValid
+                ? new ReadingsItem(result.Address, result.Value!, received)
+                : DeadLetter(message.Topic, result.Violations, result.Reason, System.Buffers.BuffersExtensions.ToArray(payload), received);
+        }
+
+        if (item is DeadLetterItem dead)
+        {
+            _logger.LogWarning("Refused message on {Topic}: {Reason}", Printable(message.Topic), dead.Reason);
+        }
+
+        if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)
+        {
+            _pipeline.Enqueue(item, null);
+        }
+        else
+        {
+            // Acknowledged by the pipeline after the commit, not now.
+            e.AutoAcknowledge = false;
+            _pipeline.Enqueue(item, e.AcknowledgeAsync);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, byte[] payload, DateTimeOffset received) =>
+        new(Printable(topic), violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", reason, payload, received);
+
+    private static string Printable(string topic) => topic.Length > 200 ? topic[..200] : topic;
+
+    private MqttClientOptions BuildOptions()
+    {
+        var broker = _options.Broker;
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(_endpoint.Host, _endpoint.Port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(_options.Ingest.ClientId)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)_options.Ingest.SessionExpiry.TotalSeconds)
+            .WithReceiveMaximum((ushort)_options.Ingest.ReceiveMaximum)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .WithTimeout(TimeSpan.FromSeconds(10));
+        if (!string.IsNullOrEmpty(broker.Username))
+        {
+            builder.WithCredentials(broker.Username, broker.Password ?? string.Empty);
+        }
+
+        return builder.Build();
+    }
+}

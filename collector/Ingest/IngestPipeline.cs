@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Live;
+using NewTechPark.Edge.Collector.Metrics;
+using NewTechPark.Edge.Collector.Occupancy;
+using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Contracts.Payloads;
+
+namespace NewTechPark.Edge.Collector.Ingest;
+
+/// <summary>
+/// The single writer: takes validated messages, commits them to the store in groups (one
+/// transaction each), then acknowledges them to the broker, then feeds occupancy and the live
+/// stream with what was new. A message is acknowledged only once it is durable; a batch seen
+/// before is acknowledged and not applied again.
+/// </summary>
+public sealed class IngestPipeline(
+    SqliteStore store,
+    OccupancyEngine occupancy,
+    LiveEventHub hub,
+    CollectorMetrics metrics,
+    IOptions<CollectorOptions> options,
+    TimeProvider clock,
+    ILogger<IngestPipeline> logger) : BackgroundService
+{
+    private readonly Channel<PendingMessage> _queue = Channel.CreateUnbounded<PendingMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private long _committed;
+    private long _queued;
+
+    /// <summary>Messages committed since start (stored, duplicate or dead letter).</summary>
+    public long Committed => Interlocked.Read(ref _committed);
+
+    /// <summary>Messages handed over and not yet committed.</summary>
+    public long Queued => Interlocked.Read(ref _queued);
+
+    /// <summary>Hands a message over; <paramref name="acknowledge"/> runs after it is committed.</summary>
+    public void Enqueue(IngestItem item, Func<CancellationToken, Task>? acknowledge)
+    {
+        Interlocked.Increment(ref _queued);
+        _queue.Writer.TryWrite(new PendingMessage(item, acknowledge));
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        new OccupancyReplay(store, occupancy, logger).Run();
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var max = options.Value.Ingest.MaxMessagesPerCommit;
+        var group = new List<PendingMessage>(max);
+        var items = new List<IngestItem>(max);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                while (group.Count < max && _queue.Reader.TryRead(out var message))
+                {
+                    group.Add(message);
+                    items.Add(message.Item);
+                }
+
+                var outcomes = await CommitWithRetryAsync(items, stoppingToken).ConfigureAwait(false);
+                foreach (var message in group)
+                {
+                    if (message.Acknowledge is { } acknowledge)
+                    {
+                        try
+                        {
+                            await acknowledge(stoppingToken).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException)
+                        {
+                            // The connection dropped after the commit: the broker sends it again and the
+                            // (site, device, seq) check keeps it from being stored twice.
+                            logger.LogDebug("Acknowledgement lost: {Problem}", e.Message);
+                        }
+                    }
+                }
+
+                Interlocked.Add(ref _committed, group.Count);
+                Interlocked.Add(ref _queued, -group.Count);
+                Apply(items, outcomes);
+                group.Clear();
+                items.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Commits, retrying with backoff while the disk refuses (full, read-only); nothing is acknowledged meanwhile.</summary>
+    private async Task<CommitOutcome[]> CommitWithRetryAsync(List<IngestItem> items, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var outcomes = store.Commit(items);
+                metrics.CommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                return outcomes;
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                metrics.CommitFailures.Inc();
+                logger.LogError("Cannot commit {Count} message(s) to {Store}: {Problem}; retrying in {Delay} (nothing is acknowledged until then)",
+                    items.Count, store.FilePath, e.Message, delay);
+                await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
+                delay = delay * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : delay * 2;
+            }
+        }
+    }
+
+    private void Apply(List<IngestItem> items, CommitOutcome[] outcomes)
+    {
+        var live = hub.Subscribers > 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            switch (items[i])
+            {
+                case ReadingsItem r when outcomes[i] == CommitOutcome.Duplicate:
+                    metrics.Messages.WithLabels("duplicate").Inc();
+                    break;
+                case ReadingsItem r:
+                    metrics.Messages.WithLabels("stored").Inc();
+                    metrics.Readings.Inc(r.Batch.Readings.Count);
+                    foreach (var reading in r.Batch.Readings)
+                    {
+                        if (reading.Kind == ReadingKinds.Door && reading.Values is { } v)
+                        {
+                            occupancy.Apply(reading.Sensor, (long)v.GetValueOrDefault(ReadingKinds.DoorValues.In), (long)v.GetValueOrDefault(ReadingKinds.DoorValues.Out), reading.Ts);
+                        }
+
+                        if (live)
+                        {
+                            hub.Publish(new ReadingEvent(r.Address.Device, reading.Sensor, reading.Kind, reading.Ts, reading.Values));
+                        }
+                    }
+
+                    break;
+                case StatusItem s:
+                    metrics.Messages.WithLabels("status").Inc();
+                    hub.Publish(new DeviceEvent(s.Address.Device, s.Status.State, s.Status.Ts ?? s.Received));
+                    break;
+                case DeadLetterItem d:
+                    metrics.Messages.WithLabels("rejected").Inc();
+                    metrics.Rejected.WithLabels(d.Rule).Inc();
+                    break;
+            }
+        }
+    }
+
+    private readonly record struct PendingMessage(IngestItem Item, Func<CancellationToken, Task>? Acknowledge);
+}

@@ -1,0 +1,43 @@
+using Prometheus;
+
+namespace NewTechPark.Edge.Collector.Metrics;
+
+/// <summary>The collector's Prometheus metrics, in a registry of its own (several collectors can share a test process).</summary>
+public sealed class CollectorMetrics
+{
+    public CollectorMetrics()
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        Messages = factory.CreateCounter("ntp_ingest_messages_total", "MQTT messages handled by the ingest, by outcome.", "outcome");
+        Readings = factory.CreateCounter("ntp_ingest_readings_total", "Readings stored.");
+        Rejected = factory.CreateCounter("ntp_ingest_rejected_total", "Messages refused, by the contract rule they broke.", "rule");
+        CommitSeconds = factory.CreateHistogram("ntp_ingest_commit_seconds", "Time to commit one group of messages.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        CommitFailures = factory.CreateCounter("ntp_ingest_commit_failures_total", "Commits that failed (and were retried).");
+        BrokerDropped = factory.CreateCounter("ntp_broker_dropped_messages_total", "Messages the embedded broker dropped from a full client queue.");
+        StreamEventsDropped = factory.CreateCounter("ntp_stream_dropped_events_total", "Live events a slow stream subscriber missed.");
+        Occupancy = factory.CreateGauge("ntp_occupancy_people", "People in a room now.", "room");
+        OccupancyDrift = factory.CreateCounter("ntp_occupancy_drift_total", "People counted out of a room that was already empty.", "room");
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public Counter Messages { get; }
+
+    public Counter Readings { get; }
+
+    public Counter Rejected { get; }
+
+    public Histogram CommitSeconds { get; }
+
+    public Counter CommitFailures { get; }
+
+    public Counter BrokerDropped { get; }
+
+    public Counter StreamEventsDropped { get; }
+
+    public Gauge Occupancy { get; }
+
+    public Counter OccupancyDrift { get; }
+}

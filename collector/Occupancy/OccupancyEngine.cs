@@ -1,0 +1,191 @@
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Live;
+using NewTechPark.Edge.Collector.Metrics;
+using NewTechPark.Edge.Collector.Site;
+using Microsoft.Extensions.Options;
+
+namespace NewTechPark.Edge.Collector.Occupancy;
+
+/// <summary>A room's occupancy now.</summary>
+public sealed record RoomOccupancy(string Room, string NameNl, string NameEn, long Count, int Capacity, double Utilisation, DateTimeOffset? LastChange, long Drift);
+
+/// <summary>Every room's occupancy and the building total.</summary>
+public sealed record OccupancySnapshot(DateTimeOffset Ts, long Building, IReadOnlyList<RoomOccupancy> Rooms);
+
+/// <summary>
+/// Live occupancy from door crossings: a crossing into a door's <c>to</c> room adds one there and
+/// takes one from its <c>from</c> room. The building total counts the outside doors. A count never
+/// goes below zero; the shortfall is kept as drift per room. Every room starts at zero again at
+/// the daily reset time (local).
+/// </summary>
+public sealed class OccupancyEngine
+{
+    private readonly Lock _gate = new();
+    private readonly SiteModel _site;
+    private readonly LiveEventHub _hub;
+    private readonly CollectorMetrics _metrics;
+    private readonly TimeProvider _clock;
+    private readonly TimeZoneInfo _zone;
+    private readonly TimeSpan _resetAt;
+    private readonly Dictionary<string, Door> _doors;
+    private readonly Dictionary<string, RoomState> _rooms;
+    private long _building;
+    private DateTimeOffset _nextReset;
+
+    public OccupancyEngine(SiteModel site, LiveEventHub hub, CollectorMetrics metrics, TimeProvider clock, IOptions<CollectorOptions> options)
+    {
+        _site = site;
+        _hub = hub;
+        _metrics = metrics;
+        _clock = clock;
+        _zone = TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone);
+        _resetAt = options.Value.Occupancy.DailyReset;
+        _doors = site.Doors.ToDictionary(d => d.Id, StringComparer.Ordinal);
+        _rooms = site.Rooms.ToDictionary(r => r.Id, r => new RoomState(r), StringComparer.Ordinal);
+        LastReset = PreviousReset(clock.GetUtcNow());
+        _nextReset = NextReset(LastReset);
+    }
+
+    /// <summary>The moment of the most recent daily reset; crossings before it do not count.</summary>
+    public DateTimeOffset LastReset { get; private set; }
+
+    public bool IsDoor(string sensor) => _doors.ContainsKey(sensor);
+
+    /// <summary>Applies crossings of one door at <paramref name="at"/>; returns false for an unknown door.</summary>
+    public bool Apply(string door, long entered, long left, DateTimeOffset at, bool publish = true)
+    {
+        if (!_doors.TryGetValue(door, out var d) || (entered == 0 && left == 0))
+        {
+            return false;
+        }
+
+        List<OccupancyEvent>? events = publish ? [] : null;
+        lock (_gate)
+        {
+            ResetIfDue(events);
+            if (at < LastReset)
+            {
+                // A late crossing from before the reset belongs to a finished day.
+                return true;
+            }
+
+            var net = entered - left;
+            Move(d.To, net, at, events);
+            if (d.From == SiteModel.Outside)
+            {
+                _building = Math.Max(0, _building + net);
+            }
+            else
+            {
+                Move(d.From, -net, at, events);
+            }
+
+            if (events is not null)
+            {
+                foreach (var e in events)
+                {
+                    _hub.Publish(e with { Building = _building });
+                }
+            }
+        }
+
+        return true;
+    }
+
+    public OccupancySnapshot Snapshot()
+    {
+        lock (_gate)
+        {
+            ResetIfDue(null);
+            var rooms = _site.Rooms.Select(r =>
+            {
+                var s = _rooms[r.Id];
+                return new RoomOccupancy(r.Id, r.Name.Nl, r.Name.En, s.Count, r.Capacity, Math.Round((double)s.Count / r.Capacity, 3), s.LastChange, s.Drift);
+            }).ToList();
+            return new OccupancySnapshot(_clock.GetUtcNow(), _building, rooms);
+        }
+    }
+
+    private void Move(string roomId, long delta, DateTimeOffset at, List<OccupancyEvent>? events)
+    {
+        if (delta == 0 || !_rooms.TryGetValue(roomId, out var room))
+        {
+            return;
+        }
+
+        var next = room.Count + delta;
+        if (next < 0)
+        {
+            room.Drift += -next;
+            _metrics.OccupancyDrift.WithLabels(roomId).Inc(-next);
+            next = 0;
+        }
+
+        room.Count = next;
+        room.LastChange = at;
+        _metrics.Occupancy.WithLabels(roomId).Set(next);
+        events?.Add(new OccupancyEvent(roomId, next, room.Room.Capacity, at, 0));
+    }
+
+    private void ResetIfDue(List<OccupancyEvent>? events)
+    {
+        var now = _clock.GetUtcNow();
+        if (now < _nextReset)
+        {
+            return;
+        }
+
+        LastReset = PreviousReset(now);
+        _nextReset = NextReset(LastReset);
+        _building = 0;
+        foreach (var room in _rooms.Values)
+        {
+            room.Count = 0;
+            room.LastChange = LastReset;
+            _metrics.Occupancy.WithLabels(room.Room.Id).Set(0);
+            events?.Add(new OccupancyEvent(room.Room.Id, 0, room.Room.Capacity, LastReset, 0));
+        }
+    }
+
+    /// <summary>The latest local reset time at or before <paramref name="now"/>.</summary>
+    private DateTimeOffset PreviousReset(DateTimeOffset now)
+    {
+        var local = TimeZoneInfo.ConvertTime(now, _zone);
+        var candidate = local.Date + _resetAt;
+        if (candidate > local.DateTime)
+        {
+            candidate = candidate.AddDays(-1);
+        }
+
+        return ToUtc(candidate);
+    }
+
+    private DateTimeOffset NextReset(DateTimeOffset lastReset)
+    {
+        var local = TimeZoneInfo.ConvertTime(lastReset, _zone);
+        return ToUtc(local.Date.AddDays(1) + _resetAt);
+    }
+
+    /// <summary>Local wall-clock time to UTC; a time skipped by the spring change moves an hour on.</summary>
+    private DateTimeOffset ToUtc(DateTime local)
+    {
+        var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        if (_zone.IsInvalidTime(unspecified))
+        {
+            unspecified = unspecified.AddHours(1);
+        }
+
+        return new DateTimeOffset(unspecified, _zone.GetUtcOffset(unspecified)).ToUniversalTime();
+    }
+
+    private sealed class RoomState(Room room)
+    {
+        public Room Room { get; } = room;
+
+        public long Count { get; set; }
+
+        public long Drift { get; set; }
+
+        public DateTimeOffset? LastChange { get; set; }
+    }
+}

@@ -1,0 +1,25 @@
+using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Contracts.Topics;
+
+namespace NewTechPark.Edge.Collector.Storage;
+
+/// <summary>One message on its way into the store.</summary>
+public abstract record IngestItem(DateTimeOffset Received);
+
+/// <summary>A valid readings batch from a device.</summary>
+public sealed record ReadingsItem(TopicAddress Address, ReadingsBatch Batch, DateTimeOffset Received) : IngestItem(Received);
+
+/// <summary>A valid status message (birth, heartbeat or last will).</summary>
+public sealed record StatusItem(TopicAddress Address, StatusMessage Status, DateTimeOffset Received) : IngestItem(Received);
+
+/// <summary>A refused message, kept with the reason it was refused.</summary>
+public sealed record DeadLetterItem(string Topic, string Rule, string Reason, byte[] Payload, DateTimeOffset Received) : IngestItem(Received);
+
+/// <summary>What the commit did with an item.</summary>
+public enum CommitOutcome
+{
+    Stored,
+
+    /// <summary>A batch whose (site, device, seq) was stored before: nothing was written again.</summary>
+    Duplicate,
+}

@@ -1,0 +1,332 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Contracts.Payloads;
+
+namespace NewTechPark.Edge.Collector.Storage;
+
+/// <summary>
+/// The embedded store: every accepted reading as a point keyed by (series, time), the batches seen
+/// per (site, device, seq) so a batch that arrives twice is stored once, the devices' status, and
+/// the dead letters. SQLite in WAL mode; one writer (the ingest), many readers (the API).
+/// </summary>
+public sealed class SqliteStore : IDisposable
+{
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly Dictionary<(string Site, string Sensor, string Field), long> _seriesIds = [];
+    private readonly ILogger<SqliteStore> _logger;
+
+    public SqliteStore(IOptions<CollectorOptions> options, ILogger<SqliteStore> logger)
+        : this(Path.Combine(options.Value.DataDirectory, "collector.db"), logger)
+    {
+    }
+
+    public SqliteStore(string path, ILogger<SqliteStore> logger)
+    {
+        _logger = logger;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        FilePath = path;
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+        // synchronous=FULL: a message is acknowledged to the broker only after its commit, so the
+        // commit must survive a power cut, or an acknowledged reading could vanish.
+        Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        Execute(_writer, Schema);
+        LoadSeries();
+    }
+
+    public string FilePath { get; }
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS batches (
+            site TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
+            received_ms INTEGER NOT NULL, readings INTEGER NOT NULL,
+            PRIMARY KEY (site, device, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS series (
+            id INTEGER PRIMARY KEY, site TEXT NOT NULL, sensor TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
+            UNIQUE (site, sensor, field));
+        CREATE TABLE IF NOT EXISTS points (
+            series_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL, value REAL NOT NULL,
+            PRIMARY KEY (series_id, ts_ms)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS badge_scans (
+            site TEXT NOT NULL, sensor TEXT NOT NULL, ts_ms INTEGER NOT NULL, visitor TEXT NOT NULL,
+            PRIMARY KEY (site, sensor, ts_ms, visitor)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS devices (
+            site TEXT NOT NULL, device TEXT NOT NULL, state TEXT NOT NULL, last_seen_ms INTEGER NOT NULL,
+            version TEXT, boot TEXT, outbox_pending INTEGER, sensors_json TEXT, last_seq INTEGER, batches INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (site, device)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, topic TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL);
+        """;
+
+    /// <summary>
+    /// Writes the items in one transaction and returns what happened to each. Throws when the
+    /// transaction cannot be committed (disk full, I/O error); then nothing of it was written.
+    /// </summary>
+    public CommitOutcome[] Commit(IReadOnlyList<IngestItem> items)
+    {
+        var outcomes = new CommitOutcome[items.Count];
+        var newSeries = new List<((string, string, string) Key, long Id)>();
+        using var transaction = _writer.BeginTransaction();
+        try
+        {
+            using var writer = new BatchWriter(_writer, transaction);
+            for (var i = 0; i < items.Count; i++)
+            {
+                outcomes[i] = items[i] switch
+                {
+                    ReadingsItem r => WriteReadings(writer, r, newSeries),
+                    StatusItem s => writer.UpsertStatus(s),
+                    DeadLetterItem d => writer.AddDeadLetter(d),
+                    _ => throw new ArgumentException($"unknown ingest item {items[i].GetType().Name}"),
+                };
+            }
+
+            transaction.Commit();
+        }
+        catch
+        {
+            transaction.Rollback();
+            throw;
+        }
+
+        // Series created in the transaction are known only once it committed.
+        foreach (var (key, id) in newSeries)
+        {
+            _seriesIds[key] = id;
+        }
+
+        return outcomes;
+    }
+
+    private CommitOutcome WriteReadings(BatchWriter writer, ReadingsItem item, List<((string, string, string) Key, long Id)> newSeries)
+    {
+        var site = item.Address.Site;
+        if (!writer.AddBatch(item))
+        {
+            return CommitOutcome.Duplicate;
+        }
+
+        foreach (var reading in item.Batch.Readings)
+        {
+            var ts = reading.Ts.ToUnixTimeMilliseconds();
+            if (reading.Visitor is { } visitor)
+            {
+                writer.AddBadgeScan(site, reading.Sensor, ts, visitor);
+            }
+
+            if (reading.Values is null)
+            {
+                continue;
+            }
+
+            foreach (var (field, value) in reading.Values)
+            {
+                var key = (site, reading.Sensor, field);
+                if (!_seriesIds.TryGetValue(key, out var seriesId))
+                {
+                    var created = newSeries.FindIndex(s => s.Key == key);
+                    if (created >= 0)
+                    {
+                        seriesId = newSeries[created].Id;
+                    }
+                    else
+                    {
+                        seriesId = writer.CreateSeries(site, reading.Sensor, reading.Kind, field);
+                        newSeries.Add((key, seriesId));
+                    }
+                }
+
+                writer.AddPoint(seriesId, ts, value);
+            }
+        }
+
+        return CommitOutcome.Stored;
+    }
+
+    /// <summary>Opens a read connection (pooled); WAL lets readers run beside the writer.</summary>
+    public SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+    }
+
+    private void LoadSeries()
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = "SELECT id, site, sensor, field FROM series";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            _seriesIds[(reader.GetString(1), reader.GetString(2), reader.GetString(3))] = reader.GetInt64(0);
+        }
+
+        _logger.LogDebug("Store {Path} holds {Series} series", FilePath, _seriesIds.Count);
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The prepared statements of one transaction, each made once and reused for every row.</summary>
+    private sealed class BatchWriter : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteTransaction _transaction;
+        private readonly List<SqliteCommand> _commands = [];
+        private SqliteCommand? _batch;
+        private SqliteCommand? _point;
+        private SqliteCommand? _series;
+        private SqliteCommand? _scan;
+        private SqliteCommand? _deviceSeen;
+        private SqliteCommand? _status;
+        private SqliteCommand? _deadLetter;
+
+        public BatchWriter(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            _connection = connection;
+            _transaction = transaction;
+        }
+
+        /// <summary>Records the batch; false when (site, device, seq) was stored before.</summary>
+        public bool AddBatch(ReadingsItem item)
+        {
+            _batch ??= Prepare("INSERT OR IGNORE INTO batches (site, device, seq, received_ms, readings) VALUES ($site, $device, $seq, $received, $readings)",
+                "$site", "$device", "$seq", "$received", "$readings");
+            var p = _batch.Parameters;
+            p[0].Value = item.Address.Site;
+            p[1].Value = item.Address.Device;
+            p[2].Value = unchecked((long)item.Batch.Seq);
+            p[3].Value = item.Received.ToUnixTimeMilliseconds();
+            p[4].Value = item.Batch.Readings.Count;
+            if (_batch.ExecuteNonQuery() == 0)
+            {
+                return false;
+            }
+
+            _deviceSeen ??= Prepare("""
+                INSERT INTO devices (site, device, state, last_seen_ms, last_seq, batches) VALUES ($site, $device, 'online', $seen, $seq, 1)
+                ON CONFLICT (site, device) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
+                    last_seq = max(coalesce(last_seq, 0), excluded.last_seq), batches = batches + 1
+                """, "$site", "$device", "$seen", "$seq");
+            p = _deviceSeen.Parameters;
+            p[0].Value = item.Address.Site;
+            p[1].Value = item.Address.Device;
+            p[2].Value = item.Received.ToUnixTimeMilliseconds();
+            p[3].Value = unchecked((long)item.Batch.Seq);
+            _deviceSeen.ExecuteNonQuery();
+            return true;
+        }
+
+        public long CreateSeries(string site, string sensor, string kind, string field)
+        {
+            _series ??= Prepare("INSERT INTO series (site, sensor, kind, field) VALUES ($site, $sensor, $kind, $field) RETURNING id",
+                "$site", "$sensor", "$kind", "$field");
+            var p = _series.Parameters;
+            p[0].Value = site;
+            p[1].Value = sensor;
+            p[2].Value = kind;
+            p[3].Value = field;
+            return (long)_series.ExecuteScalar()!;
+        }
+
+        public void AddPoint(long seriesId, long tsMs, double value)
+        {
+            // Same series and millisecond: the later write wins (a device resending the same reading).
+            _point ??= Prepare("INSERT OR REPLACE INTO points (series_id, ts_ms, value) VALUES ($s, $t, $v)", "$s", "$t", "$v");
+            var p = _point.Parameters;
+            p[0].Value = seriesId;
+            p[1].Value = tsMs;
+            p[2].Value = value;
+            _point.ExecuteNonQuery();
+        }
+
+        public void AddBadgeScan(string site, string sensor, long tsMs, string visitor)
+        {
+            _scan ??= Prepare("INSERT OR IGNORE INTO badge_scans (site, sensor, ts_ms, visitor) VALUES ($site, $sensor, $t, $visitor)",
+                "$site", "$sensor", "$t", "$visitor");
+            var p = _scan.Parameters;
+            p[0].Value = site;
+            p[1].Value = sensor;
+            p[2].Value = tsMs;
+            p[3].Value = visitor;
+            _scan.ExecuteNonQuery();
+        }
+
+        public CommitOutcome UpsertStatus(StatusItem item)
+        {
+            _status ??= Prepare("""
+                INSERT INTO devices (site, device, state, last_seen_ms, version, boot, outbox_pending, sensors_json)
+                VALUES ($site, $device, $state, $seen, $version, $boot, $pending, $sensors)
+                ON CONFLICT (site, device) DO UPDATE SET state = excluded.state, last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
+                    version = coalesce(excluded.version, version), boot = coalesce(excluded.boot, boot),
+                    outbox_pending = coalesce(excluded.outbox_pending, outbox_pending), sensors_json = coalesce(excluded.sensors_json, sensors_json)
+                """, "$site", "$device", "$state", "$seen", "$version", "$boot", "$pending", "$sensors");
+            var status = item.Status;
+            var p = _status.Parameters;
+            p[0].Value = item.Address.Site;
+            p[1].Value = item.Address.Device;
+            p[2].Value = status.State;
+            p[3].Value = item.Received.ToUnixTimeMilliseconds();
+            p[4].Value = (object?)status.Version ?? DBNull.Value;
+            p[5].Value = (object?)status.Boot ?? DBNull.Value;
+            p[6].Value = (object?)status.Outbox?.Pending ?? DBNull.Value;
+            p[7].Value = status.Sensors is null ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(status.Sensors, StoreJsonContext.Default.DictionaryStringString);
+            _status.ExecuteNonQuery();
+            return CommitOutcome.Stored;
+        }
+
+        public CommitOutcome AddDeadLetter(DeadLetterItem item)
+        {
+            _deadLetter ??= Prepare("INSERT INTO dead_letters (received_ms, topic, rule, reason, payload) VALUES ($r, $topic, $rule, $reason, $payload)",
+                "$r", "$topic", "$rule", "$reason", "$payload");
+            var p = _deadLetter.Parameters;
+            p[0].Value = item.Received.ToUnixTimeMilliseconds();
+            p[1].Value = item.Topic;
+            p[2].Value = item.Rule;
+            p[3].Value = item.Reason;
+            p[4].Value = item.Payload;
+            _deadLetter.ExecuteNonQuery();
+            return CommitOutcome.Stored;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in _commands)
+            {
+                command.Dispose();
+            }
+        }
+
+        private SqliteCommand Prepare(string sql, params string[] parameters)
+        {
+            var command = _connection.CreateCommand();
+            command.Transaction = _transaction;
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            command.Prepare();
+            _commands.Add(command);
+            return command;
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class StoreJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,337 @@
+using System.Buffers;
+using System.Text.Json;
+using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Contracts.Serialization;
+using NewTechPark.Edge.Contracts.Topics;
+
+namespace NewTechPark.Edge.Contracts.Validation;
+
+/// <summary>The outcome of validating one message: the payload, or the reasons it was refused.</summary>
+public sealed class ValidationResult<T>
+    where T : class
+{
+    private ValidationResult(TopicAddress address, T? value, IReadOnlyList<ContractViolation> violations)
+    {
+        Address = address;
+        Value = value;
+        Violations = violations;
+    }
+
+    public TopicAddress Address { get; }
+
+    /// <summary>The payload; null when it was refused.</summary>
+    public T? Value { get; }
+
+    public IReadOnlyList<ContractViolation> Violations { get; }
+
+    public bool IsValid => Value is not null;
+
+    /// <summary>All reasons in one line, for logs and the dead-letter store.</summary>
+    public string Reason => string.Join("; ", Violations.Select(v => v.ToString()));
+
+    internal static ValidationResult<T> Valid(TopicAddress address, T value) => new(address, value, []);
+
+    internal static ValidationResult<T> Invalid(TopicAddress address, IReadOnlyList<ContractViolation> violations) => new(address, null, violations);
+
+    internal static ValidationResult<T> Invalid(TopicAddress address, ContractRule rule, string message) =>
+        new(address, null, [new ContractViolation(rule, message)]);
+}
+
+/// <summary>
+/// Enforces every rule of CONTRACT.md on incoming messages and says why a message was refused.
+/// Never throws on bad input.
+/// </summary>
+public sealed class ContractValidator(TimeProvider clock)
+{
+    /// <summary>Stop listing violations after this many; a message that breaks more is junk anyway.</summary>
+    private const int MaxViolationsListed = 20;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 };
+
+    public ContractValidator()
+        : this(TimeProvider.System)
+    {
+    }
+
+    public ValidationResult<ReadingsBatch> ValidateReadings(string topic, ReadOnlySequence<byte> payload)
+    {
+        if (!ContractTopics.TryParse(topic, out var address, out var topicReason))
+        {
+            return ValidationResult<ReadingsBatch>.Invalid(default, ContractRule.InvalidTopic, topicReason);
+        }
+
+        if (address.Channel != TopicChannel.Readings)
+        {
+            return ValidationResult<ReadingsBatch>.Invalid(address, ContractRule.InvalidTopic, $"topic '{topic}' is not a readings topic");
+        }
+
+        if (!TryDeserialize(payload, ContractJsonContext.Default.ReadingsBatch, address, out ReadingsBatch? batch, out var failed))
+        {
+            return failed!;
+        }
+
+        var violations = new List<ContractViolation>();
+        CheckBatch(batch!, violations);
+        return violations.Count == 0
+            ? ValidationResult<ReadingsBatch>.Valid(address, batch!)
+            : ValidationResult<ReadingsBatch>.Invalid(address, violations);
+    }
+
+    public ValidationResult<ReadingsBatch> ValidateReadings(string topic, ReadOnlyMemory<byte> payload) =>
+        ValidateReadings(topic, new ReadOnlySequence<byte>(payload));
+
+    public ValidationResult<StatusMessage> ValidateStatus(string topic, ReadOnlySequence<byte> payload)
+    {
+        if (!ContractTopics.TryParse(topic, out var address, out var topicReason))
+        {
+            return ValidationResult<StatusMessage>.Invalid(default, ContractRule.InvalidTopic, topicReason);
+        }
+
+        if (address.Channel != TopicChannel.Status)
+        {
+            return ValidationResult<StatusMessage>.Invalid(address, ContractRule.InvalidTopic, $"topic '{topic}' is not a status topic");
+        }
+
+        if (!TryDeserialize(payload, ContractJsonContext.Default.StatusMessage, address, out StatusMessage? status, out var failed))
+        {
+            return failed!;
+        }
+
+        var violations = new List<ContractViolation>();
+        CheckStatus(status!, violations);
+        return violations.Count == 0
+            ? ValidationResult<StatusMessage>.Valid(address, status!)
+            : ValidationResult<StatusMessage>.Invalid(address, violations);
+    }
+
+    public ValidationResult<StatusMessage> ValidateStatus(string topic, ReadOnlyMemory<byte> payload) =>
+        ValidateStatus(topic, new ReadOnlySequence<byte>(payload));
+
+    private static bool TryDeserialize<T>(
+        ReadOnlySequence<byte> payload,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo,
+        TopicAddress address,
+        out T? value,
+        out ValidationResult<T>? failed)
+        where T : class
+    {
+        value = null;
+        failed = null;
+        if (payload.Length > ContractLimits.MaxMessageBytes)
+        {
+            failed = ValidationResult<T>.Invalid(address, ContractRule.MessageTooLarge,
+                $"message is {payload.Length:N0} bytes; the limit is {ContractLimits.MaxMessageBytes:N0}");
+            return false;
+        }
+
+        if (payload.Length == 0)
+        {
+            failed = ValidationResult<T>.Invalid(address, ContractRule.MalformedJson, "message is empty");
+            return false;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(payload, ReaderOptions);
+            value = JsonSerializer.Deserialize(ref reader, typeInfo);
+            if (value is null)
+            {
+                failed = ValidationResult<T>.Invalid(address, ContractRule.MalformedJson, "message is JSON null");
+                return false;
+            }
+
+            return true;
+        }
+        catch (ContractFormatException e)
+        {
+            failed = ValidationResult<T>.Invalid(address, e.Rule, WithPath(e.Message, e.Path));
+        }
+        catch (JsonException e)
+        {
+            failed = ValidationResult<T>.Invalid(address, ContractRule.MalformedJson, Shorten(e.Message));
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            failed = ValidationResult<T>.Invalid(address, ContractRule.MalformedJson, Shorten(e.Message));
+        }
+
+        return false;
+    }
+
+    private void CheckBatch(ReadingsBatch batch, List<ContractViolation> violations)
+    {
+        if (batch.V != ReadingsBatch.CurrentVersion)
+        {
+            violations.Add(new(ContractRule.UnsupportedVersion, $"v is {batch.V}; this is version {ReadingsBatch.CurrentVersion} of the contract"));
+        }
+
+        // JSON null passes [JsonRequired] (the property is present) and lands in the non-nullable list.
+        if (batch.Readings is null)
+        {
+            violations.Add(new(ContractRule.MalformedJson, "readings is null; it must be an array of readings"));
+            return;
+        }
+
+        if (batch.Readings.Count == 0)
+        {
+            violations.Add(new(ContractRule.EmptyBatch, "readings is empty"));
+        }
+
+        if (batch.Readings.Count > ContractLimits.MaxReadingsPerBatch)
+        {
+            violations.Add(new(ContractRule.TooManyReadings,
+                $"batch has {batch.Readings.Count:N0} readings; the limit is {ContractLimits.MaxReadingsPerBatch:N0}"));
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        for (var i = 0; i < batch.Readings.Count && violations.Count < MaxViolationsListed; i++)
+        {
+            var reading = batch.Readings[i];
+            if (reading is null)
+            {
+                violations.Add(new(ContractRule.MalformedJson, $"readings[{i}] is null"));
+                continue;
+            }
+
+            CheckReading(reading, $"readings[{i}]", now, violations);
+        }
+    }
+
+    private static void CheckReading(Reading reading, string at, DateTimeOffset now, List<ContractViolation> violations)
+    {
+        if (reading.Ts > now + ContractLimits.MaxFutureSkew)
+        {
+            violations.Add(new(ContractRule.TimestampOutOfRange, $"{at}.ts {UtcTimestamp.Format(reading.Ts)} is more than 5 minutes in the future"));
+        }
+        else if (reading.Ts < now - ContractLimits.MaxAge)
+        {
+            violations.Add(new(ContractRule.TimestampOutOfRange, $"{at}.ts {UtcTimestamp.Format(reading.Ts)} is more than 400 days in the past"));
+        }
+
+        if (!Identifiers.IsSlug(reading.Sensor))
+        {
+            violations.Add(new(ContractRule.InvalidIdentifier, $"{at}.sensor '{ContractTopics.Printable(reading.Sensor ?? "null")}' is not a slug ({Identifiers.SlugPattern})"));
+        }
+
+        if (!Identifiers.IsSlug(reading.Kind))
+        {
+            violations.Add(new(ContractRule.InvalidKind, $"{at}.kind '{ContractTopics.Printable(reading.Kind ?? "null")}' is not a slug ({Identifiers.SlugPattern})"));
+        }
+
+        var values = reading.Values;
+        if (values is not null)
+        {
+            foreach (var (name, number) in values)
+            {
+                if (!Identifiers.IsValueName(name))
+                {
+                    violations.Add(new(ContractRule.InvalidValueName, $"{at}.values name '{ContractTopics.Printable(name)}' does not match {Identifiers.ValueNamePattern}"));
+                    continue;
+                }
+
+                if (!Identifiers.HasUnitSuffix(name))
+                {
+                    violations.Add(new(ContractRule.ValueNameWithoutUnit,
+                        $"{at}.values.{name} does not end in its unit ({string.Join(", ", Identifiers.UnitSuffixes)})"));
+                }
+
+                if (Identifiers.IsCounter(name) && number < 0)
+                {
+                    violations.Add(new(ContractRule.InvalidCount, $"{at}.values.{name} is a counter and is negative ({number})"));
+                }
+            }
+        }
+
+        if (reading.Kind == ReadingKinds.Badge)
+        {
+            if (!IsPseudonym(reading.Visitor))
+            {
+                violations.Add(new(ContractRule.InvalidVisitorPseudonym,
+                    $"{at}.visitor must be {ContractLimits.VisitorPseudonymLength} characters of base64url (HMAC-SHA256 of the card UID with the site key)"));
+            }
+        }
+        else if (values is null || values.Count == 0)
+        {
+            violations.Add(new(ContractRule.MissingValues, $"{at} has no values"));
+        }
+
+        if (reading.Kind == ReadingKinds.Door && values is not null)
+        {
+            CheckDoor(values, at, violations);
+        }
+    }
+
+    private static void CheckDoor(Dictionary<string, double> values, string at, List<ContractViolation> violations)
+    {
+        string[] required = [ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal];
+        foreach (var name in required)
+        {
+            if (!values.TryGetValue(name, out var count))
+            {
+                violations.Add(new(ContractRule.IncompleteDoorReading, $"{at} is a door reading without values.{name}"));
+            }
+            else if (count < 0 || count != Math.Floor(count))
+            {
+                violations.Add(new(ContractRule.InvalidCount, $"{at}.values.{name} must be a whole number of crossings, not {count}"));
+            }
+        }
+    }
+
+    private static void CheckStatus(StatusMessage status, List<ContractViolation> violations)
+    {
+        if (status.V != ReadingsBatch.CurrentVersion)
+        {
+            violations.Add(new(ContractRule.UnsupportedVersion, $"v is {status.V}; this is version {ReadingsBatch.CurrentVersion} of the contract"));
+        }
+
+        if (status.State is not (StatusMessage.Online or StatusMessage.Offline))
+        {
+            violations.Add(new(ContractRule.InvalidStatus, $"state '{ContractTopics.Printable(status.State ?? "null")}' is neither online nor offline"));
+        }
+        else if (status.State == StatusMessage.Online && status.Ts is null)
+        {
+            violations.Add(new(ContractRule.InvalidStatus, "an online status needs ts"));
+        }
+
+        if (status.Outbox is { Pending: < 0 })
+        {
+            violations.Add(new(ContractRule.InvalidCount, "outbox.pending is negative"));
+        }
+
+        if (status.Sensors is not null)
+        {
+            foreach (var sensor in status.Sensors.Keys)
+            {
+                if (!Identifiers.IsSlug(sensor))
+                {
+                    violations.Add(new(ContractRule.InvalidIdentifier, $"sensors key '{ContractTopics.Printable(sensor)}' is not a slug"));
+                }
+            }
+        }
+    }
+
+    /// <summary>base64url, 22 characters (HMAC-SHA256 cut to 132 bits).</summary>
+    public static bool IsPseudonym(string? value)
+    {
+        if (value is null || value.Length != ContractLimits.VisitorPseudonymLength)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string WithPath(string message, string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? message : $"{message} (at {path})";
+
+    private static string Shorten(string message) => message.Length > 300 ? message[..300] + "…" : message;
+}

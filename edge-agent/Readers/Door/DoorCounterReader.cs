@@ -1,0 +1,170 @@
+using System.Device.Gpio;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using NewTechPark.Edge.Agent.Configuration;
+using NewTechPark.Edge.Agent.State;
+using NewTechPark.Edge.Contracts.Payloads;
+
+namespace NewTechPark.Edge.Agent.Readers.Door;
+
+/// <summary>
+/// A door with two break beams. Beam changes arrive as GPIO edge events (the kernel's, through
+/// libgpiod on a Pi), never by polling; the <see cref="DoorDirectionDetector"/> turns them into
+/// crossings, and each crossing becomes a <c>door</c> reading with the door's cumulative totals,
+/// which are persisted so they survive restarts.
+/// </summary>
+public sealed class DoorCounterReader : ISensorReader, IDisposable
+{
+    private readonly SensorOptions _options;
+    private readonly GpioController _gpio;
+    private readonly AgentStateStore _state;
+    private readonly SensorHealth _health;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly DoorDirectionDetector _detector;
+    private readonly int _outerPin;
+    private readonly int _innerPin;
+    private readonly PinValue _brokenLevel;
+    private ITimer? _debounceTimer;
+    private IReadingSink? _sink;
+    private long _inTotal;
+    private long _outTotal;
+
+    public DoorCounterReader(SensorOptions options, GpioController gpio, AgentStateStore state, SensorHealth health, TimeProvider clock, ILogger<DoorCounterReader> logger)
+    {
+        _options = options;
+        _gpio = gpio;
+        _state = state;
+        _health = health;
+        _clock = clock;
+        _logger = logger;
+        _outerPin = options.BeamOuterPin ?? throw new ArgumentException($"{options.Id}: BeamOuterPin is missing");
+        _innerPin = options.BeamInnerPin ?? throw new ArgumentException($"{options.Id}: BeamInnerPin is missing");
+        _brokenLevel = options.BrokenLevel == SignalLevel.Low ? PinValue.Low : PinValue.High;
+        _detector = new DoorDirectionDetector(options.Debounce);
+    }
+
+    public string SensorId => _options.Id;
+
+    public string Kind => ReadingKinds.Door;
+
+    public static ISensorReader Create(SensorOptions options, IServiceProvider services) =>
+        ActivatorUtilities.CreateInstance<DoorCounterReader>(services, options);
+
+    public async Task RunAsync(IReadingSink sink, CancellationToken cancellationToken)
+    {
+        _inTotal = _state.GetCounter(SensorId, ReadingKinds.DoorValues.InTotal);
+        _outTotal = _state.GetCounter(SensorId, ReadingKinds.DoorValues.OutTotal);
+        _sink = sink;
+
+        // Beam receivers are open-collector outputs that pull the line low when the beam is broken:
+        // use the Pi's pull-up for them, a pull-down for beams that drive the line high.
+        var mode = _brokenLevel == PinValue.Low ? PinMode.InputPullUp : PinMode.InputPullDown;
+        _gpio.OpenPin(_outerPin, mode);
+        _gpio.OpenPin(_innerPin, mode);
+        try
+        {
+            using var timer = _clock.CreateTimer(_ => OnDebounceElapsed(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _debounceTimer = timer;
+            lock (_gate)
+            {
+                var now = _clock.GetUtcNow();
+                // A beam that is already broken at start (someone in the door) counts from there.
+                _detector.OnBeam(Beam.Outer, _gpio.Read(_outerPin) == _brokenLevel, now);
+                _detector.OnBeam(Beam.Inner, _gpio.Read(_innerPin) == _brokenLevel, now);
+                Emit(_detector.Advance(now + _detector.Debounce));
+            }
+
+            _gpio.RegisterCallbackForPinValueChangedEvent(_outerPin, PinEventTypes.Rising | PinEventTypes.Falling, OnOuterEdge);
+            _gpio.RegisterCallbackForPinValueChangedEvent(_innerPin, PinEventTypes.Rising | PinEventTypes.Falling, OnInnerEdge);
+            _health.ReportOk(SensorId);
+            _logger.LogInformation("Door counter {Sensor} listening on GPIO {Outer} (outer) and {Inner} (inner), totals in {In} out {Out}",
+                SensorId, _outerPin, _innerPin, _inTotal, _outTotal);
+
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gpio.UnregisterCallbackForPinValueChangedEvent(_outerPin, OnOuterEdge);
+            _gpio.UnregisterCallbackForPinValueChangedEvent(_innerPin, OnInnerEdge);
+            _gpio.ClosePin(_outerPin);
+            _gpio.ClosePin(_innerPin);
+            _debounceTimer = null;
+        }
+    }
+
+    public void Dispose() => _debounceTimer?.Dispose();
+
+    private void OnOuterEdge(object sender, PinValueChangedEventArgs e) => OnEdge(Beam.Outer, e.ChangeType);
+
+    private void OnInnerEdge(object sender, PinValueChangedEventArgs e) => OnEdge(Beam.Inner, e.ChangeType);
+
+    private void OnEdge(Beam beam, PinEventTypes change)
+    {
+        var level = change == PinEventTypes.Rising ? PinValue.High : PinValue.Low;
+        lock (_gate)
+        {
+            var now = _clock.GetUtcNow();
+            Emit(_detector.OnBeam(beam, level == _brokenLevel, now));
+            ArmTimer(now);
+        }
+    }
+
+    private void OnDebounceElapsed()
+    {
+        lock (_gate)
+        {
+            var now = _clock.GetUtcNow();
+            Emit(_detector.Advance(now));
+            ArmTimer(now);
+        }
+    }
+
+    private void ArmTimer(DateTimeOffset now)
+    {
+        if (_detector.NextDue is { } due)
+        {
+            var wait = due - now;
+            _debounceTimer?.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void Emit(IReadOnlyList<(Crossing Crossing, DateTimeOffset At)> crossings)
+    {
+        foreach (var (crossing, at) in crossings)
+        {
+            var isIn = crossing == Crossing.In;
+            if (isIn)
+            {
+                _inTotal++;
+                _state.SetCounter(SensorId, ReadingKinds.DoorValues.InTotal, _inTotal);
+            }
+            else
+            {
+                _outTotal++;
+                _state.SetCounter(SensorId, ReadingKinds.DoorValues.OutTotal, _outTotal);
+            }
+
+            var reading = new Reading
+            {
+                Ts = at,
+                Sensor = SensorId,
+                Kind = ReadingKinds.Door,
+                Values = new Dictionary<string, double>(4, StringComparer.Ordinal)
+                {
+                    [ReadingKinds.DoorValues.In] = isIn ? 1 : 0,
+                    [ReadingKinds.DoorValues.Out] = isIn ? 0 : 1,
+                    [ReadingKinds.DoorValues.InTotal] = _inTotal,
+                    [ReadingKinds.DoorValues.OutTotal] = _outTotal,
+                },
+            };
+
+            // A full queue loses this reading but not the count: the next reading's totals carry it.
+            if (_sink?.TryAdd(reading) != true)
+            {
+                _logger.LogWarning("Reading queue full: door crossing on {Sensor} kept only in the totals", SensorId);
+            }
+        }
+    }
+}

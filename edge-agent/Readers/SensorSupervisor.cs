@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Agent.Configuration;
+using NewTechPark.Edge.Agent.Publishing;
+
+namespace NewTechPark.Edge.Agent.Readers;
+
+/// <summary>
+/// Runs every configured sensor side by side. A sensor that fails is reported in the status and
+/// restarted with backoff; it never stops the others.
+/// </summary>
+public sealed class SensorSupervisor(
+    IOptions<AgentOptions> options,
+    IServiceProvider services,
+    ReadingQueue queue,
+    SensorHealth health,
+    TimeProvider clock,
+    ILogger<SensorSupervisor> logger) : BackgroundService
+{
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var runs = options.Value.Sensors
+            .Select(sensor => SensorTypes.All[sensor.Type].Create(sensor, services))
+            .Select(reader => SuperviseAsync(reader, stoppingToken))
+            .ToArray();
+        return Task.WhenAll(runs);
+    }
+
+    private async Task SuperviseAsync(ISensorReader reader, CancellationToken stoppingToken)
+    {
+        var delay = FirstRetryDelay;
+        health.ReportStarting(reader.SensorId);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var started = clock.GetTimestamp();
+            try
+            {
+                await Task.Run(() => reader.RunAsync(queue, stoppingToken), stoppingToken).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                if (clock.GetElapsedTime(started) > MaxRetryDelay)
+                {
+                    // It ran well for a while: this is a new failure, not the same one again.
+                    delay = FirstRetryDelay;
+                }
+
+                health.ReportError(reader.SensorId, e.Message);
+                logger.LogWarning("Sensor {Sensor} ({Kind}) failed: {Problem}; retrying in {Delay}", reader.SensorId, reader.Kind, e.Message, delay);
+            }
+
+            try
+            {
+                // Jitter keeps many failing sensors from retrying in lockstep.
+                var jittered = delay * (0.8 + (Random.Shared.NextDouble() * 0.4));
+                await Task.Delay(jittered, clock, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = delay * 2 > MaxRetryDelay ? MaxRetryDelay : delay * 2;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of the solution. Installs what the tests need from Debian (mosquitto) when it
+# is missing and the script runs as root; otherwise the tests that need it fail and say so.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${missing[*]}"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+  else
+    echo "test.sh: missing ${missing[*]}: the tests that need it will fail. Install with: sudo apt-get install -y ${missing[*]}" >&2
+  fi
+fi
+
+dotnet test NewTechPark.Edge.sln "$@"

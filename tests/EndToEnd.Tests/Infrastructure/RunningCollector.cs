@@ -1,0 +1,92 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using NewTechPark.Edge.Collector.Hosting;
+
+namespace NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
+
+/// <summary>The real collector (Kestrel on a free port, SQLite in a temp folder) in this process.</summary>
+public sealed class RunningCollector : IAsyncDisposable
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly WebApplication _app;
+
+    private RunningCollector(WebApplication app, int httpPort, int brokerPort, string dataDirectory)
+    {
+        _app = app;
+        HttpPort = httpPort;
+        BrokerPort = brokerPort;
+        DataDirectory = dataDirectory;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public int HttpPort { get; }
+
+    public int BrokerPort { get; }
+
+    public string DataDirectory { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a collector with its embedded broker, or against <paramref name="outsideBrokerPort"/>.</summary>
+    public static async Task<RunningCollector> StartAsync(int? outsideBrokerPort = null, bool demo = false)
+    {
+        var httpPort = FreePort.Next();
+        var brokerPort = outsideBrokerPort ?? FreePort.Next();
+        var data = Directory.CreateTempSubdirectory("ntp-collector-").FullName;
+        string[] args = [
+            "--urls", $"http://127.0.0.1:{httpPort}",
+            $"--Collector:DataDirectory={data}",
+            $"--Collector:Broker:Port={brokerPort}",
+            $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
+            "--Logging:LogLevel:Default=Warning",
+        ];
+        var app = CollectorHost.Build(demo ? [.. args, "--demo"] : args);
+        await app.StartAsync();
+        return new RunningCollector(app, httpPort, brokerPort, data);
+    }
+
+    public async Task<T> GetAsync<T>(string path) =>
+        (await Http.GetFromJsonAsync<T>(path, Json)) ?? throw new InvalidOperationException($"{path} returned null");
+
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with the last value seen.</summary>
+    public async Task<T> EventuallyAsync<T>(string path, Func<T, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        T last = default!;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await Http.GetAsync(path);
+            if (response.IsSuccessStatusCode)
+            {
+                last = (await response.Content.ReadFromJsonAsync<T>(Json))!;
+                if (condition(last))
+                {
+                    return last;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{path} did not reach the expected state within {timeout}; last: {JsonSerializer.Serialize(last, Json)}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
