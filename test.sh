@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Installs what the tests need from Debian (mosquitto) when it
-# is missing and the script runs as root; otherwise the tests that need it fail and say so.
+# Runs every test of the solution. Installs what the tests need from Debian (mosquitto,
+# victoria-metrics) when it is missing and the script runs as root; otherwise the tests that need
+# it fail and say so.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 missing=()
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+[ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
