@@ -299,6 +299,16 @@ public sealed class ContractValidator(TimeProvider clock)
             violations.Add(new(ContractRule.InvalidCount, "outbox.pending is negative"));
         }
 
+        if (status.Outbox is { Dropped: < 0 })
+        {
+            violations.Add(new(ContractRule.InvalidCount, "outbox.dropped is negative"));
+        }
+
+        if (status.UptimeS is < 0)
+        {
+            violations.Add(new(ContractRule.InvalidCount, "uptime_s is negative"));
+        }
+
         if (status.Sensors is not null)
         {
             foreach (var sensor in status.Sensors.Keys)

@@ -234,6 +234,8 @@ public static class BrokenPayloads
             () => EditReading(Badge, r => r.Remove("visitor")));
 
         // Status.
+        yield return S("status-uptime-negative", ContractRule.InvalidCount, true, () => Status(s => s["uptime_s"] = -1));
+        yield return S("status-dropped-negative", ContractRule.InvalidCount, true, () => Status(s => s["outbox"]!["dropped"] = -3));
         yield return S("status-sleeping", ContractRule.InvalidStatus, true, () => Status(s => s["state"] = "sleeping"));
         yield return S("status-online-without-ts", ContractRule.InvalidStatus, true, () => Status(s => s.Remove("ts")));
 
