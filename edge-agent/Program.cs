@@ -1,15 +1,44 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hosting;
 
 namespace NewTechPark.Edge.Agent;
 
-/// <summary>The edge agent: reads the sensors of one area of the building and publishes them over MQTT.</summary>
+/// <summary>
+/// The edge agent: reads the sensors of one area of the building and publishes them over MQTT.
+/// <c>--once</c> reads every sensor once and prints the readings; <c>--list-sensors</c> prints the
+/// configured sensors and their health. Neither needs a broker.
+/// </summary>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        using var host = EdgeAgentHost.CreateService(args);
-        await host.RunAsync().ConfigureAwait(false);
-        return 0;
+        var once = args.Contains("--once");
+        var list = args.Contains("--list-sensors");
+        if (!once && !list)
+        {
+            using var service = EdgeAgentHost.CreateService(args);
+            await service.RunAsync().ConfigureAwait(false);
+            return 0;
+        }
+
+        using var host = EdgeAgentHost.CreateSensorsOnly(args);
+        try
+        {
+            await host.StartAsync().ConfigureAwait(false);
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync("The configuration is not valid:" + Environment.NewLine + "- " + string.Join(Environment.NewLine + "- ", e.Failures)).ConfigureAwait(false);
+            return 2;
+        }
+
+        var options = host.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
+        var results = await SensorCheck.ReadOnceAsync(host.Services, SensorCheck.DefaultTimeout, untilHealthKnown: list).ConfigureAwait(false);
+        Console.Write(list ? SensorCheck.FormatSensors(results, options) : SensorCheck.FormatReadings(results));
+        await host.StopAsync().ConfigureAwait(false);
+        return results.All(r => list ? r.Health == "ok" : r.Reading is not null) ? 0 : 1;
     }
 }

@@ -3,7 +3,13 @@ using NewTechPark.Edge.Collector.Storage;
 
 namespace NewTechPark.Edge.Collector.Api;
 
-/// <summary>A device as <c>/api/v1/devices</c> shows it.</summary>
+/// <summary>
+/// A device as <c>/api/v1/devices</c> shows it. <c>outbox_*</c> is what the device last reported
+/// (readings waiting, the oldest of them, readings it dropped because its outbox was full);
+/// <c>first_seq</c>..<c>last_seq</c> is the range of batches received, <c>missing_batches</c> the
+/// sequence numbers in that range never received (in <c>gap_count</c> ranges, the newest
+/// <see cref="DeliveryLedger.MaxListedGaps"/> listed in <c>gaps</c>). A late batch fills its gap.
+/// </summary>
 public sealed record DeviceView(
     string Device,
     string State,
@@ -13,7 +19,14 @@ public sealed record DeviceView(
     IReadOnlyDictionary<string, string>? Sensors,
     ulong? LastSeq,
     long Batches,
-    bool InSiteFile);
+    bool InSiteFile,
+    DateTimeOffset? OutboxOldest = null,
+    long? OutboxDropped = null,
+    ulong? FirstSeq = null,
+    long Readings = 0,
+    ulong MissingBatches = 0,
+    long GapCount = 0,
+    IReadOnlyList<SeqGap>? Gaps = null);
 
 public static class DevicesApi
 {
@@ -23,13 +36,15 @@ public static class DevicesApi
     /// <summary><c>GET /api/v1/devices</c></summary>
     public static RouteGroupBuilder MapDevicesApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/devices", (SiteModel site, StoreQueries queries, TimeProvider clock) => TypedResults.Ok(List(site, queries, clock.GetUtcNow())))
-            .WithName("GetDevices").WithSummary("Each device: state, last seen, version, outbox backlog, sensor health.");
+        api.MapGet("/devices", (SiteModel site, StoreQueries queries, SqliteStore store, TimeProvider clock) =>
+                TypedResults.Ok(List(site, queries, clock.GetUtcNow(), DeliveryLedger.Read(store))))
+            .WithName("GetDevices").WithSummary("Each device: state, last seen, version, outbox backlog and drops, sensor health, and gaps in its sequence numbers.");
         return api;
     }
 
-    public static IReadOnlyList<DeviceView> List(SiteModel site, StoreQueries queries, DateTimeOffset now)
+    public static IReadOnlyList<DeviceView> List(SiteModel site, StoreQueries queries, DateTimeOffset now, IReadOnlyList<DeviceDelivery>? deliveries = null)
     {
+        var delivery = (deliveries ?? []).Where(d => d.Site == site.Site).ToDictionary(d => d.Device, StringComparer.Ordinal);
         var known = site.Devices.ToHashSet(StringComparer.Ordinal);
         var seen = queries.Devices().Where(d => d.Site == site.Site).ToDictionary(d => d.Device, StringComparer.Ordinal);
         return known.Union(seen.Keys).Order(StringComparer.Ordinal).Select(device =>
@@ -40,7 +55,19 @@ public static class DevicesApi
             }
 
             var state = row.State == "online" && now - row.LastSeen > OfflineAfter ? "offline" : row.State;
-            return new DeviceView(device, state, row.LastSeen, row.Version, row.OutboxPending, row.Sensors, row.LastSeq, row.Batches, known.Contains(device));
+            var view = new DeviceView(device, state, row.LastSeen, row.Version, row.OutboxPending, row.Sensors, row.LastSeq, row.Batches, known.Contains(device));
+            return delivery.TryGetValue(device, out var d)
+                ? view with
+                {
+                    OutboxOldest = d.OutboxOldest,
+                    OutboxDropped = d.OutboxDropped,
+                    FirstSeq = d.FirstSeq,
+                    Readings = d.Readings,
+                    MissingBatches = d.MissingBatches,
+                    GapCount = d.GapCount,
+                    Gaps = d.Gaps,
+                }
+                : view;
         }).ToList();
     }
 }

@@ -22,6 +22,19 @@ public sealed class CollectorOptions
     public OccupancyOptions Occupancy { get; set; } = new();
 
     public DemoOptions Demo { get; set; } = new();
+
+    /// <summary>The InfluxDB sink (off by default); see <see cref="Sinks.InfluxOptions"/>.</summary>
+    public Sinks.InfluxOptions Influx { get; set; } = new();
+
+    public RetentionOptions Retention { get; set; } = new();
+
+    public VisitorsOptions Visitors { get; set; } = new();
+
+    public EnergyOptions Energy { get; set; } = new();
+
+    public AdminOptions Admin { get; set; } = new();
+
+    public ReportOptions Report { get; set; } = new();
 }
 
 /// <summary>The MQTT broker: the embedded one, or an outside one (Mosquitto, EMQX) when <see cref="Embedded"/> is off.</summary>
@@ -74,6 +87,10 @@ public sealed class OccupancyOptions
 {
     /// <summary>Local time at which every room is set back to zero (people counts drift over a day).</summary>
     public TimeSpan DailyReset { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>Largest jump of a door's in_total/out_total taken as crossings lost in missing readings; a bigger jump starts a new counter segment.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxDoorGap { get; set; } = 1000;
 }
 
 /// <summary>The demo: simulated agents for the whole default site, publishing to the broker over MQTT.</summary>

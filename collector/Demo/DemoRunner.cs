@@ -35,8 +35,8 @@ public sealed class DemoRunner(
             _agents.Add(host);
         }
 
-        logger.LogInformation("Demo: {Agents} simulated agents with {Doors} doors and {Benches} DC benches publish to {Broker}",
-            demo.Agents.Count, demo.Doors.Count, demo.Benches.Count, broker.Address);
+        logger.LogInformation("Demo: {Agents} simulated agents with {Doors} doors, {Meters} S0 meters, {Benches} DC benches, {Climate} climate sensors and {Badges} badge readers publish to {Broker}",
+            demo.Agents.Count, demo.Doors.Count, demo.Meters.Count, demo.Benches.Count, demo.Climate.Count, demo.BadgeReaders.Count, broker.Address);
         Scenario = new DemoScenario(site, demo, options.Value.Demo.Seed, options.Value.Demo.ArrivalsPerMinute);
         try
         {

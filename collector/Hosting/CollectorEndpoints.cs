@@ -19,6 +19,10 @@ public static class CollectorEndpoints
         api.MapSeriesApi();
         api.MapDevicesApi();
         api.MapStreamApi();
+        api.MapOccupancyApi();
+        api.MapEnergyApi();
+        api.MapVisitorsApi();
+        api.MapReportsApi();
 
         app.MapHealthChecks("/healthz");
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorMetrics>().Registry);

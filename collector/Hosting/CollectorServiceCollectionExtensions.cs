@@ -7,7 +7,9 @@ using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
 using NewTechPark.Edge.Collector.Occupancy;
+using NewTechPark.Edge.Collector.Reports;
 using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Collector.Sinks;
 using NewTechPark.Edge.Collector.Storage;
 
 namespace NewTechPark.Edge.Collector.Hosting;
@@ -31,11 +33,13 @@ public static class CollectorServiceCollectionExtensions
 
         services.AddSingleton<CollectorMetrics>();
         services.AddSingleton<LiveEventHub>();
-        services.AddSingleton<SqliteStore>();
+        services.AddSingleton(sp => new SqliteStore(sp.GetRequiredService<IOptions<CollectorOptions>>(), sp.GetRequiredService<ILogger<SqliteStore>>(), sp.GetRequiredService<SiteModel>()));
+        services.AddCollectorAnalytics();
         services.AddSingleton<StoreQueries>();
         services.AddSingleton<OccupancyEngine>();
         services.AddSingleton<BrokerEndpoint>();
         services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<IngestIntake>();
         services.AddSingleton<IngestClient>();
 
         var options = configuration.GetSection(CollectorOptions.Section).Get<CollectorOptions>() ?? new CollectorOptions();
@@ -45,6 +49,8 @@ public static class CollectorServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         }
 
+        services.AddIngestSinks(options);
+        services.AddHostedService<DeliveryMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddHostedService(sp => sp.GetRequiredService<IngestClient>());
         if (options.Demo.Enabled)

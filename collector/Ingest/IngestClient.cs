@@ -16,14 +16,17 @@ namespace NewTechPark.Edge.Collector.Ingest;
 /// The collector's MQTT subscriber: a persistent QoS 1 session on <c>ntp/v1/+/+/readings</c> and
 /// <c>ntp/v1/+/+/status</c>. Each message is validated here and handed to the pipeline with
 /// automatic acknowledgement turned off; the pipeline acknowledges once the message is committed,
-/// so the broker keeps (and redelivers) anything not yet stored.
+/// so the broker keeps (and redelivers) anything not yet stored. With the embedded broker there is
+/// no subscriber: the broker hands messages to the pipeline itself and sends the PUBACK only after
+/// the commit (<see cref="Broker.EmbeddedBroker"/>), so this client stands aside.
 /// </summary>
 public sealed class IngestClient : BackgroundService
 {
     private readonly CollectorOptions _options;
     private readonly BrokerEndpoint _endpoint;
     private readonly IngestPipeline _pipeline;
-    private readonly ContractValidator _validator;
+    private readonly IngestIntake _intake;
+    private readonly EmbeddedBroker? _embedded;
     private readonly TimeProvider _clock;
     private readonly ILogger<IngestClient> _logger;
     private readonly IMqttClient _client;
@@ -31,14 +34,15 @@ public sealed class IngestClient : BackgroundService
     private volatile bool _stopping;
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public IngestClient(IOptions<CollectorOptions> options, BrokerEndpoint endpoint, IngestPipeline pipeline, TimeProvider clock, ILogger<IngestClient> logger)
+    public IngestClient(IOptions<CollectorOptions> options, BrokerEndpoint endpoint, IngestPipeline pipeline, IngestIntake intake, IServiceProvider services, TimeProvider clock, ILogger<IngestClient> logger)
     {
+        _intake = intake;
+        _embedded = options.Value.Broker.Embedded ? services.GetService(typeof(EmbeddedBroker)) as EmbeddedBroker : null;
         _options = options.Value;
         _endpoint = endpoint;
         _pipeline = pipeline;
         _clock = clock;
         _logger = logger;
-        _validator = new ContractValidator(clock);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         _client.DisconnectedAsync += e =>
@@ -53,7 +57,8 @@ public sealed class IngestClient : BackgroundService
         };
     }
 
-    public bool IsConnected => _client.IsConnected;
+    /// <summary>Connected and subscribed; with the embedded broker: the broker runs.</summary>
+    public bool IsConnected => _embedded is { } broker ? broker.Server is { IsStarted: true } : _client.IsConnected;
 
     /// <summary>
     /// Starts, and waits (up to 10 s) for the first subscription, so that the collector counts as
@@ -61,6 +66,12 @@ public sealed class IngestClient : BackgroundService
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_embedded is not null)
+        {
+            _subscribed.TrySetResult();
+            return;
+        }
+
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -154,34 +165,17 @@ public sealed class IngestClient : BackgroundService
                 return;
             }
 
-            delay = delay * 2 > TimeSpan.FromSeconds(15) ? TimeSpan.FromSeconds(15) : delay * 2;
+            delay = delay * 2 > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : delay * 2;
         }
     }
 
     private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         var message = e.ApplicationMessage;
-        var received = _clock.GetUtcNow();
-        var payload = message.Payload;
-        IngestItem item;
-        if (message.Topic.EndsWith("/" + ContractTopics.StatusLeaf, StringComparison.Ordinal))
-        {
-            var result = _validator.ValidateStatus(message.Topic, payload);
-            item = result.IsValid
-                ? new StatusItem(result.Address, result.Value!, received)
-                : DeadLetter(message.Topic, result.Violations, result.Reason, System.Buffers.BuffersExtensions.ToArray(payload), received);
-        }
-        else
-        {
-            var result = _validator.ValidateReadings(message.Topic, payload);
-            item = result.IsValid
-                ? new ReadingsItem(result.Address, result.Value!, received)
-                : DeadLetter(message.Topic, result.Violations, result.Reason, System.Buffers.BuffersExtensions.ToArray(payload), received);
-        }
-
+        var item = _intake.Read(message.Topic, message.Payload, _clock.GetUtcNow());
         if (item is DeadLetterItem dead)
         {
-            _logger.LogWarning("Refused message on {Topic}: {Reason}", Printable(message.Topic), dead.Reason);
+            _logger.LogWarning("Refused message on {Topic}: {Reason}", IngestIntake.Printable(message.Topic), dead.Reason);
         }
 
         if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)
@@ -197,11 +191,6 @@ public sealed class IngestClient : BackgroundService
 
         return Task.CompletedTask;
     }
-
-    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, byte[] payload, DateTimeOffset received) =>
-        new(Printable(topic), violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", reason, payload, received);
-
-    private static string Printable(string topic) => topic.Length > 200 ? topic[..200] : topic;
 
     private MqttClientOptions BuildOptions()
     {

@@ -7,6 +7,7 @@ using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
 using NewTechPark.Edge.Collector.Occupancy;
+using NewTechPark.Edge.Collector.Sinks;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -25,9 +26,11 @@ public sealed class IngestPipeline(
     CollectorMetrics metrics,
     IOptions<CollectorOptions> options,
     TimeProvider clock,
-    ILogger<IngestPipeline> logger) : BackgroundService
+    ILogger<IngestPipeline> logger,
+    IEnumerable<IIngestSink>? sinks = null) : BackgroundService
 {
     private readonly Channel<PendingMessage> _queue = Channel.CreateUnbounded<PendingMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IIngestSink[] _sinks = [.. sinks ?? []];
     private long _committed;
     private long _queued;
 
@@ -66,6 +69,7 @@ public sealed class IngestPipeline(
                 }
 
                 var outcomes = await CommitWithRetryAsync(items, stoppingToken).ConfigureAwait(false);
+                await AcceptWithRetryAsync(items, stoppingToken).ConfigureAwait(false);
                 foreach (var message in group)
                 {
                     if (message.Acknowledge is { } acknowledge)
@@ -119,6 +123,46 @@ public sealed class IngestPipeline(
         }
     }
 
+    /// <summary>
+    /// Hands the readings to the durable sinks (InfluxDB's queue) after the store's commit and
+    /// before the acknowledgement. Duplicates go too: a crash between the store's commit and the
+    /// sink's would otherwise leave the sink without them, and a point written twice to InfluxDB
+    /// is the same point (same series and time).
+    /// </summary>
+    private async Task AcceptWithRetryAsync(List<IngestItem> items, CancellationToken cancellationToken)
+    {
+        if (_sinks.Length == 0)
+        {
+            return;
+        }
+
+        var batches = items.OfType<ReadingsItem>().ToList();
+        if (batches.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var sink in _sinks)
+        {
+            var delay = TimeSpan.FromMilliseconds(200);
+            while (true)
+            {
+                try
+                {
+                    sink.Accept(batches);
+                    break;
+                }
+                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+                {
+                    logger.LogError("Cannot queue {Count} batch(es) for {Sink}: {Problem}; retrying in {Delay} (nothing is acknowledged until then)",
+                        batches.Count, sink.GetType().Name, e.Message, delay);
+                    await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
+                    delay = delay * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : delay * 2;
+                }
+            }
+        }
+    }
+
     private void Apply(List<IngestItem> items, CommitOutcome[] outcomes)
     {
         var live = hub.Subscribers > 0;
@@ -136,7 +180,7 @@ public sealed class IngestPipeline(
                     {
                         if (reading.Kind == ReadingKinds.Door && reading.Values is { } v)
                         {
-                            occupancy.Apply(reading.Sensor, (long)v.GetValueOrDefault(ReadingKinds.DoorValues.In), (long)v.GetValueOrDefault(ReadingKinds.DoorValues.Out), reading.Ts);
+                            occupancy.Apply(reading);
                         }
 
                         if (live)

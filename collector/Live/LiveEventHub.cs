@@ -9,6 +9,7 @@ namespace NewTechPark.Edge.Collector.Live;
 [JsonDerivedType(typeof(OccupancyEvent))]
 [JsonDerivedType(typeof(ReadingEvent))]
 [JsonDerivedType(typeof(DeviceEvent))]
+[JsonDerivedType(typeof(NewTechPark.Edge.Collector.Occupancy.CapacityEvent))]
 public abstract record LiveEvent
 {
     [JsonIgnore]

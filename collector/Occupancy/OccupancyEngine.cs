@@ -3,11 +3,13 @@ using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
 using NewTechPark.Edge.Collector.Site;
 using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Contracts.Payloads;
 
 namespace NewTechPark.Edge.Collector.Occupancy;
 
 /// <summary>A room's occupancy now.</summary>
-public sealed record RoomOccupancy(string Room, string NameNl, string NameEn, long Count, int Capacity, double Utilisation, DateTimeOffset? LastChange, long Drift);
+/// <remarks><see cref="CapacityLevel"/>: ok, warning (90 % and up) or full (100 % and up), as on the stream.</remarks>
+public sealed record RoomOccupancy(string Room, string NameNl, string NameEn, long Count, int Capacity, double Utilisation, DateTimeOffset? LastChange, long Drift, string CapacityLevel);
 
 /// <summary>Every room's occupancy and the building total.</summary>
 public sealed record OccupancySnapshot(DateTimeOffset Ts, long Building, IReadOnlyList<RoomOccupancy> Rooms);
@@ -29,6 +31,7 @@ public sealed class OccupancyEngine
     private readonly TimeSpan _resetAt;
     private readonly Dictionary<string, Door> _doors;
     private readonly Dictionary<string, RoomState> _rooms;
+    private readonly DoorTotals _totals;
     private long _building;
     private DateTimeOffset _nextReset;
 
@@ -42,6 +45,7 @@ public sealed class OccupancyEngine
         _resetAt = options.Value.Occupancy.DailyReset;
         _doors = site.Doors.ToDictionary(d => d.Id, StringComparer.Ordinal);
         _rooms = site.Rooms.ToDictionary(r => r.Id, r => new RoomState(r), StringComparer.Ordinal);
+        _totals = new DoorTotals(options.Value.Occupancy.MaxDoorGap);
         LastReset = PreviousReset(clock.GetUtcNow());
         _nextReset = NextReset(LastReset);
     }
@@ -51,6 +55,86 @@ public sealed class OccupancyEngine
 
     public bool IsDoor(string sensor) => _doors.ContainsKey(sensor);
 
+    public SiteModel Site => _site;
+
+    /// <summary>Crossings the door totals brought back from missing readings, since start.</summary>
+    public long RecoveredCrossings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _totals.Recovered;
+            }
+        }
+    }
+
+    /// <summary>Applies one door reading: its crossings, plus any its totals show were lost before it.</summary>
+    public bool Apply(Reading reading, bool publish = true)
+    {
+        if (reading.Kind != ReadingKinds.Door || reading.Values is not { } v)
+        {
+            return false;
+        }
+
+        return Apply(reading.Sensor, (long)v.GetValueOrDefault(ReadingKinds.DoorValues.In), (long)v.GetValueOrDefault(ReadingKinds.DoorValues.Out),
+            v.TryGetValue(ReadingKinds.DoorValues.InTotal, out var inTotal) ? inTotal : null,
+            v.TryGetValue(ReadingKinds.DoorValues.OutTotal, out var outTotal) ? outTotal : null,
+            reading.Ts, publish);
+    }
+
+    /// <summary>Seeds a door's totals from its last reading before a replay, so the first reading after it can close a gap.</summary>
+    public void SeedTotals(string door, DateTimeOffset at, double inTotal, double outTotal)
+    {
+        lock (_gate)
+        {
+            _totals.Seed(door, at.ToUnixTimeMilliseconds(), inTotal, outTotal);
+        }
+    }
+
+    /// <summary>Applies crossings of one door with its totals (gap closing); returns false for an unknown door.</summary>
+    public bool Apply(string door, long entered, long left, double? inTotal, double? outTotal, DateTimeOffset at, bool publish = true)
+    {
+        if (!_doors.ContainsKey(door))
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            (entered, left) = _totals.Crossings(door, at.ToUnixTimeMilliseconds(), entered, left, inTotal, outTotal);
+        }
+
+        return entered == 0 && left == 0 || Apply(door, entered, left, at, publish);
+    }
+
+    /// <summary>
+    /// A staff correction: the room holds <paramref name="count"/> people from <paramref name="at"/>
+    /// on. Returns the count it replaced, or null for an unknown room. The building total is not
+    /// changed (it counts the outside doors).
+    /// </summary>
+    public long? Correct(string room, long count, DateTimeOffset at, bool publish = true)
+    {
+        if (!_rooms.TryGetValue(room, out var state) || count < 0)
+        {
+            return null;
+        }
+
+        List<LiveEvent>? events = publish ? [] : null;
+        lock (_gate)
+        {
+            ResetIfDue(events);
+            var previous = state.Count;
+            if (at >= LastReset)
+            {
+                Move(room, count - previous, at, events);
+            }
+
+            Publish(events);
+            return previous;
+        }
+    }
+
     /// <summary>Applies crossings of one door at <paramref name="at"/>; returns false for an unknown door.</summary>
     public bool Apply(string door, long entered, long left, DateTimeOffset at, bool publish = true)
     {
@@ -59,7 +143,7 @@ public sealed class OccupancyEngine
             return false;
         }
 
-        List<OccupancyEvent>? events = publish ? [] : null;
+        List<LiveEvent>? events = publish ? [] : null;
         lock (_gate)
         {
             ResetIfDue(events);
@@ -80,16 +164,27 @@ public sealed class OccupancyEngine
                 Move(d.From, -net, at, events);
             }
 
-            if (events is not null)
-            {
-                foreach (var e in events)
-                {
-                    _hub.Publish(e with { Building = _building });
-                }
-            }
+            Publish(events);
         }
 
         return true;
+    }
+
+    /// <summary>The capacity level of a count: ok, warning (90 % and up) or full (100 % and up).</summary>
+    public static string CapacityLevel(long count, int capacity) =>
+        capacity <= 0 ? CapacityEvent.Ok : count * 100 >= capacity * 100L ? CapacityEvent.Full : count * 100 >= capacity * 90L ? CapacityEvent.Warning : CapacityEvent.Ok;
+
+    private void Publish(List<LiveEvent>? events)
+    {
+        if (events is null)
+        {
+            return;
+        }
+
+        foreach (var e in events)
+        {
+            _hub.Publish(e is OccupancyEvent o ? o with { Building = _building } : e);
+        }
     }
 
     public OccupancySnapshot Snapshot()
@@ -100,13 +195,13 @@ public sealed class OccupancyEngine
             var rooms = _site.Rooms.Select(r =>
             {
                 var s = _rooms[r.Id];
-                return new RoomOccupancy(r.Id, r.Name.Nl, r.Name.En, s.Count, r.Capacity, Math.Round((double)s.Count / r.Capacity, 3), s.LastChange, s.Drift);
+                return new RoomOccupancy(r.Id, r.Name.Nl, r.Name.En, s.Count, r.Capacity, Math.Round((double)s.Count / r.Capacity, 3), s.LastChange, s.Drift, s.Level);
             }).ToList();
             return new OccupancySnapshot(_clock.GetUtcNow(), _building, rooms);
         }
     }
 
-    private void Move(string roomId, long delta, DateTimeOffset at, List<OccupancyEvent>? events)
+    private void Move(string roomId, long delta, DateTimeOffset at, List<LiveEvent>? events)
     {
         if (delta == 0 || !_rooms.TryGetValue(roomId, out var room))
         {
@@ -125,9 +220,15 @@ public sealed class OccupancyEngine
         room.LastChange = at;
         _metrics.Occupancy.WithLabels(roomId).Set(next);
         events?.Add(new OccupancyEvent(roomId, next, room.Room.Capacity, at, 0));
+        var level = CapacityLevel(next, room.Room.Capacity);
+        if (level != room.Level)
+        {
+            room.Level = level;
+            events?.Add(new CapacityEvent(roomId, level, next, room.Room.Capacity, at));
+        }
     }
 
-    private void ResetIfDue(List<OccupancyEvent>? events)
+    private void ResetIfDue(List<LiveEvent>? events)
     {
         var now = _clock.GetUtcNow();
         if (now < _nextReset)
@@ -144,6 +245,11 @@ public sealed class OccupancyEngine
             room.LastChange = LastReset;
             _metrics.Occupancy.WithLabels(room.Room.Id).Set(0);
             events?.Add(new OccupancyEvent(room.Room.Id, 0, room.Room.Capacity, LastReset, 0));
+            if (room.Level != CapacityEvent.Ok)
+            {
+                room.Level = CapacityEvent.Ok;
+                events?.Add(new CapacityEvent(room.Room.Id, CapacityEvent.Ok, 0, room.Room.Capacity, LastReset));
+            }
         }
     }
 
@@ -187,5 +293,7 @@ public sealed class OccupancyEngine
         public long Drift { get; set; }
 
         public DateTimeOffset? LastChange { get; set; }
+
+        public string Level { get; set; } = CapacityEvent.Ok;
     }
 }

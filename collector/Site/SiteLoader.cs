@@ -164,6 +164,31 @@ public static class SiteLoader
             CheckDevice(sensor.Device, at, problems);
         }
 
+        for (var i = 0; i < site.OpeningHours.Count; i++)
+        {
+            var hours = site.OpeningHours[i];
+            var at = $"opening_hours[{i}]";
+            if (hours is null)
+            {
+                problems.Add($"{at} is null; write an object or leave it out");
+                continue;
+            }
+
+            foreach (var day in hours.Days.Where(d => !OpeningHours.TryParseDay(d, out _)))
+            {
+                problems.Add($"{at}: '{day}' is not a day of the week (monday … sunday)");
+            }
+
+            if (!OpeningHours.TryParseTime(hours.Open, out var open) || !OpeningHours.TryParseTime(hours.Close, out var close))
+            {
+                problems.Add($"{at}: open and close must be local times such as 08:30 and 17:00");
+            }
+            else if (close <= open)
+            {
+                problems.Add($"{at}: close {hours.Close} must be later than open {hours.Open}");
+            }
+        }
+
         return problems;
     }
 

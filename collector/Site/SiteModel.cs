@@ -35,6 +35,13 @@ public sealed record SiteModel
     [JsonPropertyName("sensors")]
     public IReadOnlyList<SiteSensor> Sensors { get; init; } = [];
 
+    /// <summary>
+    /// When the building is open (local time); utilisation and "rooms in use" count these hours
+    /// only. Optional in the site file; default Monday to Friday 08:30–17:00.
+    /// </summary>
+    [JsonPropertyName("opening_hours")]
+    public IReadOnlyList<OpeningHours> OpeningHours { get; init; } = NewTechPark.Edge.Collector.Site.OpeningHours.Default;
+
     /// <summary>Every device (Pi) named by a door, meter or sensor, in order of appearance.</summary>
     public IEnumerable<string> Devices =>
         Doors.Select(d => d.Device).Concat(Meters.Select(m => m.Device)).Concat(Sensors.Select(s => s.Device))
@@ -115,4 +122,46 @@ public sealed record SiteSensor
 
     [JsonPropertyName("device")]
     public string? Device { get; init; }
+}
+
+/// <summary>Opening hours on some weekdays, local time: <c>{ "days": ["monday", …], "open": "08:30", "close": "17:00" }</c>.</summary>
+public sealed record OpeningHours
+{
+    public static readonly IReadOnlyList<OpeningHours> Default =
+    [
+        new OpeningHours { Days = ["monday", "tuesday", "wednesday", "thursday", "friday"], Open = "08:30", Close = "17:00" },
+    ];
+
+    [JsonPropertyName("days")]
+    public IReadOnlyList<string> Days { get; init; } = [];
+
+    [JsonPropertyName("open")]
+    public string Open { get; init; } = "08:30";
+
+    [JsonPropertyName("close")]
+    public string Close { get; init; } = "17:00";
+
+    public static bool TryParseDay(string day, out DayOfWeek dayOfWeek) =>
+        Enum.TryParse(day, ignoreCase: true, out dayOfWeek) && !int.TryParse(day, out _);
+
+    public static bool TryParseTime(string text, out TimeOnly time) =>
+        TimeOnly.TryParseExact(text, "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out time);
+
+    /// <summary>The open intervals of a local date, as UTC milliseconds, through <paramref name="toUtcMs"/>.</summary>
+    public static List<(long From, long To)> Intervals(IReadOnlyList<OpeningHours> hours, DateOnly date, Func<DateTime, long> toUtcMs)
+    {
+        var result = new List<(long, long)>();
+        foreach (var h in hours)
+        {
+            if (!h.Days.Any(d => TryParseDay(d, out var dow) && dow == date.DayOfWeek)
+                || !TryParseTime(h.Open, out var open) || !TryParseTime(h.Close, out var close) || close <= open)
+            {
+                continue;
+            }
+
+            result.Add((toUtcMs(date.ToDateTime(open)), toUtcMs(date.ToDateTime(close))));
+        }
+
+        return result;
+    }
 }

@@ -2,6 +2,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Collector.Storage.Rollups;
 using NewTechPark.Edge.Contracts.Payloads;
 
 namespace NewTechPark.Edge.Collector.Storage;
@@ -17,15 +19,23 @@ public sealed class SqliteStore : IDisposable
     private readonly SqliteConnection _writer;
     private readonly Dictionary<(string Site, string Sensor, string Field), long> _seriesIds = [];
     private readonly ILogger<SqliteStore> _logger;
+    private readonly RollupState _rollups;
 
     public SqliteStore(IOptions<CollectorOptions> options, ILogger<SqliteStore> logger)
         : this(Path.Combine(options.Value.DataDirectory, "collector.db"), logger)
     {
     }
 
-    public SqliteStore(string path, ILogger<SqliteStore> logger)
+    /// <summary>The store of a site: day, month and year rollups follow the site's time zone.</summary>
+    public SqliteStore(IOptions<CollectorOptions> options, ILogger<SqliteStore> logger, SiteModel site)
+        : this(Path.Combine(options.Value.DataDirectory, "collector.db"), logger, TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone))
+    {
+    }
+
+    public SqliteStore(string path, ILogger<SqliteStore> logger, TimeZoneInfo? zone = null)
     {
         _logger = logger;
+        _rollups = new RollupState(zone is null ? TimeBuckets.Amsterdam : new TimeBuckets(zone));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         FilePath = path;
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
@@ -35,10 +45,16 @@ public sealed class SqliteStore : IDisposable
         // commit must survive a power cut, or an acknowledged reading could vanish.
         Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
         Execute(_writer, Schema);
+        DeliveryLedger.Migrate(_writer);
+        Execute(_writer, RollupState.Schema);
+        Execute(_writer, AnalyticsSchema.Sql);
         LoadSeries();
     }
 
     public string FilePath { get; }
+
+    /// <summary>The rollups' bucket boundaries (site time zone) and counter state.</summary>
+    public RollupState Rollups => _rollups;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS batches (
@@ -74,18 +90,21 @@ public sealed class SqliteStore : IDisposable
         try
         {
             using var writer = new BatchWriter(_writer, transaction);
+            using var rollups = new RollupWriter(_writer, transaction, _rollups);
             for (var i = 0; i < items.Count; i++)
             {
                 outcomes[i] = items[i] switch
                 {
-                    ReadingsItem r => WriteReadings(writer, r, newSeries),
+                    ReadingsItem r => WriteReadings(writer, rollups, r, newSeries),
                     StatusItem s => writer.UpsertStatus(s),
                     DeadLetterItem d => writer.AddDeadLetter(d),
                     _ => throw new ArgumentException($"unknown ingest item {items[i].GetType().Name}"),
                 };
             }
 
+            rollups.Flush();
             transaction.Commit();
+            rollups.Committed();
         }
         catch
         {
@@ -102,7 +121,7 @@ public sealed class SqliteStore : IDisposable
         return outcomes;
     }
 
-    private CommitOutcome WriteReadings(BatchWriter writer, ReadingsItem item, List<((string, string, string) Key, long Id)> newSeries)
+    private CommitOutcome WriteReadings(BatchWriter writer, RollupWriter rollups, ReadingsItem item, List<((string, string, string) Key, long Id)> newSeries)
     {
         var site = item.Address.Site;
         if (!writer.AddBatch(item))
@@ -140,7 +159,7 @@ public sealed class SqliteStore : IDisposable
                     }
                 }
 
-                writer.AddPoint(seriesId, ts, value);
+                rollups.Add(seriesId, field, ts, value, writer.AddPoint(seriesId, ts, value));
             }
         }
 
@@ -189,9 +208,11 @@ public sealed class SqliteStore : IDisposable
         private readonly List<SqliteCommand> _commands = [];
         private SqliteCommand? _batch;
         private SqliteCommand? _point;
+        private SqliteCommand? _pointUpdate;
         private SqliteCommand? _series;
         private SqliteCommand? _scan;
         private SqliteCommand? _deviceSeen;
+        private DeliveryLedger.GapTracker? _gaps;
         private SqliteCommand? _status;
         private SqliteCommand? _deadLetter;
 
@@ -217,16 +238,20 @@ public sealed class SqliteStore : IDisposable
                 return false;
             }
 
+            // Gaps in seq (DeliveryLedger) move before last_seq does.
+            (_gaps ??= new DeliveryLedger.GapTracker(_connection, _transaction)).Record(item.Address.Site, item.Address.Device, item.Batch.Seq);
             _deviceSeen ??= Prepare("""
-                INSERT INTO devices (site, device, state, last_seen_ms, last_seq, batches) VALUES ($site, $device, 'online', $seen, $seq, 1)
+                INSERT INTO devices (site, device, state, last_seen_ms, last_seq, batches, first_seq, readings) VALUES ($site, $device, 'online', $seen, $seq, 1, $seq, $readings)
                 ON CONFLICT (site, device) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
-                    last_seq = max(coalesce(last_seq, 0), excluded.last_seq), batches = batches + 1
-                """, "$site", "$device", "$seen", "$seq");
+                    last_seq = max(coalesce(last_seq, 0), excluded.last_seq), batches = batches + 1,
+                    first_seq = min(coalesce(first_seq, excluded.first_seq), excluded.first_seq), readings = readings + excluded.readings
+                """, "$site", "$device", "$seen", "$seq", "$readings");
             p = _deviceSeen.Parameters;
             p[0].Value = item.Address.Site;
             p[1].Value = item.Address.Device;
             p[2].Value = item.Received.ToUnixTimeMilliseconds();
             p[3].Value = unchecked((long)item.Batch.Seq);
+            p[4].Value = item.Batch.Readings.Count;
             _deviceSeen.ExecuteNonQuery();
             return true;
         }
@@ -243,15 +268,26 @@ public sealed class SqliteStore : IDisposable
             return (long)_series.ExecuteScalar()!;
         }
 
-        public void AddPoint(long seriesId, long tsMs, double value)
+        public PointWrite AddPoint(long seriesId, long tsMs, double value)
         {
-            // Same series and millisecond: the later write wins (a device resending the same reading).
-            _point ??= Prepare("INSERT OR REPLACE INTO points (series_id, ts_ms, value) VALUES ($s, $t, $v)", "$s", "$t", "$v");
+            // Same series and millisecond: the later write wins (a device resending the same reading);
+            // the rollups need to know whether a value was replaced.
+            _point ??= Prepare("INSERT INTO points (series_id, ts_ms, value) VALUES ($s, $t, $v) ON CONFLICT (series_id, ts_ms) DO NOTHING", "$s", "$t", "$v");
             var p = _point.Parameters;
             p[0].Value = seriesId;
             p[1].Value = tsMs;
             p[2].Value = value;
-            _point.ExecuteNonQuery();
+            if (_point.ExecuteNonQuery() == 1)
+            {
+                return PointWrite.Inserted;
+            }
+
+            _pointUpdate ??= Prepare("UPDATE points SET value = $v WHERE series_id = $s AND ts_ms = $t AND value <> $v", "$s", "$t", "$v");
+            p = _pointUpdate.Parameters;
+            p[0].Value = seriesId;
+            p[1].Value = tsMs;
+            p[2].Value = value;
+            return _pointUpdate.ExecuteNonQuery() == 1 ? PointWrite.Replaced : PointWrite.Unchanged;
         }
 
         public void AddBadgeScan(string site, string sensor, long tsMs, string visitor)
@@ -269,12 +305,14 @@ public sealed class SqliteStore : IDisposable
         public CommitOutcome UpsertStatus(StatusItem item)
         {
             _status ??= Prepare("""
-                INSERT INTO devices (site, device, state, last_seen_ms, version, boot, outbox_pending, sensors_json)
-                VALUES ($site, $device, $state, $seen, $version, $boot, $pending, $sensors)
+                INSERT INTO devices (site, device, state, last_seen_ms, version, boot, outbox_pending, sensors_json, outbox_dropped, outbox_oldest_ms)
+                VALUES ($site, $device, $state, $seen, $version, $boot, $pending, $sensors, $dropped, $oldest)
                 ON CONFLICT (site, device) DO UPDATE SET state = excluded.state, last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
                     version = coalesce(excluded.version, version), boot = coalesce(excluded.boot, boot),
-                    outbox_pending = coalesce(excluded.outbox_pending, outbox_pending), sensors_json = coalesce(excluded.sensors_json, sensors_json)
-                """, "$site", "$device", "$state", "$seen", "$version", "$boot", "$pending", "$sensors");
+                    outbox_pending = coalesce(excluded.outbox_pending, outbox_pending), sensors_json = coalesce(excluded.sensors_json, sensors_json),
+                    outbox_dropped = coalesce(excluded.outbox_dropped, outbox_dropped),
+                    outbox_oldest_ms = CASE WHEN excluded.outbox_pending IS NULL THEN outbox_oldest_ms ELSE excluded.outbox_oldest_ms END
+                """, "$site", "$device", "$state", "$seen", "$version", "$boot", "$pending", "$sensors", "$dropped", "$oldest");
             var status = item.Status;
             var p = _status.Parameters;
             p[0].Value = item.Address.Site;
@@ -285,6 +323,8 @@ public sealed class SqliteStore : IDisposable
             p[5].Value = (object?)status.Boot ?? DBNull.Value;
             p[6].Value = (object?)status.Outbox?.Pending ?? DBNull.Value;
             p[7].Value = status.Sensors is null ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(status.Sensors, StoreJsonContext.Default.DictionaryStringString);
+            p[8].Value = (object?)status.Outbox?.Dropped ?? DBNull.Value;
+            p[9].Value = (object?)status.Outbox?.Oldest?.ToUnixTimeMilliseconds() ?? DBNull.Value;
             _status.ExecuteNonQuery();
             return CommitOutcome.Stored;
         }
@@ -305,6 +345,7 @@ public sealed class SqliteStore : IDisposable
 
         public void Dispose()
         {
+            _gaps?.Dispose();
             foreach (var command in _commands)
             {
                 command.Dispose();

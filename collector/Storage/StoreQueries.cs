@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using NewTechPark.Edge.Collector.Storage.Rollups;
 
 namespace NewTechPark.Edge.Collector.Storage;
 
@@ -6,7 +8,11 @@ namespace NewTechPark.Edge.Collector.Storage;
 public sealed record SeriesPoint(DateTimeOffset Ts, double Min, double Max, double Mean, long Count);
 
 /// <summary>A series between two times, in at most the requested number of buckets.</summary>
-public sealed record SeriesResult(string Sensor, string Field, string? Kind, DateTimeOffset From, DateTimeOffset To, long BucketMs, IReadOnlyList<SeriesPoint> Points);
+/// <remarks><see cref="Resolution"/> names what the buckets were read from: raw, minute or hour.</remarks>
+public sealed record SeriesResult(string Sensor, string Field, string? Kind, DateTimeOffset From, DateTimeOffset To, long BucketMs, IReadOnlyList<SeriesPoint> Points, string Resolution);
+
+/// <summary>One rollup bucket: min, max, sum and count of the points, and for a counter its increase and resets.</summary>
+public sealed record RollupRow(long BucketMs, double Min, double Max, double Sum, long Count, double Increase, long Resets);
 
 /// <summary>What the collector knows of a device.</summary>
 public sealed record DeviceRow(
@@ -25,57 +31,161 @@ public sealed record DeviceRow(
 public sealed class StoreQueries(SqliteStore store)
 {
     /// <summary>
-    /// Downsamples one series to at most <paramref name="points"/> buckets of equal width, with the
-    /// min, max and mean of each, so a chart shows the peaks a plain average would hide.
+    /// Downsamples one series to at most <paramref name="points"/> buckets, with the min, max and
+    /// mean of each, so a chart shows the peaks a plain average would hide. Buckets under half a
+    /// minute come from the raw points and start at <paramref name="from"/>; wider buckets are whole
+    /// multiples of a minute or an hour on the UTC grid (as InfluxDB's <c>GROUP BY time</c>) and
+    /// are read from the minute or hour rollups, with the partial minute or hour at either end of
+    /// the window read from the raw points, so every bucket holds exactly the points of
+    /// [<paramref name="from"/>, <paramref name="to"/>) that fall in it. A bucket's time is the
+    /// start of its grid cell (the first can start before <paramref name="from"/>).
     /// </summary>
     public SeriesResult? Series(string site, string sensor, string field, DateTimeOffset from, DateTimeOffset to, int points)
     {
         using var connection = store.OpenReader();
-        long seriesId;
-        string kind;
-        using (var find = connection.CreateCommand())
+        if (FindSeries(connection, site, sensor, field) is not { } found)
         {
-            find.CommandText = "SELECT id, kind FROM series WHERE site = $site AND sensor = $sensor AND field = $field";
-            find.Parameters.AddWithValue("$site", site);
-            find.Parameters.AddWithValue("$sensor", sensor);
-            find.Parameters.AddWithValue("$field", field);
-            using var row = find.ExecuteReader();
-            if (!row.Read())
-            {
-                return null;
-            }
-
-            seriesId = row.GetInt64(0);
-            kind = row.GetString(1);
+            return null;
         }
 
+        var (seriesId, kind) = found;
         var fromMs = from.ToUnixTimeMilliseconds();
         var toMs = to.ToUnixTimeMilliseconds();
         var bucket = Math.Max(1, (toMs - fromMs + points - 1) / points);
+        // From half an hour (half a minute) on, whole hours (minutes) are used: the buckets get
+        // wider and fewer (never more than asked for), and the query reads one rollup row per hour.
+        var resolution = bucket >= TimeBuckets.HourMs / 2 ? Resolution.Hour : bucket >= TimeBuckets.MinuteMs / 2 ? Resolution.Minute : Resolution.Raw;
+        if (resolution == Resolution.Raw)
+        {
+            var raw = new Dictionary<long, RollupWriter.Acc>();
+            AddRaw(connection, seriesId, fromMs, toMs, fromMs, bucket, raw);
+            return new SeriesResult(sensor, field, kind, from, to, bucket, ToPoints(raw, fromMs, bucket), "raw");
+        }
+
+        var unit = resolution == Resolution.Hour ? TimeBuckets.HourMs : TimeBuckets.MinuteMs;
+        var width = (bucket + unit - 1) / unit * unit;
+        var origin = TimeBuckets.FloorTo(fromMs, unit);
+        while ((toMs - origin + width - 1) / width > points)
+        {
+            width += unit;
+        }
+
+        var first = origin == fromMs ? fromMs : origin + unit;
+        var last = TimeBuckets.FloorTo(toMs, unit);
+        var buckets = new Dictionary<long, RollupWriter.Acc>();
+        if (first >= last)
+        {
+            AddRaw(connection, seriesId, fromMs, toMs, origin, width, buckets);
+        }
+        else
+        {
+            AddRaw(connection, seriesId, fromMs, first, origin, width, buckets);
+            AddRollups(connection, seriesId, resolution, first, last, origin, width, buckets);
+            AddRaw(connection, seriesId, last, toMs, origin, width, buckets);
+        }
+
+        return new SeriesResult(sensor, field, kind, from, to, width, ToPoints(buckets, origin, width), resolution.ToString().ToLowerInvariant());
+    }
+
+    /// <summary>The rollup rows of one series and resolution in [from, to), oldest first.</summary>
+    public IReadOnlyList<RollupRow> Rollups(long seriesId, Resolution resolution, long fromMs, long toMs)
+    {
+        using var connection = store.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT (ts_ms - $from) / $bucket AS b, min(value), max(value), avg(value), count(*)
+            SELECT bucket_ms, min, max, sum, count, inc, resets FROM rollups
+            WHERE series_id = $id AND res = $res AND bucket_ms >= $from AND bucket_ms < $to ORDER BY bucket_ms
+            """;
+        command.Parameters.AddWithValue("$id", seriesId);
+        command.Parameters.AddWithValue("$res", (int)resolution);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        using var reader = command.ExecuteReader();
+        var rows = new List<RollupRow>();
+        while (reader.Read())
+        {
+            rows.Add(new RollupRow(reader.GetInt64(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4), reader.GetDouble(5), reader.GetInt64(6)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The id of a series, or null when it was never stored.</summary>
+    public long? SeriesId(string site, string sensor, string field)
+    {
+        using var connection = store.OpenReader();
+        return FindSeries(connection, site, sensor, field)?.Id;
+    }
+
+    private static (long Id, string Kind)? FindSeries(SqliteConnection connection, string site, string sensor, string field)
+    {
+        using var find = connection.CreateCommand();
+        find.CommandText = "SELECT id, kind FROM series WHERE site = $site AND sensor = $sensor AND field = $field";
+        find.Parameters.AddWithValue("$site", site);
+        find.Parameters.AddWithValue("$sensor", sensor);
+        find.Parameters.AddWithValue("$field", field);
+        using var row = find.ExecuteReader();
+        return row.Read() ? (row.GetInt64(0), row.GetString(1)) : null;
+    }
+
+    private static void AddRaw(SqliteConnection connection, long seriesId, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
+    {
+        if (fromMs >= toMs)
+        {
+            return;
+        }
+
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT (ts_ms - $origin) / $width AS b, min(value), max(value), sum(value), count(*)
             FROM points WHERE series_id = $id AND ts_ms >= $from AND ts_ms < $to
-            GROUP BY b ORDER BY b
+            GROUP BY b
             """;
         command.Parameters.AddWithValue("$id", seriesId);
         command.Parameters.AddWithValue("$from", fromMs);
         command.Parameters.AddWithValue("$to", toMs);
-        command.Parameters.AddWithValue("$bucket", bucket);
+        command.Parameters.AddWithValue("$origin", origin);
+        command.Parameters.AddWithValue("$width", width);
+        Merge(command, buckets);
+    }
+
+    private static void AddRollups(SqliteConnection connection, long seriesId, Resolution resolution, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
+    {
+        using var command = connection.CreateCommand();
+        // One rollup row per output bucket (an hourly chart of a year): no grouping needed.
+        var unit = resolution == Resolution.Hour ? TimeBuckets.HourMs : TimeBuckets.MinuteMs;
+        command.CommandText = width == unit
+            ? """
+              SELECT (bucket_ms - $origin) / $width, min, max, sum, count
+              FROM rollups WHERE series_id = $id AND res = $res AND bucket_ms >= $from AND bucket_ms < $to
+              """
+            : """
+              SELECT (bucket_ms - $origin) / $width AS b, min(min), max(max), sum(sum), sum(count)
+              FROM rollups WHERE series_id = $id AND res = $res AND bucket_ms >= $from AND bucket_ms < $to
+              GROUP BY b
+              """;
+        command.Parameters.AddWithValue("$id", seriesId);
+        command.Parameters.AddWithValue("$res", (int)resolution);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        command.Parameters.AddWithValue("$origin", origin);
+        command.Parameters.AddWithValue("$width", width);
+        Merge(command, buckets);
+    }
+
+    private static void Merge(SqliteCommand command, Dictionary<long, RollupWriter.Acc> buckets)
+    {
         using var reader = command.ExecuteReader();
-        var result = new List<SeriesPoint>();
         while (reader.Read())
         {
-            result.Add(new SeriesPoint(
-                DateTimeOffset.FromUnixTimeMilliseconds(fromMs + (reader.GetInt64(0) * bucket)),
-                reader.GetDouble(1),
-                reader.GetDouble(2),
-                reader.GetDouble(3),
-                reader.GetInt64(4)));
+            var acc = new RollupWriter.Acc(reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4), 0, 0);
+            var b = reader.GetInt64(0);
+            buckets[b] = buckets.TryGetValue(b, out var existing) ? existing.Merge(acc) : acc;
         }
-
-        return new SeriesResult(sensor, field, kind, from, to, bucket, result);
     }
+
+    private static List<SeriesPoint> ToPoints(Dictionary<long, RollupWriter.Acc> buckets, long origin, long width) =>
+        buckets.OrderBy(b => b.Key).Select(b => new SeriesPoint(DateTimeOffset.FromUnixTimeMilliseconds(origin + (b.Key * width)), b.Value.Min, b.Value.Max, b.Value.Sum / b.Value.Count, b.Value.Count)).ToList();
 
     public IReadOnlyList<DeviceRow> Devices()
     {

@@ -38,7 +38,39 @@ public sealed class AgentOptions
 
     public PublishingOptions Publishing { get; set; } = new();
 
+    /// <summary>Bounds of the durable outbox (age, bytes); see <see cref="State.OutboxOptions"/>.</summary>
+    public State.OutboxOptions Outbox { get; set; } = new();
+
     public List<SensorOptions> Sensors { get; set; } = [];
+
+    /// <summary>
+    /// The site's secret for badge pseudonyms: a badge reading carries base64url(HMAC-SHA256(key,
+    /// card UID)) cut to 22 characters. The same key on every agent of a site makes a returning
+    /// visitor recognisable; without it nobody can go back from a pseudonym to a card. At least 16
+    /// characters; give it through the environment (<c>NTP_Agent__SiteKey</c>), not in a file in git.
+    /// </summary>
+    public string? SiteKey { get; set; }
+
+    /// <summary>The built-in scenario that feeds the simulated devices when the agent runs on simulated hardware of its own.</summary>
+    public SimulationOptions Simulation { get; set; } = new();
+
+    /// <summary>The GPIO character device the beams and meters are on (<c>/dev/gpiochipN</c>); 0 on every Pi with a current kernel.</summary>
+    [Range(0, 15)]
+    public int GpioChip { get; set; }
+
+    /// <summary>The GPIO the 1-Wire bus master (<c>dtoverlay=w1-gpio,gpiopin=N</c>) uses.</summary>
+    public int OneWirePin { get; set; } = 4;
+}
+
+/// <summary>The built-in scenario of a simulated agent.</summary>
+public sealed class SimulationOptions
+{
+    /// <summary>Same seed, same visitors, pulses and experiments.</summary>
+    public int Seed { get; set; } = 2026;
+
+    /// <summary>1 = real time; 60 = an hour of scenario a minute.</summary>
+    [Range(0.001, 100_000)]
+    public double Speed { get; set; } = 1;
 }
 
 /// <summary>The MQTT broker the agent publishes to.</summary>
@@ -110,8 +142,49 @@ public sealed class SensorOptions
     /// <summary>The level a beam input reads while the beam is interrupted.</summary>
     public SignalLevel BrokenLevel { get; set; } = SignalLevel.Low;
 
-    /// <summary>A beam change counts only once it has lasted this long.</summary>
-    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(30);
+    /// <summary>
+    /// A beam change or a pulse counts only once it has lasted this long; empty: the type's
+    /// default (30 ms for door beams, 20 ms for S0 pulses).
+    /// </summary>
+    public TimeSpan? Debounce { get; set; }
+
+    // S0 energy meters.
+
+    /// <summary>GPIO (BCM numbering) the meter's S0 output pulls low for each pulse.</summary>
+    public int? PulsePin { get; set; }
+
+    /// <summary>Pulses per kWh printed on the meter (<c>imp/kWh</c>), such as 1000 or 10000.</summary>
+    public double PulsesPerKwh { get; set; } = 1000;
+
+    /// <summary>With no pulse for this long the power is reported as 0 W.</summary>
+    public TimeSpan PowerTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    // SPI parts (badge reader).
+
+    public int SpiBus { get; set; }
+
+    public int ChipSelect { get; set; }
+
+    public int SpiClockHz { get; set; } = 1_000_000;
+
+    /// <summary>Optional GPIO wired to the reader's RST pin, for a hardware reset at start.</summary>
+    public int? ResetPin { get; set; }
+
+    /// <summary>The same card again within this time is the same check-in (a card left on the reader).</summary>
+    public TimeSpan RepeatSuppression { get; set; } = TimeSpan.FromSeconds(5);
+
+    // 1-Wire thermometers.
+
+    /// <summary>The thermometer's id on the 1-Wire bus, as in <c>/sys/bus/w1/devices</c> (<c>28-0000075a1b2c</c>).</summary>
+    public string? OneWireId { get; set; }
+
+    // SCD4x CO2 sensors.
+
+    /// <summary>Automatic self-calibration: right for rooms that are aired to outdoor level (about 420 ppm) at least once a week.</summary>
+    public bool AutomaticSelfCalibration { get; set; } = true;
+
+    /// <summary>Ambient pressure for the CO2 pressure compensation, in hPa (700–1200); empty: the sensor's default of 1013 hPa.</summary>
+    public double? AmbientPressureHpa { get; set; }
 
     // I2C sensors.
 
@@ -125,6 +198,10 @@ public sealed class SensorOptions
     /// <summary>Largest current the current monitor is calibrated for, in amperes.</summary>
     public double MaxCurrentA { get; set; } = 3.2;
 
-    /// <summary>Time between samples of a polled sensor (10 ms to 1 h).</summary>
-    public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// Time between samples of a polled sensor, or between reports of a pulse meter; empty: the
+    /// type's default. Limits per type: DC monitors 10 ms (100 Hz) to 1 s, climate sensors 1 s
+    /// (SCD4x 5 s) to 1 h, S0 meters 1 s to 1 h.
+    /// </summary>
+    public TimeSpan? SampleInterval { get; set; }
 }

@@ -53,15 +53,39 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("Agent:Publishing:HeartbeatInterval must be above 0 and at most 60 seconds (CONTRACT.md)");
         }
 
-        ValidateSensors(options.Sensors, errors);
+        if (options.Outbox.MaxAge < TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"Agent:Outbox:MaxAge {options.Outbox.MaxAge} must be at least 1 minute");
+        }
+
+        if (options.Outbox.MaxBytes < 1L << 20)
+        {
+            errors.Add($"Agent:Outbox:MaxBytes {options.Outbox.MaxBytes} must be at least 1048576 (1 MiB; a batch can be 256 KiB)");
+        }
+
+        if (options.Outbox.DeleteGroup is < 1 or > 10_000)
+        {
+            errors.Add($"Agent:Outbox:DeleteGroup {options.Outbox.DeleteGroup} must be between 1 and 10000");
+        }
+
+        if (options.OneWirePin is < 0 or > 53)
+        {
+            errors.Add($"Agent:OneWirePin {options.OneWirePin} is not a Raspberry Pi GPIO (0-53)");
+        }
+
+        ValidateSensors(options, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    private static void ValidateSensors(List<SensorOptions> sensors, List<string> errors)
+    private static void ValidateSensors(AgentOptions options, List<string> errors)
     {
+        var sensors = options.Sensors;
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var pins = new Dictionary<int, string>();
         var addresses = new Dictionary<(int Bus, int Address), string>();
+        var chipSelects = new Dictionary<(int Bus, int ChipSelect), string>();
+        var oneWireIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        ReserveBusPins(options, pins);
         for (var i = 0; i < sensors.Count; i++)
         {
             var sensor = sensors[i];
@@ -87,43 +111,53 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
                 errors.Add($"{at}:Room '{sensor.Room}' is not a slug");
             }
 
-            if (type.UsesGpio)
+            foreach (var pin in type.Pins)
             {
-                ClaimPin(sensor.BeamOuterPin, nameof(SensorOptions.BeamOuterPin), sensor.Id, at, pins, errors);
-                ClaimPin(sensor.BeamInnerPin, nameof(SensorOptions.BeamInnerPin), sensor.Id, at, pins, errors);
-                if (sensor.Debounce < TimeSpan.Zero || sensor.Debounce > TimeSpan.FromSeconds(1))
-                {
-                    errors.Add($"{at}:Debounce {sensor.Debounce} must be between 0 and 1 second");
-                }
+                ClaimPin(pin.Get(sensor), pin.Name, pin.Required, sensor.Id, at, pins, errors);
+            }
+
+            if (type.UsesGpio && (type.DebounceOf(sensor) < TimeSpan.Zero || type.DebounceOf(sensor) > TimeSpan.FromSeconds(1)))
+            {
+                errors.Add($"{at}:Debounce {sensor.Debounce} must be between 0 and 1 second");
             }
 
             if (type.UsesI2c)
             {
-                if (sensor.Address is not { } address)
+                ValidateI2c(sensor, type, at, addresses, errors);
+            }
+
+            if (type.Bus == SensorBus.Spi)
+            {
+                if (sensor.SpiBus is < 0 or > 6)
                 {
-                    errors.Add($"{at}:Address is missing (the sensor's I2C address, such as 0x40 written as 64)");
+                    errors.Add($"{at}:SpiBus {sensor.SpiBus} is not an SPI bus of a Raspberry Pi (0-6)");
                 }
-                else if (address is < 0x03 or > 0x77)
+                else if (sensor.ChipSelect is < 0 or > 2)
                 {
-                    errors.Add($"{at}:Address {address} (0x{address:x2}) is outside the 7-bit I2C range 0x03-0x77");
+                    errors.Add($"{at}:ChipSelect {sensor.ChipSelect} is not a chip select line (0-2)");
                 }
-                else if (addresses.TryGetValue((sensor.I2cBus, address), out var other))
+                else if (!chipSelects.TryAdd((sensor.SpiBus, sensor.ChipSelect), sensor.Id))
                 {
-                    errors.Add($"{at}:Address 0x{address:x2} on I2C bus {sensor.I2cBus} is already used by {other}");
-                }
-                else
-                {
-                    addresses[(sensor.I2cBus, address)] = sensor.Id;
+                    errors.Add($"{at}:ChipSelect {sensor.ChipSelect} on SPI bus {sensor.SpiBus} is already used by {chipSelects[(sensor.SpiBus, sensor.ChipSelect)]}");
                 }
 
-                if (sensor.I2cBus < 0)
+                if (sensor.SpiClockHz is < 10_000 or > 10_000_000)
                 {
-                    errors.Add($"{at}:I2cBus {sensor.I2cBus} is not a bus number");
+                    errors.Add($"{at}:SpiClockHz {sensor.SpiClockHz} must be between 10 kHz and 10 MHz (the MFRC522's limit)");
                 }
+            }
 
-                if (sensor.SampleInterval < TimeSpan.FromMilliseconds(10) || sensor.SampleInterval > TimeSpan.FromHours(1))
+            if (type.Bus == SensorBus.OneWire && sensor.OneWireId is { } oneWireId && !oneWireIds.TryAdd(oneWireId, sensor.Id))
+            {
+                errors.Add($"{at}:OneWireId {oneWireId} is already used by {oneWireIds[oneWireId]}");
+            }
+
+            if (type.Bus != SensorBus.Gpio || type.Name == SensorTypes.S0Meter)
+            {
+                var interval = type.IntervalOf(sensor);
+                if (interval < type.MinInterval || interval > type.MaxInterval)
                 {
-                    errors.Add($"{at}:SampleInterval {sensor.SampleInterval} must be between 10 ms (100 Hz) and 1 hour");
+                    errors.Add($"{at}:SampleInterval {interval} must be between {Describe(type.MinInterval)} and {Describe(type.MaxInterval)} for {type.Name}");
                 }
             }
 
@@ -139,14 +173,111 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
                     errors.Add($"{at}:MaxCurrentA {sensor.MaxCurrentA} must be above 0 and at most 100");
                 }
             }
+
+            type.Check?.Invoke(sensor, options, at, errors);
         }
     }
 
-    private static void ClaimPin(int? pin, string setting, string sensorId, string at, Dictionary<int, string> pins, List<string> errors)
+    /// <summary>10 ms (100 Hz), 1 s (1 Hz), 5 s, 1 hour.</summary>
+    private static string Describe(TimeSpan interval) => interval switch
+    {
+        { TotalHours: >= 1 } => $"{interval.TotalHours:0.##} hour",
+        { TotalSeconds: >= 1 } when interval.TotalSeconds == 1 => "1 s (1 Hz)",
+        { TotalSeconds: >= 1 } => $"{interval.TotalSeconds:0.##} s",
+        _ => $"{interval.TotalMilliseconds:0.##} ms ({1000 / interval.TotalMilliseconds:0.##} Hz)",
+    };
+
+    private static void ValidateI2c(SensorOptions sensor, SensorType type, string at, Dictionary<(int Bus, int Address), string> addresses, List<string> errors)
+    {
+        if (sensor.I2cBus < 0)
+        {
+            errors.Add($"{at}:I2cBus {sensor.I2cBus} is not a bus number");
+        }
+
+        int address;
+        if (sensor.Address is { } given)
+        {
+            address = given;
+        }
+        else if (!type.AddressRequired && type.Addresses.Count > 0)
+        {
+            address = type.Addresses[0];
+        }
+        else
+        {
+            errors.Add($"{at}:Address is missing (the sensor's I2C address, such as 0x40 written as 64)");
+            return;
+        }
+
+        if (address is < 0x03 or > 0x77)
+        {
+            errors.Add($"{at}:Address {address} (0x{address:x2}) is outside the 7-bit I2C range 0x03-0x77");
+        }
+        else if (type.Addresses.Count > 0 && !type.Addresses.Contains(address))
+        {
+            errors.Add($"{at}:Address 0x{address:x2} is not an address a {type.Part} can have ({string.Join(", ", type.Addresses.Select(a => $"0x{a:x2}"))})");
+        }
+        else if (addresses.TryGetValue((sensor.I2cBus, address), out var other))
+        {
+            errors.Add($"{at}:Address 0x{address:x2} on I2C bus {sensor.I2cBus} is already used by {other}");
+        }
+        else
+        {
+            addresses[(sensor.I2cBus, address)] = sensor.Id;
+        }
+    }
+
+    /// <summary>
+    /// The GPIOs the buses in use take: I2C bus 1 (GPIO 2, 3), SPI bus 0 (GPIO 9, 10, 11 and the
+    /// chip selects 8, 7), SPI bus 1 (GPIO 19, 20, 21 and 18, 17, 16) and the 1-Wire pin. A beam or
+    /// a meter wired to one of them is refused.
+    /// </summary>
+    private static void ReserveBusPins(AgentOptions options, Dictionary<int, string> pins)
+    {
+        var types = options.Sensors.Select(s => (Sensor: s, Type: SensorTypes.All.GetValueOrDefault(s.Type ?? string.Empty))).Where(x => x.Type is not null).ToList();
+        if (types.Any(x => x.Type!.UsesI2c && x.Sensor.I2cBus == 1))
+        {
+            pins.TryAdd(2, "I2C bus 1 (SDA)");
+            pins.TryAdd(3, "I2C bus 1 (SCL)");
+        }
+
+        foreach (var spi in types.Where(x => x.Type!.Bus == SensorBus.Spi))
+        {
+            var (miso, mosi, sclk, ce) = spi.Sensor.SpiBus switch
+            {
+                0 => (9, 10, 11, new[] { 8, 7 }),
+                1 => (19, 20, 21, new[] { 18, 17, 16 }),
+                _ => (-1, -1, -1, Array.Empty<int>()),
+            };
+            if (miso < 0)
+            {
+                continue;
+            }
+
+            pins.TryAdd(miso, $"SPI bus {spi.Sensor.SpiBus} (MISO)");
+            pins.TryAdd(mosi, $"SPI bus {spi.Sensor.SpiBus} (MOSI)");
+            pins.TryAdd(sclk, $"SPI bus {spi.Sensor.SpiBus} (SCLK)");
+            if (spi.Sensor.ChipSelect >= 0 && spi.Sensor.ChipSelect < ce.Length)
+            {
+                pins.TryAdd(ce[spi.Sensor.ChipSelect], $"SPI bus {spi.Sensor.SpiBus} (CE{spi.Sensor.ChipSelect}, {spi.Sensor.Id})");
+            }
+        }
+
+        if (types.Any(x => x.Type!.Bus == SensorBus.OneWire))
+        {
+            pins.TryAdd(options.OneWirePin, "the 1-Wire bus (Agent:OneWirePin)");
+        }
+    }
+
+    private static void ClaimPin(int? pin, string setting, bool required, string sensorId, string at, Dictionary<int, string> pins, List<string> errors)
     {
         if (pin is not { } number)
         {
-            errors.Add($"{at}:{setting} is missing (a GPIO number in BCM numbering)");
+            if (required)
+            {
+                errors.Add($"{at}:{setting} is missing (a GPIO number in BCM numbering)");
+            }
+
             return;
         }
 

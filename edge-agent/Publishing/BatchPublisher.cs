@@ -1,65 +1,93 @@
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
-using NewTechPark.Edge.Contracts.Serialization;
 using NewTechPark.Edge.Contracts.Topics;
-using NewTechPark.Edge.Contracts.Validation;
 
 namespace NewTechPark.Edge.Agent.Publishing;
 
 /// <summary>
-/// Drains the reading queue into contract batches (up to 1,000 readings, 256 KiB, or the linger
-/// time), gives each a durable sequence number and publishes it with QoS 1, in order, waiting for
-/// the broker's PUBACK before the next. While the broker is away, batches wait here in order.
+/// Two loops joined only by the durable <see cref="Outbox"/>. The recorder drains the reading
+/// queue into batches (up to 1,000 readings, 256 KiB, or the linger time) and commits them to the
+/// outbox with their sequence numbers; it never waits for the network. The sender publishes what
+/// the outbox holds, in sequence order, with QoS 1, and removes a batch only after the broker's
+/// PUBACK; after an outage it replays the backlog while the recorder keeps recording.
 /// </summary>
 public sealed class BatchPublisher(
     IOptions<AgentOptions> options,
     ReadingQueue queue,
-    AgentStateStore state,
+    Outbox outbox,
     MqttConnection connection,
     TimeProvider clock,
     ILogger<BatchPublisher> logger) : BackgroundService
 {
+    private const int ReadAhead = 32;
     private readonly AgentOptions _options = options.Value;
-    private readonly Queue<PendingBatch> _pending = new();
     private long _published;
-    private long _pendingReadings;
+    private long _publishedReadings;
 
     /// <summary>Batches acknowledged by the broker since start.</summary>
     public long PublishedBatches => Interlocked.Read(ref _published);
 
-    /// <summary>Readings waiting to be acknowledged (in batches and in the queue).</summary>
-    public long PendingReadings => Interlocked.Read(ref _pendingReadings) + queue.Count;
+    /// <summary>Readings acknowledged by the broker since start.</summary>
+    public long PublishedReadings => Interlocked.Read(ref _publishedReadings);
+
+    /// <summary>Readings waiting to be acknowledged (in the outbox and in the queue before it).</summary>
+    public long PendingReadings => outbox.PendingReadings + queue.Count;
 
     /// <summary>Time of the oldest reading not yet acknowledged.</summary>
-    public DateTimeOffset? OldestPending { get; private set; }
+    public DateTimeOffset? OldestPending => outbox.Oldest();
+
+    /// <summary>Readings dropped because the outbox passed its bounds.</summary>
+    public long DroppedReadings => outbox.DroppedReadings;
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        outbox.Flush();
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var topic = ContractTopics.Readings(_options.Site, _options.Device);
-        var buffer = new List<Reading>(_options.Publishing.MaxReadingsPerBatch);
+        var record = Task.Run(() => RecordAsync(stoppingToken), stoppingToken);
+        var send = Task.Run(() => SendAsync(stoppingToken), stoppingToken);
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                await CollectAsync(buffer, stoppingToken).ConfigureAwait(false);
-                foreach (var batch in Seal(buffer))
-                {
-                    _pending.Enqueue(batch);
-                    Interlocked.Add(ref _pendingReadings, batch.Readings);
-                    OldestPending ??= batch.Oldest;
-                }
-
-                buffer.Clear();
-                await PublishPendingAsync(topic, stoppingToken).ConfigureAwait(false);
-            }
+            await Task.WhenAll(record, send).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Queue → batches → outbox (committed, fsynced). Retries while the disk refuses.</summary>
+    private async Task RecordAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new List<Reading>(_options.Publishing.MaxReadingsPerBatch);
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (buffer.Count == 0)
+            {
+                await CollectAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                outbox.Append(buffer);
+                buffer.Clear();
+                delay = TimeSpan.FromMilliseconds(100);
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                // Disk full or read-only: keep the readings in memory and try again; the queue
+                // before us absorbs the wait (and counts what it cannot take).
+                logger.LogError("Cannot write {Count} reading(s) to the outbox: {Problem}; retrying in {Delay}", buffer.Count, e.Message, delay);
+                await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
+                delay = delay * 2 > TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : delay * 2;
+            }
         }
     }
 
@@ -68,7 +96,7 @@ public sealed class BatchPublisher(
     {
         var reader = queue.Reader;
         buffer.Add(await reader.ReadAsync(cancellationToken).ConfigureAwait(false));
-        var deadline = clock.GetTimestamp();
+        var started = clock.GetTimestamp();
         var max = _options.Publishing.MaxReadingsPerBatch;
         while (buffer.Count < max)
         {
@@ -77,7 +105,7 @@ public sealed class BatchPublisher(
                 buffer.Add(more);
             }
 
-            var left = _options.Publishing.BatchLinger - clock.GetElapsedTime(deadline);
+            var left = _options.Publishing.BatchLinger - clock.GetElapsedTime(started);
             if (buffer.Count >= max || left <= TimeSpan.Zero)
             {
                 return;
@@ -100,63 +128,117 @@ public sealed class BatchPublisher(
     }
 
     /// <summary>
-    /// Turns readings into serialized batches, each with the next durable sequence number; splits
-    /// a batch that would break the 256 KiB limit.
+    /// Outbox → broker, strictly in sequence order, one batch in flight: a batch is published
+    /// until the broker acknowledges it (or the outbox drops it for age or size).
     /// </summary>
-    private IEnumerable<PendingBatch> Seal(List<Reading> readings)
+    private async Task SendAsync(CancellationToken cancellationToken)
     {
-        var parts = new Stack<Reading[]>();
-        parts.Push([.. readings]);
-        while (parts.Count > 0)
+        var topic = ContractTopics.Readings(_options.Site, _options.Device);
+        ulong cursor = 0;
+        var delay = TimeSpan.FromMilliseconds(100);
+        var window = new Queue<OutboxBatch>();
+        var generation = outbox.DropGeneration;
+        var replay = new ReplayMeter(clock);
+        while (!cancellationToken.IsCancellationRequested)
         {
-            var part = parts.Pop();
-            var seq = state.NextSequence();
-            var batch = new ReadingsBatch { Seq = seq, Sent = clock.GetUtcNow(), Readings = part };
-            var payload = JsonSerializer.SerializeToUtf8Bytes(batch, ContractJsonContext.Default.ReadingsBatch);
-            if (payload.Length > ContractLimits.MaxMessageBytes && part.Length > 1)
+            if (window.Count == 0)
             {
-                // Too big: split in two, the first half goes first (a stack: push the second half first).
-                // The number just taken stays unused, which the collector sees as a harmless gap.
-                parts.Push(part[(part.Length / 2)..]);
-                parts.Push(part[..(part.Length / 2)]);
+                outbox.ResetAppendedSignal();
+                generation = outbox.DropGeneration;
+                foreach (var batch in outbox.ReadAfter(cursor, ReadAhead))
+                {
+                    window.Enqueue(batch);
+                }
+
+                if (window.Count == 0)
+                {
+                    outbox.Flush();
+                    await outbox.WaitAppendedAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+            }
+
+            var next = window.Peek();
+            if (!connection.IsConnected)
+            {
+                replay.Interrupted();
+            }
+
+            await connection.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
+            if (!outbox.TrySetInFlight(next.Seq, generation))
+            {
+                // The outbox dropped old batches while this window waited: read it again.
+                window.Clear();
                 continue;
             }
 
-            yield return new PendingBatch(seq, payload, part.Length, part.Min(r => r.Ts));
-        }
-    }
-
-    private async Task PublishPendingAsync(string topic, CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (_pending.TryPeek(out var batch))
-        {
-            await connection.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
             bool acknowledged;
             try
             {
-                acknowledged = await connection.PublishAsync(topic, batch.Payload, retain: false, cancellationToken).ConfigureAwait(false);
+                acknowledged = await connection.PublishAsync(topic, next.Payload, retain: false, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                logger.LogDebug("Publishing batch {Seq} failed: {Problem}; it stays pending", batch.Seq, e.Message);
+                logger.LogDebug("Publishing batch {Seq} failed: {Problem}; it stays in the outbox", next.Seq, e.Message);
                 acknowledged = false;
             }
 
             if (!acknowledged)
             {
+                replay.Interrupted();
+                // Read the window again after the pause: the outbox may have dropped batches meanwhile.
+                window.Clear();
+                cursor = next.Seq - 1;
                 await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
                 delay = delay * 2 > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : delay * 2;
                 continue;
             }
 
             delay = TimeSpan.FromMilliseconds(100);
-            _pending.Dequeue();
-            Interlocked.Add(ref _pendingReadings, -batch.Readings);
+            window.Dequeue();
+            cursor = next.Seq;
+            outbox.Acknowledge(next);
             Interlocked.Increment(ref _published);
-            OldestPending = _pending.TryPeek(out var next) ? next.Oldest : null;
+            Interlocked.Add(ref _publishedReadings, next.Readings);
+            if (replay.Delivered(next.Readings, outbox.PendingBatches == 0) is { } done && done.Readings >= _options.Publishing.MaxReadingsPerBatch)
+            {
+                logger.LogInformation("Backlog delivered after the interruption: {Readings} reading(s) in {Seconds:F1} s ({Rate:F0} readings/s)",
+                    done.Readings, done.Elapsed.TotalSeconds, done.Readings / Math.Max(done.Elapsed.TotalSeconds, 0.001));
+            }
         }
     }
 
-    private sealed record PendingBatch(ulong Seq, byte[] Payload, int Readings, DateTimeOffset Oldest);
+    /// <summary>Measures how fast a backlog goes out after the connection was interrupted.</summary>
+    private sealed class ReplayMeter(TimeProvider clock)
+    {
+        private bool _interrupted;
+        private long? _started;
+        private long _readings;
+
+        public void Interrupted()
+        {
+            _interrupted = true;
+            _started = null;
+            _readings = 0;
+        }
+
+        /// <summary>After each acknowledged batch; returns the totals once the outbox is empty again.</summary>
+        public (long Readings, TimeSpan Elapsed)? Delivered(int readings, bool drained)
+        {
+            if (!_interrupted)
+            {
+                return null;
+            }
+
+            _started ??= clock.GetTimestamp();
+            _readings += readings;
+            if (!drained)
+            {
+                return null;
+            }
+
+            _interrupted = false;
+            return (_readings, clock.GetElapsedTime(_started.Value));
+        }
+    }
 }

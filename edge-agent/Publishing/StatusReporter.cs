@@ -44,7 +44,7 @@ public sealed class StatusReporter : BackgroundService
         Version = MqttConnection.SoftwareVersion,
         Boot = _boot,
         UptimeS = (long)_clock.GetElapsedTime(_started).TotalSeconds,
-        Outbox = new OutboxStatus { Pending = _publisher.PendingReadings, Oldest = _publisher.OldestPending },
+        Outbox = new OutboxStatus { Pending = _publisher.PendingReadings, Oldest = _publisher.OldestPending, Dropped = _publisher.DroppedReadings },
         Sensors = _health.Snapshot(),
     };
 

@@ -1,9 +1,13 @@
 namespace NewTechPark.Edge.Agent.Simulation;
 
-/// <summary>The simulated buses of one agent: a GPIO driver and an I2C bus of register maps.</summary>
+/// <summary>The simulated buses of one agent: GPIO, I2C register maps, SPI parts and a 1-Wire bus.</summary>
 public sealed class SimulatedHardware
 {
     public SimulatedGpioDriver Gpio { get; } = new();
 
     public SimulatedI2cBus I2c { get; } = new();
+
+    public SimulatedSpiBus Spi { get; } = new();
+
+    public SimulatedOneWireBus OneWire { get; } = new();
 }

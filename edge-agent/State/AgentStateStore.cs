@@ -7,7 +7,9 @@ namespace NewTechPark.Edge.Agent.State;
 /// <summary>
 /// What the agent must remember across restarts and power cuts: the last batch sequence number
 /// and the cumulative counter totals. An SQLite file in WAL mode with <c>synchronous=FULL</c>, so a
-/// committed sequence number is on disk before the batch that carries it is published.
+/// committed sequence number is on disk before the batch that carries it is published. The
+/// <see cref="Outbox"/> lives in the same file, so a batch, its sequence number and the counter
+/// totals it carries are committed in one transaction.
 /// </summary>
 public sealed class AgentStateStore : IDisposable
 {
@@ -39,7 +41,15 @@ public sealed class AgentStateStore : IDisposable
         FilePath = path;
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _connection.Open();
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+        // auto_vacuum must be chosen before the first table exists: an outbox that drained after
+        // an outage gives its pages back (incremental_vacuum) instead of keeping the file large.
+        Execute("PRAGMA auto_vacuum=INCREMENTAL;");
+        // WAL: readers and the writer do not block each other, a commit is one append.
+        // synchronous=FULL: every commit is fsynced before it returns, so a batch whose number
+        // went out is on disk after a power cut (NORMAL could roll the last commits back and a
+        // number could then be used again for other readings, which the collector would drop
+        // as duplicates). journal_size_limit keeps the WAL file from staying huge after a burst.
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864;");
         Execute("""
             CREATE TABLE IF NOT EXISTS sequence (id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS counters (sensor TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (sensor, name));
@@ -110,36 +120,58 @@ public sealed class AgentStateStore : IDisposable
         {
             var next = _lastSeq + 1;
             using var transaction = _connection.BeginTransaction();
-            using (var command = _connection.CreateCommand())
-            {
-                command.Transaction = transaction;
-                command.CommandText = "UPDATE sequence SET last_seq = $seq WHERE id = 1";
-                command.Parameters.AddWithValue("$seq", unchecked((long)next));
-                command.ExecuteNonQuery();
-            }
-
-            if (_dirty.Count > 0)
-            {
-                using var command = _connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = "INSERT INTO counters (sensor, name, value) VALUES ($s, $n, $v) ON CONFLICT (sensor, name) DO UPDATE SET value = excluded.value";
-                var sensor = command.Parameters.Add("$s", SqliteType.Text);
-                var name = command.Parameters.Add("$n", SqliteType.Text);
-                var value = command.Parameters.Add("$v", SqliteType.Integer);
-                foreach (var key in _dirty)
-                {
-                    sensor.Value = key.Sensor;
-                    name.Value = key.Name;
-                    value.Value = _counters[key];
-                    command.ExecuteNonQuery();
-                }
-            }
-
+            WriteSequence(transaction, next);
             transaction.Commit();
-            _dirty.Clear();
-            _lastSeq = next;
+            SequenceCommitted(next);
             return next;
         }
+    }
+
+    /// <summary>The lock that guards the connection; the outbox takes it for its transactions.</summary>
+    internal Lock Gate => _gate;
+
+    internal SqliteConnection Connection => _connection;
+
+    /// <summary>The last committed sequence number; only under <see cref="Gate"/>.</summary>
+    internal ulong LastSequenceUnlocked => _lastSeq;
+
+    /// <summary>
+    /// Writes the sequence number and every changed counter inside <paramref name="transaction"/>;
+    /// call <see cref="SequenceCommitted"/> after the commit. Only under <see cref="Gate"/>.
+    /// </summary>
+    internal void WriteSequence(SqliteTransaction transaction, ulong seq)
+    {
+        using (var command = _connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "UPDATE sequence SET last_seq = $seq WHERE id = 1";
+            command.Parameters.AddWithValue("$seq", unchecked((long)seq));
+            command.ExecuteNonQuery();
+        }
+
+        if (_dirty.Count > 0)
+        {
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO counters (sensor, name, value) VALUES ($s, $n, $v) ON CONFLICT (sensor, name) DO UPDATE SET value = excluded.value";
+            var sensor = command.Parameters.Add("$s", SqliteType.Text);
+            var name = command.Parameters.Add("$n", SqliteType.Text);
+            var value = command.Parameters.Add("$v", SqliteType.Integer);
+            foreach (var key in _dirty)
+            {
+                sensor.Value = key.Sensor;
+                name.Value = key.Name;
+                value.Value = _counters[key];
+                command.ExecuteNonQuery();
+            }
+        }
+    }
+
+    /// <summary>After the commit of <see cref="WriteSequence"/>. Only under <see cref="Gate"/>.</summary>
+    internal void SequenceCommitted(ulong seq)
+    {
+        _dirty.Clear();
+        _lastSeq = seq;
     }
 
     public void Dispose()

@@ -60,11 +60,11 @@ public sealed class AgentOptionsValidatorTests
     public void An_unknown_sensor_type_names_the_type_and_the_sensor()
     {
         var options = Valid();
-        options.Sensors[1].Type = "ina226";
+        options.Sensors[1].Type = "ina228"; // a real part the agent has no reader for
 
         var failure = SingleFailure(options);
 
-        Assert.Contains("'ina226'", failure, StringComparison.Ordinal);
+        Assert.Contains("'ina228'", failure, StringComparison.Ordinal);
         Assert.Contains("Agent:Sensors:1 (dc-bench-1):Type", failure, StringComparison.Ordinal);
         Assert.Contains("door-beams", failure, StringComparison.Ordinal); // lists the known types
     }

@@ -62,10 +62,11 @@ public sealed class Ina219Reader(
         ina.PgaSensitivity = Ina219PgaSensitivity.PlusOrMinus320mv;
         var (calibration, currentLsb) = Calibrate(options.ShuntOhms, options.MaxCurrentA);
         ina.SetCalibration(calibration, currentLsb);
+        var interval = SensorTypes.All[SensorTypes.Ina219].IntervalOf(options);
         logger.LogInformation("INA219 {Sensor} at 0x{Address:x2} on I2C bus {Bus}: shunt {Shunt} Ω, up to {Max} A, every {Interval}",
-            SensorId, address, options.I2cBus, options.ShuntOhms, options.MaxCurrentA, options.SampleInterval);
+            SensorId, address, options.I2cBus, options.ShuntOhms, options.MaxCurrentA, interval);
 
-        using var timer = new PeriodicTimer(options.SampleInterval, clock);
+        using var timer = new PeriodicTimer(interval, clock);
         do
         {
             var ts = clock.GetUtcNow();

@@ -42,7 +42,7 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
         _outerPin = options.BeamOuterPin ?? throw new ArgumentException($"{options.Id}: BeamOuterPin is missing");
         _innerPin = options.BeamInnerPin ?? throw new ArgumentException($"{options.Id}: BeamInnerPin is missing");
         _brokenLevel = options.BrokenLevel == SignalLevel.Low ? PinValue.Low : PinValue.High;
-        _detector = new DoorDirectionDetector(options.Debounce);
+        _detector = new DoorDirectionDetector(SensorTypes.All[SensorTypes.DoorBeams].DebounceOf(options), DoorDirectionDetector.DefaultStuckAfter);
     }
 
     public string SensorId => _options.Id;
@@ -82,7 +82,32 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
             _logger.LogInformation("Door counter {Sensor} listening on GPIO {Outer} (outer) and {Inner} (inner), totals in {In} out {Out}",
                 SensorId, _outerPin, _innerPin, _inTotal, _outTotal);
 
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            // Both beams blocked for long is reported (and nothing is counted for it); the door
+            // goes back to ok when they clear.
+            using var check = new PeriodicTimer(TimeSpan.FromSeconds(1), _clock);
+            var reportedStuck = false;
+            while (await check.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                bool stuck;
+                lock (_gate)
+                {
+                    stuck = _detector.IsStuck(_clock.GetUtcNow());
+                }
+
+                if (stuck != reportedStuck)
+                {
+                    reportedStuck = stuck;
+                    if (stuck)
+                    {
+                        _health.ReportError(SensorId, $"both beams blocked for more than {DoorDirectionDetector.DefaultStuckAfter.TotalSeconds:0} s (obstruction, misaligned beam or broken wire)");
+                        _logger.LogWarning("Door counter {Sensor}: both beams blocked for more than {Seconds} s", SensorId, DoorDirectionDetector.DefaultStuckAfter.TotalSeconds);
+                    }
+                    else
+                    {
+                        _health.ReportOk(SensorId);
+                    }
+                }
+            }
         }
         finally
         {

@@ -37,8 +37,11 @@ public enum Crossing
 /// the next person walking the same way (back to back, the common case at a busy door), so each
 /// of them is counted.</para>
 /// </remarks>
-public sealed class DoorDirectionDetector(TimeSpan debounce)
+public sealed class DoorDirectionDetector(TimeSpan debounce, TimeSpan? stuckAfter = null)
 {
+    /// <summary>What the door counter uses: both beams blocked for 30 s is not a person walking through.</summary>
+    public static readonly TimeSpan DefaultStuckAfter = TimeSpan.FromSeconds(30);
+
     private readonly BeamState _outer = new();
     private readonly BeamState _inner = new();
 
@@ -49,6 +52,20 @@ public sealed class DoorDirectionDetector(TimeSpan debounce)
     private Crossing? _through;
 
     public TimeSpan Debounce { get; } = debounce;
+
+    /// <summary>
+    /// Both beams blocked for longer than this (a trolley parked in the door, a beam knocked out
+    /// of line, a wire cut on a pull-down input) is not a passage: when the beams clear, nothing is
+    /// counted, and <see cref="IsStuck"/> tells the reader to report the door. Null (the pure
+    /// detector's default): no limit, the beams' order alone decides.
+    /// </summary>
+    public TimeSpan? StuckAfter { get; } = stuckAfter;
+
+    /// <summary>Since when both beams have been blocked, if they are.</summary>
+    public DateTimeOffset? BothBlockedSince { get; private set; }
+
+    /// <summary>When both beams have been blocked for longer than <see cref="StuckAfter"/> by <paramref name="now"/>.</summary>
+    public bool IsStuck(DateTimeOffset now) => StuckAfter is { } limit && BothBlockedSince is { } since && now - since > limit;
 
     public bool OuterBlocked => _outer.Accepted;
 
@@ -94,7 +111,7 @@ public sealed class DoorDirectionDetector(TimeSpan debounce)
             var state = beam == Beam.Outer ? _outer : _inner;
             var (blocked, at) = state.Pending!.Value;
             state.Pending = null;
-            if (Commit(beam, blocked) is { } crossing)
+            if (Commit(beam, blocked, at) is { } crossing)
             {
                 (crossings ??= []).Add((crossing, at));
             }
@@ -114,11 +131,27 @@ public sealed class DoorDirectionDetector(TimeSpan debounce)
     private DateTimeOffset? Due(BeamState state, DateTimeOffset now) =>
         state.Pending is { } p && p.At + Debounce <= now ? p.At : null;
 
-    private Crossing? Commit(Beam beam, bool blocked)
+    private Crossing? Commit(Beam beam, bool blocked, DateTimeOffset at)
     {
         var bothBefore = _outer.Accepted && _inner.Accepted;
         (beam == Beam.Outer ? _outer : _inner).Accepted = blocked;
         var other = beam == Beam.Outer ? _inner : _outer;
+        if (blocked && other.Accepted)
+        {
+            BothBlockedSince ??= at;
+        }
+        else if (bothBefore)
+        {
+            var stuck = StuckAfter is { } limit && BothBlockedSince is { } since && at - since > limit;
+            BothBlockedSince = null;
+            if (stuck)
+            {
+                // Not a passage: whatever blocked both beams for so long, nobody is counted for it.
+                _leading = null;
+                _through = null;
+                return null;
+            }
+        }
 
         if (blocked && other.Accepted)
         {

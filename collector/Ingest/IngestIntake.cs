@@ -1,0 +1,43 @@
+using System.Buffers;
+using MQTTnet;
+using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Contracts.Topics;
+using NewTechPark.Edge.Contracts.Validation;
+
+namespace NewTechPark.Edge.Collector.Ingest;
+
+/// <summary>
+/// Turns an MQTT message into an ingest item: a valid readings batch or status, or a dead letter
+/// with the rule it broke. Shared by the two ways messages arrive: the MQTT subscriber (outside
+/// broker) and the embedded broker's publish interceptor.
+/// </summary>
+public sealed class IngestIntake(TimeProvider clock)
+{
+    private readonly ContractValidator _validator = new(clock);
+
+    /// <summary>True for the topics the collector ingests (<c>ntp/v1/+/+/readings</c> and <c>…/status</c>).</summary>
+    public static bool IsIngestTopic(string topic) =>
+        MqttTopicFilterComparer.Compare(topic, ContractTopics.AllReadingsFilter) == MqttTopicFilterCompareResult.IsMatch
+        || MqttTopicFilterComparer.Compare(topic, ContractTopics.AllStatusFilter) == MqttTopicFilterCompareResult.IsMatch;
+
+    public IngestItem Read(string topic, ReadOnlySequence<byte> payload, DateTimeOffset received)
+    {
+        if (topic.EndsWith("/" + ContractTopics.StatusLeaf, StringComparison.Ordinal))
+        {
+            var result = _validator.ValidateStatus(topic, payload);
+            return result.IsValid
+                ? new StatusItem(result.Address, result.Value!, received)
+                : DeadLetter(topic, result.Violations, result.Reason, payload.ToArray(), received);
+        }
+
+        var readings = _validator.ValidateReadings(topic, payload);
+        return readings.IsValid
+            ? new ReadingsItem(readings.Address, readings.Value!, received)
+            : DeadLetter(topic, readings.Violations, readings.Reason, payload.ToArray(), received);
+    }
+
+    public static string Printable(string topic) => topic.Length > 200 ? topic[..200] : topic;
+
+    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, byte[] payload, DateTimeOffset received) =>
+        new(Printable(topic), violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", reason, payload, received);
+}

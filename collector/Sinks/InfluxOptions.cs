@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Configuration;
+
+namespace NewTechPark.Edge.Collector.Sinks;
+
+/// <summary>
+/// The InfluxDB sink (<c>Collector:Influx</c>): every stored batch also goes, as line protocol, to
+/// InfluxDB 2, InfluxDB 3 (its v2 write API) or InfluxDB Cloud, through a durable queue of its own.
+/// </summary>
+public sealed class InfluxOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Base address, such as <c>http://influx.local:8086</c>.</summary>
+    public string Url { get; set; } = "http://127.0.0.1:8086";
+
+    /// <summary>API token (InfluxDB 2/3, Cloud); empty for servers without authentication.</summary>
+    public string? Token { get; set; }
+
+    public string Org { get; set; } = "newtechpark";
+
+    /// <summary>Bucket (InfluxDB 2) or database (InfluxDB 3).</summary>
+    public string Bucket { get; set; } = "ntp";
+
+    /// <summary>The queue file, relative to <c>Collector:DataDirectory</c>.</summary>
+    public string QueueFile { get; set; } = "influx-queue.db";
+
+    /// <summary>Bytes of line protocol the queue may hold; past it the oldest are dropped and counted. Default 10 GiB.</summary>
+    public long QueueMaxBytes { get; set; } = 10L << 30;
+
+    /// <summary>Points (lines) per HTTP write.</summary>
+    public int MaxPointsPerWrite { get; set; } = 5000;
+
+    /// <summary>Timeout of one write request.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>First wait after a failed write; doubles (with jitter) up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryMinDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>Checks the sink's settings at start, naming the setting that is wrong.</summary>
+public sealed class InfluxOptionsValidator : IValidateOptions<CollectorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CollectorOptions options)
+    {
+        var influx = options.Influx;
+        if (!influx.Enabled)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var errors = new List<string>();
+        if (!Uri.TryCreate(influx.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add($"Collector:Influx:Url '{influx.Url}' must be an http or https address, such as http://127.0.0.1:8086");
+        }
+
+        if (string.IsNullOrWhiteSpace(influx.Bucket))
+        {
+            errors.Add("Collector:Influx:Bucket is missing");
+        }
+
+        if (string.IsNullOrWhiteSpace(influx.Org))
+        {
+            errors.Add("Collector:Influx:Org is missing");
+        }
+
+        if (string.IsNullOrWhiteSpace(influx.QueueFile))
+        {
+            errors.Add("Collector:Influx:QueueFile is missing");
+        }
+
+        if (influx.QueueMaxBytes < 1L << 20)
+        {
+            errors.Add($"Collector:Influx:QueueMaxBytes {influx.QueueMaxBytes} must be at least 1048576 (1 MiB)");
+        }
+
+        if (influx.MaxPointsPerWrite is < 1 or > 100_000)
+        {
+            errors.Add($"Collector:Influx:MaxPointsPerWrite {influx.MaxPointsPerWrite} must be between 1 and 100000");
+        }
+
+        if (influx.Timeout < TimeSpan.FromSeconds(1))
+        {
+            errors.Add("Collector:Influx:Timeout must be at least 1 second");
+        }
+
+        if (influx.RetryMinDelay <= TimeSpan.Zero || influx.RetryMaxDelay < influx.RetryMinDelay)
+        {
+            errors.Add("Collector:Influx:RetryMinDelay must be positive and not above RetryMaxDelay");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Occupancy;
+using NewTechPark.Edge.Collector.Visitors;
+
+namespace NewTechPark.Edge.Collector.Storage.Rollups;
+
+/// <summary>
+/// Housekeeping on a timer: brings the room history up to date, freezes visitor aggregates and
+/// purges raw badge scans past their retention, and deletes raw points and rollups past the
+/// retention of their resolution (in slices, so the ingest is never held up for long).
+/// </summary>
+public sealed class RetentionService(
+    SqliteStore store,
+    OccupancyHistory history,
+    VisitorsService visitors,
+    IOptions<CollectorOptions> options,
+    TimeProvider clock,
+    ILogger<RetentionService> logger) : BackgroundService
+{
+    private const long Day = 86_400_000;
+
+    /// <summary>One pass; also called by tests.</summary>
+    public void RunOnce()
+    {
+        var retention = options.Value.Retention;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (retention.Raw > TimeSpan.Zero)
+        {
+            // Whole hours, so a minute is either all kept or all gone.
+            var cutoff = TimeBuckets.FloorTo(now - (long)retention.Raw.TotalMilliseconds, TimeBuckets.HourMs);
+            store.Rollups.RawCutoffMs = cutoff;
+            var deleted = Purge("points", "ts_ms", null, cutoff);
+            if (deleted > 0)
+            {
+                logger.LogInformation("Retention: deleted {Count} raw point(s) older than {Cutoff:u}", deleted, DateTimeOffset.FromUnixTimeMilliseconds(cutoff));
+            }
+        }
+
+        Level(Resolution.Minute, retention.Minute, now);
+        Level(Resolution.Hour, retention.Hour, now);
+        foreach (var resolution in new[] { Resolution.Day, Resolution.Month, Resolution.Year })
+        {
+            Level(resolution, retention.Day, now);
+        }
+
+        var scans = visitors.FreezeAndPurge();
+        if (scans > 0)
+        {
+            logger.LogInformation("Retention: deleted {Count} badge scan(s) past {Retention}; their aggregates stay", scans, options.Value.Visitors.ScanRetention);
+        }
+
+        history.Update();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.Retention.Interval;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5), clock, stoppingToken).ConfigureAwait(false);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    RunOnce();
+                }
+                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
+                {
+                    logger.LogWarning("Housekeeping failed, trying again in {Interval}: {Problem}", interval, e.Message);
+                }
+
+                await Task.Delay(interval, clock, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Level(Resolution resolution, TimeSpan keep, long now)
+    {
+        if (keep > TimeSpan.Zero)
+        {
+            Purge("rollups", "bucket_ms", (int)resolution, now - (long)keep.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Deletes rows older than the cutoff, series by series and a day at a time.</summary>
+    private long Purge(string table, string column, int? resolution, long cutoff)
+    {
+        using var connection = store.OpenReader();
+        var series = new List<(long Id, long Oldest)>();
+        using (var list = connection.CreateCommand())
+        {
+            var res = resolution is null ? string.Empty : $" AND res = {resolution}";
+            list.CommandText = $"SELECT s.id, (SELECT min({column}) FROM {table} WHERE series_id = s.id{res}) FROM series s";
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                if (!reader.IsDBNull(1) && reader.GetInt64(1) < cutoff)
+                {
+                    series.Add((reader.GetInt64(0), reader.GetInt64(1)));
+                }
+            }
+        }
+
+        var deleted = 0L;
+        foreach (var (id, oldest) in series)
+        {
+            for (var until = Math.Min(cutoff, oldest + Day); ; until = Math.Min(cutoff, until + Day))
+            {
+                using var delete = connection.CreateCommand();
+                var res = resolution is null ? string.Empty : " AND res = $res";
+                delete.CommandText = $"DELETE FROM {table} WHERE series_id = $id{res} AND {column} < $until";
+                delete.Parameters.AddWithValue("$id", id);
+                delete.Parameters.AddWithValue("$until", until);
+                if (resolution is { } r)
+                {
+                    delete.Parameters.AddWithValue("$res", r);
+                }
+
+                deleted += delete.ExecuteNonQuery();
+                if (until >= cutoff)
+                {
+                    break;
+                }
+            }
+        }
+
+        return deleted;
+    }
+}

@@ -1,0 +1,413 @@
+using Microsoft.Data.Sqlite;
+
+namespace NewTechPark.Edge.Collector.Storage.Rollups;
+
+/// <summary>What writing one point did to the points table.</summary>
+public enum PointWrite
+{
+    /// <summary>A new (series, time).</summary>
+    Inserted,
+
+    /// <summary>An existing (series, time) got another value.</summary>
+    Replaced,
+
+    /// <summary>An existing (series, time) with the same value: nothing changed.</summary>
+    Unchanged,
+}
+
+/// <summary>
+/// The long-lived part of the rollups: the schema, the bucket boundaries and, per counter series,
+/// its last point as of the last commit (so a new point's increase needs no query).
+/// </summary>
+public sealed class RollupState(TimeBuckets buckets)
+{
+    public const string Schema = """
+        CREATE TABLE IF NOT EXISTS rollups (
+            series_id INTEGER NOT NULL, res INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
+            min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+            inc REAL NOT NULL DEFAULT 0, resets INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (series_id, res, bucket_ms)) WITHOUT ROWID;
+        """;
+
+    /// <summary>Higher resolutions kept from the minute buckets up.</summary>
+    public static readonly Resolution[] Levels = [Resolution.Minute, Resolution.Hour, Resolution.Day, Resolution.Month, Resolution.Year];
+
+    public TimeBuckets Buckets { get; } = buckets;
+
+    private long _rawCutoffMs;
+
+    /// <summary>Points older than this (Unix ms) may have been purged from the raw table; 0 = nothing purged. Set by the retention, read by the ingest (atomic on a 32-bit Pi too).</summary>
+    public long RawCutoffMs
+    {
+        get => Interlocked.Read(ref _rawCutoffMs);
+        set => Interlocked.Exchange(ref _rawCutoffMs, value);
+    }
+
+    internal Dictionary<long, (long Ts, double Value)> LastCounterPoint { get; } = [];
+
+    /// <summary>Counters are the values whose name ends in <c>_total</c> (contract).</summary>
+    public static bool IsCounter(string field) => field.EndsWith("_total", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// Keeps the minute, hour, day, month and year rollups of the points written in one transaction:
+/// min, max, sum and count of every series, plus for counters (<c>*_total</c>) the increase and
+/// the number of resets (a counter that goes down starts a new segment: nothing negative, no
+/// spike). New points are added incrementally, one upsert per touched bucket; a replaced value or
+/// a counter point that arrives out of order marks its minute (and the next point's minute) dirty,
+/// and dirty buckets are recomputed exactly from the level below, up to the year.
+/// </summary>
+public sealed class RollupWriter : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteTransaction _transaction;
+    private readonly RollupState _state;
+    private readonly TimeBuckets _buckets;
+    private readonly Dictionary<(long Series, long Minute), Acc> _minutes = [];
+    private readonly Dictionary<long, List<(long Ts, double Value)>> _counterPoints = [];
+    private readonly Dictionary<long, (long Ts, double Value)?> _counterBefore = [];
+    private readonly HashSet<long> _counterSeries = [];
+    private readonly HashSet<(long Series, long Minute)> _dirty = [];
+    private readonly Dictionary<long, (long Ts, double Value)> _pendingLast = [];
+    private readonly List<SqliteCommand> _commands = [];
+    private SqliteCommand? _upsert;
+    private SqliteCommand? _lastBefore;
+    private SqliteCommand? _nextAfter;
+
+    public RollupWriter(SqliteConnection connection, SqliteTransaction transaction, RollupState state)
+    {
+        _connection = connection;
+        _transaction = transaction;
+        _state = state;
+        _buckets = state.Buckets;
+    }
+
+    /// <summary>Notes a point that the transaction wrote to the points table.</summary>
+    public void Add(long seriesId, string field, long ts, double value, PointWrite write)
+    {
+        if (write == PointWrite.Unchanged)
+        {
+            return;
+        }
+
+        var counter = RollupState.IsCounter(field);
+        var minute = TimeBuckets.FloorTo(ts, TimeBuckets.MinuteMs);
+        if (counter)
+        {
+            _counterSeries.Add(seriesId);
+            if (!_counterBefore.ContainsKey(seriesId))
+            {
+                // The last point before this commit: from memory, or the newest other point stored.
+                _counterBefore[seriesId] = _state.LastCounterPoint.TryGetValue(seriesId, out var known) ? known : LastPoint(seriesId, excludeTs: ts);
+            }
+        }
+
+        if (write == PointWrite.Replaced)
+        {
+            _dirty.Add((seriesId, minute));
+            if (counter && NextPoint(seriesId, ts) is { } next)
+            {
+                _dirty.Add((seriesId, TimeBuckets.FloorTo(next, TimeBuckets.MinuteMs)));
+            }
+
+            return;
+        }
+
+        ref var acc = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_minutes, (seriesId, minute), out var exists);
+        acc = exists ? acc.With(value) : Acc.Of(value);
+        if (counter)
+        {
+            if (!_counterPoints.TryGetValue(seriesId, out var list))
+            {
+                _counterPoints[seriesId] = list = [];
+            }
+
+            list.Add((ts, value));
+        }
+    }
+
+    /// <summary>Writes the rollups of everything added; call before the transaction commits.</summary>
+    public void Flush()
+    {
+        BookCounterIncreases();
+        foreach (var key in _dirty)
+        {
+            _minutes.Remove(key);
+        }
+
+        // Incremental: aggregate per bucket of every level, then one upsert each.
+        var levels = new Dictionary<(long Series, Resolution Res, long Bucket), Acc>();
+        foreach (var ((series, minute), acc) in _minutes)
+        {
+            foreach (var level in RollupState.Levels)
+            {
+                var key = (series, level, level == Resolution.Minute ? minute : _buckets.Floor(level, minute));
+                levels[key] = levels.TryGetValue(key, out var sum) ? sum.Merge(acc) : acc;
+            }
+        }
+
+        foreach (var ((series, res, bucket), acc) in levels)
+        {
+            Upsert(series, res, bucket, acc, replace: false);
+        }
+
+        if (_dirty.Count > 0)
+        {
+            RecomputeDirty();
+        }
+
+        foreach (var series in _counterSeries)
+        {
+            // After out-of-order or replaced counter points, the newest stored point is the truth.
+            _pendingLast[series] = LastPoint(series, excludeTs: null) ?? default;
+        }
+    }
+
+    /// <summary>The transaction committed: remember each counter's last point.</summary>
+    public void Committed()
+    {
+        foreach (var (series, last) in _pendingLast)
+        {
+            if (last.Ts != 0 || last.Value != 0)
+            {
+                _state.LastCounterPoint[series] = last;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in _commands)
+        {
+            command.Dispose();
+        }
+    }
+
+    /// <summary>The increase of a counter from one point to the next: a drop starts a new segment and books nothing.</summary>
+    public static (double Increase, int Resets) Step(double? previous, double value) => previous switch
+    {
+        null => (0, 0),
+        { } p when value >= p => (value - p, 0),
+        _ => (0, 1),
+    };
+
+    private void BookCounterIncreases()
+    {
+        foreach (var (series, points) in _counterPoints)
+        {
+            points.Sort((a, b) => a.Ts.CompareTo(b.Ts));
+            var before = _counterBefore.GetValueOrDefault(series);
+            var current = before;
+            foreach (var (ts, value) in points)
+            {
+                if (current is { } c && ts <= c.Ts)
+                {
+                    // Out of order: this point and the one after it change their increases.
+                    _dirty.Add((series, TimeBuckets.FloorTo(ts, TimeBuckets.MinuteMs)));
+                    if (NextPoint(series, ts) is { } next)
+                    {
+                        _dirty.Add((series, TimeBuckets.FloorTo(next, TimeBuckets.MinuteMs)));
+                    }
+
+                    continue;
+                }
+
+                var (increase, resets) = Step(current?.Value, value);
+                var key = (series, TimeBuckets.FloorTo(ts, TimeBuckets.MinuteMs));
+                if (_minutes.TryGetValue(key, out var acc))
+                {
+                    _minutes[key] = acc with { Inc = acc.Inc + increase, Resets = acc.Resets + resets };
+                }
+
+                current = (ts, value);
+            }
+        }
+    }
+
+    private void RecomputeDirty()
+    {
+        // Minute buckets from the raw points, then each level from the one below it.
+        var touched = new HashSet<(long Series, long Bucket)>();
+        foreach (var (series, minute) in _dirty)
+        {
+            if (minute < _state.RawCutoffMs)
+            {
+                continue; // the raw points of that minute are gone; its rollup stays as it was
+            }
+
+            RecomputeMinute(series, minute);
+            touched.Add((series, minute));
+        }
+
+        foreach (var level in RollupState.Levels.Skip(1))
+        {
+            var parents = touched.Select(t => (t.Series, _buckets.Floor(level, t.Bucket))).ToHashSet();
+            var child = _buckets.Child(level);
+            foreach (var (series, bucket) in parents)
+            {
+                RecomputeFromChildren(series, level, child, bucket, _buckets.Next(level, bucket));
+            }
+
+            touched = parents;
+        }
+    }
+
+    private void RecomputeMinute(long series, long minute)
+    {
+        using var command = Command("SELECT ts_ms, value FROM points WHERE series_id = $s AND ts_ms >= $a AND ts_ms < $b ORDER BY ts_ms", "$s", "$a", "$b");
+        command.Parameters[0].Value = series;
+        command.Parameters[1].Value = minute;
+        command.Parameters[2].Value = minute + TimeBuckets.MinuteMs;
+        var counter = _counterSeries.Contains(series);
+        double? previous = counter ? LastPointBefore(series, minute)?.Value : null;
+        Acc? acc = null;
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var value = reader.GetDouble(1);
+                var next = acc is { } a ? a.With(value) : Acc.Of(value);
+                if (counter)
+                {
+                    var (increase, resets) = Step(previous, value);
+                    next = next with { Inc = next.Inc + increase, Resets = next.Resets + resets };
+                    previous = value;
+                }
+
+                acc = next;
+            }
+        }
+
+        Store(series, Resolution.Minute, minute, acc);
+    }
+
+    private void RecomputeFromChildren(long series, Resolution level, Resolution child, long from, long to)
+    {
+        using var command = Command("""
+            SELECT min(min), max(max), sum(sum), sum(count), sum(inc), sum(resets) FROM rollups
+            WHERE series_id = $s AND res = $r AND bucket_ms >= $a AND bucket_ms < $b HAVING count(*) > 0
+            """, "$s", "$r", "$a", "$b");
+        command.Parameters[0].Value = series;
+        command.Parameters[1].Value = (int)child;
+        command.Parameters[2].Value = from;
+        command.Parameters[3].Value = to;
+        Acc? acc = null;
+        using (var reader = command.ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                acc = new Acc(reader.GetDouble(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetInt64(3), reader.GetDouble(4), reader.GetInt64(5));
+            }
+        }
+
+        Store(series, level, from, acc);
+    }
+
+    private void Store(long series, Resolution res, long bucket, Acc? acc)
+    {
+        if (acc is { } a)
+        {
+            Upsert(series, res, bucket, a, replace: true);
+            return;
+        }
+
+        using var delete = Command("DELETE FROM rollups WHERE series_id = $s AND res = $r AND bucket_ms = $b", "$s", "$r", "$b");
+        delete.Parameters[0].Value = series;
+        delete.Parameters[1].Value = (int)res;
+        delete.Parameters[2].Value = bucket;
+        delete.ExecuteNonQuery();
+    }
+
+    private void Upsert(long series, Resolution res, long bucket, Acc acc, bool replace)
+    {
+        SqliteCommand command;
+        if (replace)
+        {
+            command = Command("INSERT OR REPLACE INTO rollups (series_id, res, bucket_ms, min, max, sum, count, inc, resets) VALUES ($s, $r, $b, $min, $max, $sum, $n, $inc, $resets)",
+                "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets");
+        }
+        else
+        {
+            command = _upsert ??= Prepare("""
+                INSERT INTO rollups (series_id, res, bucket_ms, min, max, sum, count, inc, resets) VALUES ($s, $r, $b, $min, $max, $sum, $n, $inc, $resets)
+                ON CONFLICT (series_id, res, bucket_ms) DO UPDATE SET
+                    min = min(rollups.min, excluded.min), max = max(rollups.max, excluded.max),
+                    sum = rollups.sum + excluded.sum, count = rollups.count + excluded.count,
+                    inc = rollups.inc + excluded.inc, resets = rollups.resets + excluded.resets
+                """, "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets");
+        }
+
+        var p = command.Parameters;
+        p[0].Value = series;
+        p[1].Value = (int)res;
+        p[2].Value = bucket;
+        p[3].Value = acc.Min;
+        p[4].Value = acc.Max;
+        p[5].Value = acc.Sum;
+        p[6].Value = acc.Count;
+        p[7].Value = acc.Inc;
+        p[8].Value = acc.Resets;
+        command.ExecuteNonQuery();
+        if (replace)
+        {
+            command.Dispose();
+        }
+    }
+
+    private (long Ts, double Value)? LastPoint(long series, long? excludeTs)
+    {
+        using var command = Command("SELECT ts_ms, value FROM points WHERE series_id = $s AND ts_ms <> $x ORDER BY ts_ms DESC LIMIT 1", "$s", "$x");
+        command.Parameters[0].Value = series;
+        command.Parameters[1].Value = excludeTs ?? long.MinValue;
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetDouble(1)) : null;
+    }
+
+    private (long Ts, double Value)? LastPointBefore(long series, long before)
+    {
+        _lastBefore ??= Prepare("SELECT ts_ms, value FROM points WHERE series_id = $s AND ts_ms < $t ORDER BY ts_ms DESC LIMIT 1", "$s", "$t");
+        _lastBefore.Parameters[0].Value = series;
+        _lastBefore.Parameters[1].Value = before;
+        using var reader = _lastBefore.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetDouble(1)) : null;
+    }
+
+    private long? NextPoint(long series, long after)
+    {
+        _nextAfter ??= Prepare("SELECT ts_ms FROM points WHERE series_id = $s AND ts_ms > $t ORDER BY ts_ms LIMIT 1", "$s", "$t");
+        _nextAfter.Parameters[0].Value = series;
+        _nextAfter.Parameters[1].Value = after;
+        return _nextAfter.ExecuteScalar() is long ts ? ts : null;
+    }
+
+    private SqliteCommand Command(string sql, params string[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.Transaction = _transaction;
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] parameters)
+    {
+        var command = Command(sql, parameters);
+        command.Prepare();
+        _commands.Add(command);
+        return command;
+    }
+
+    /// <summary>The aggregate of one bucket.</summary>
+    public readonly record struct Acc(double Min, double Max, double Sum, long Count, double Inc, long Resets)
+    {
+        public static Acc Of(double value) => new(value, value, value, 1, 0, 0);
+
+        public Acc With(double value) => new(Math.Min(Min, value), Math.Max(Max, value), Sum + value, Count + 1, Inc, Resets);
+
+        public Acc Merge(Acc other) => new(Math.Min(Min, other.Min), Math.Max(Max, other.Max), Sum + other.Sum, Count + other.Count, Inc + other.Inc, Resets + other.Resets);
+    }
+}

@@ -1,0 +1,302 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Collector.Storage.Rollups;
+using NewTechPark.Edge.Contracts.Payloads;
+
+namespace NewTechPark.Edge.Collector.Visitors;
+
+/// <summary>A count as shown: the number, or null with "&lt; 5" when it is too small to show (privacy).</summary>
+public sealed record ShownCount(long? Value, string Display)
+{
+    public static ShownCount Of(long value, int minimum) =>
+        value > 0 && value < minimum ? new ShownCount(null, $"< {minimum}") : new ShownCount(value, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
+
+/// <summary>Visitors in one bucket.</summary>
+public sealed record VisitorBucket(
+    DateTimeOffset Start,
+    DateTimeOffset End,
+    string Label,
+    long Visits,
+    ShownCount UniqueVisitors,
+    ShownCount ReturningVisitors,
+    long GroupVisits,
+    long GroupHeadCount,
+    int EventDays);
+
+/// <summary>Visitors per day, week, month or year.</summary>
+public sealed record VisitorsReport(DateTimeOffset From, DateTimeOffset To, string Bucket, string TimeZone, int MinimumCount, IReadOnlyList<VisitorBucket> Buckets, VisitorBucket Totals);
+
+/// <summary>Unique and returning badge visitors of one bucket.</summary>
+public readonly record struct BadgeCounts(long Scans, long Unique, long Returning);
+
+/// <summary>
+/// Visits, unique and returning visitors. Visits are entries through the doors from outside,
+/// per local day from the door rollups: the increase of <c>in_total</c> (which brings back
+/// crossings of lost readings and starts a new segment on a reset) or the sum of <c>in</c>,
+/// whichever is larger (devices that send no totals). Unique visitors are distinct badge
+/// pseudonyms in the bucket; returning visitors are those of them seen on an earlier local day
+/// (in an earlier bucket or earlier in the same one). Badge counts from 1 to 4 are shown as
+/// "&lt; 5". A bucket's badge counts are frozen a week after it ended, so raw scans can be
+/// purged after the retention while the figures stay.
+/// </summary>
+public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQueries queries, GroupVisits groups, IOptions<CollectorOptions> options, TimeProvider clock)
+{
+    private readonly TimeBuckets _buckets = new(TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
+
+    public TimeBuckets Buckets => _buckets;
+
+    public VisitorsReport Report(DateTimeOffset from, DateTimeOffset to, CalendarBucket bucket)
+    {
+        var minimum = options.Value.Visitors.MinimumCount;
+        var cover = _buckets.Cover(bucket, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        var fromMs = cover.Count == 0 ? from.ToUnixTimeMilliseconds() : cover[0].Start;
+        var toMs = cover.Count == 0 ? to.ToUnixTimeMilliseconds() : cover[^1].End;
+        var visits = VisitsPerDay(fromMs, toMs);
+        var badges = Badges(cover, bucket);
+        var groupList = groups.List(fromMs, toMs);
+        var eventDays = EventDays(visits, groupList);
+        var buckets = cover.Select(c =>
+        {
+            var b = badges.GetValueOrDefault(c.Start);
+            var g = groupList.Where(v => InBucket(groups.DayStart(v.Date), c)).ToList();
+            return new VisitorBucket(At(c.Start), At(c.End), _buckets.Label(bucket, c.Start),
+                visits.Where(v => InBucket(v.Key, c)).Sum(v => v.Value),
+                ShownCount.Of(b.Unique, minimum), ShownCount.Of(b.Returning, minimum),
+                g.Count, g.Sum(v => (long)v.HeadCount), eventDays.Count(d => InBucket(d, c)));
+        }).ToList();
+        // Over one bucket the totals are that bucket (frozen figures survive the scan purge);
+        // over several, unique visitors are counted again from the kept scans.
+        var whole = cover.Count == 1 ? badges.GetValueOrDefault(cover[0].Start) : Badges([(fromMs, toMs)], null).GetValueOrDefault(fromMs);
+        var totals = new VisitorBucket(At(fromMs), At(toMs), "total", buckets.Sum(b => b.Visits), ShownCount.Of(whole.Unique, minimum), ShownCount.Of(whole.Returning, minimum),
+            groupList.Count, groupList.Sum(v => (long)v.HeadCount), eventDays.Count);
+        return new VisitorsReport(At(fromMs), At(toMs), bucket.Name(), site.TimeZone, minimum, buckets, totals);
+    }
+
+    /// <summary>Entries from outside per local day (day start → visits).</summary>
+    public Dictionary<long, long> VisitsPerDay(long fromMs, long toMs)
+    {
+        var days = new Dictionary<long, long>();
+        foreach (var door in site.Doors.Where(d => d.From == SiteModel.Outside))
+        {
+            var totals = Rows(door.Id, ReadingKinds.DoorValues.InTotal, fromMs, toMs);
+            var crossings = Rows(door.Id, ReadingKinds.DoorValues.In, fromMs, toMs);
+            foreach (var day in totals.Keys.Union(crossings.Keys))
+            {
+                var fromTotals = (long)Math.Round(totals.GetValueOrDefault(day)?.Increase ?? 0);
+                var fromCrossings = (long)Math.Round(crossings.GetValueOrDefault(day)?.Sum ?? 0);
+                days[day] = days.GetValueOrDefault(day) + Math.Max(fromTotals, fromCrossings);
+            }
+        }
+
+        return days;
+    }
+
+    /// <summary>Local days (start) that count as event days: visits at or above the threshold, or a group registered as an event.</summary>
+    public HashSet<long> EventDays(Dictionary<long, long> visitsPerDay, IReadOnlyList<GroupVisit> groupList)
+    {
+        var threshold = options.Value.Visitors.EventDayVisits;
+        var days = visitsPerDay.Where(d => d.Value >= threshold).Select(d => d.Key).ToHashSet();
+        days.UnionWith(groupList.Where(g => g.Event).Select(g => groups.DayStart(g.Date)));
+        return days;
+    }
+
+    /// <summary>Badge counts per bucket: frozen aggregates where they exist, else from the raw scans.</summary>
+    public Dictionary<long, BadgeCounts> Badges(IReadOnlyList<(long Start, long End)> cover, CalendarBucket? bucket)
+    {
+        var result = new Dictionary<long, BadgeCounts>();
+        if (cover.Count == 0)
+        {
+            return result;
+        }
+
+        using var connection = store.OpenReader();
+        var frozen = bucket is { } b ? Frozen(connection, b.Name(), cover[0].Start, cover[^1].End) : [];
+        var open = cover.Where(c => !frozen.ContainsKey(c.Start)).OrderBy(c => c.Start).ToList();
+        foreach (var (start, counts) in frozen)
+        {
+            result[start] = counts;
+        }
+
+        if (open.Count == 0)
+        {
+            return result;
+        }
+
+        var fromMs = open.Min(c => c.Start);
+        var toMs = open.Max(c => c.End);
+        var firstDay = FirstDays(connection, fromMs, toMs);
+        var perBucket = open.ToDictionary(c => c.Start, _ => (Scans: 0L, Unique: new HashSet<string>(StringComparer.Ordinal), Returning: new HashSet<string>(StringComparer.Ordinal)));
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT visitor, ts_ms FROM badge_scans WHERE site = $site AND ts_ms >= $from AND ts_ms < $to";
+        command.Parameters.AddWithValue("$site", site.Site);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var visitor = reader.GetString(0);
+            var ts = reader.GetInt64(1);
+            var day = _buckets.Floor(Resolution.Day, ts);
+            foreach (var c in Containing(open, ts))
+            {
+
+                var entry = perBucket[c.Start];
+                entry.Scans++;
+                entry.Unique.Add(visitor);
+                if (firstDay.TryGetValue(visitor, out var first) && day > first)
+                {
+                    entry.Returning.Add(visitor);
+                }
+
+                perBucket[c.Start] = entry;
+            }
+        }
+
+        foreach (var (start, entry) in perBucket)
+        {
+            result[start] = new BadgeCounts(entry.Scans, entry.Unique.Count, entry.Returning.Count);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Freezes the badge counts of every day, week, month and year that ended at least
+    /// <see cref="VisitorsOptions.FreezeAfter"/> ago, then deletes raw scans older than the retention.
+    /// Returns the number of scans deleted.
+    /// </summary>
+    public long FreezeAndPurge()
+    {
+        var o = options.Value.Visitors;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var freezeBefore = now - (long)o.FreezeAfter.TotalMilliseconds;
+        long? earliest;
+        using (var connection = store.OpenReader())
+        using (var first = connection.CreateCommand())
+        {
+            first.CommandText = "SELECT min(ts_ms) FROM badge_scans WHERE site = $site";
+            first.Parameters.AddWithValue("$site", site.Site);
+            earliest = first.ExecuteScalar() as long?;
+        }
+
+        if (earliest is not { } from)
+        {
+            return 0;
+        }
+
+        foreach (var bucket in new[] { CalendarBucket.Day, CalendarBucket.Week, CalendarBucket.Month, CalendarBucket.Year })
+        {
+            var complete = _buckets.Cover(bucket, from, freezeBefore).Where(c => c.End <= freezeBefore).ToList();
+            using var connection = store.OpenReader();
+            var frozen = Frozen(connection, bucket.Name(), from - (400L * 86_400_000), freezeBefore);
+            var todo = complete.Where(c => !frozen.ContainsKey(c.Start)).ToList();
+            if (todo.Count == 0)
+            {
+                continue;
+            }
+
+            var counts = Badges(todo, null);
+            using var transaction = connection.BeginTransaction();
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT OR REPLACE INTO visitor_aggregates (site, bucket, start_ms, scans, unique_visitors, returning_visitors) VALUES ($site, $bucket, $start, $scans, $unique, $returning)";
+            var p = new[] { "$site", "$bucket", "$start", "$scans", "$unique", "$returning" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+            foreach (var c in todo)
+            {
+                var value = counts.GetValueOrDefault(c.Start);
+                p[0].Value = site.Site;
+                p[1].Value = bucket.Name();
+                p[2].Value = c.Start;
+                p[3].Value = value.Scans;
+                p[4].Value = value.Unique;
+                p[5].Value = value.Returning;
+                insert.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+
+        using var purgeConnection = store.OpenReader();
+        using var purge = purgeConnection.CreateCommand();
+        purge.CommandText = "DELETE FROM badge_scans WHERE site = $site AND ts_ms < $cutoff";
+        purge.Parameters.AddWithValue("$site", site.Site);
+        purge.Parameters.AddWithValue("$cutoff", now - (long)o.ScanRetention.TotalMilliseconds);
+        return purge.ExecuteNonQuery();
+    }
+
+    private Dictionary<long, BadgeCounts> Frozen(SqliteConnection connection, string bucket, long fromMs, long toMs)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT start_ms, scans, unique_visitors, returning_visitors FROM visitor_aggregates WHERE site = $site AND bucket = $bucket AND start_ms >= $from AND start_ms < $to";
+        command.Parameters.AddWithValue("$site", site.Site);
+        command.Parameters.AddWithValue("$bucket", bucket);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        using var reader = command.ExecuteReader();
+        var result = new Dictionary<long, BadgeCounts>();
+        while (reader.Read())
+        {
+            result[reader.GetInt64(0)] = new BadgeCounts(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+        }
+
+        return result;
+    }
+
+    /// <summary>The local day each visitor seen in [from, to) was first seen on (as far as the kept scans go).</summary>
+    private Dictionary<string, long> FirstDays(SqliteConnection connection, long fromMs, long toMs)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT visitor, min(ts_ms) FROM badge_scans
+            WHERE site = $site AND visitor IN (SELECT visitor FROM badge_scans WHERE site = $site AND ts_ms >= $from AND ts_ms < $to)
+            GROUP BY visitor
+            """;
+        command.Parameters.AddWithValue("$site", site.Site);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        using var reader = command.ExecuteReader();
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            result[reader.GetString(0)] = _buckets.Floor(Resolution.Day, reader.GetInt64(1));
+        }
+
+        return result;
+    }
+
+    private Dictionary<long, RollupRow> Rows(string sensor, string field, long fromMs, long toMs) =>
+        queries.SeriesId(site.Site, sensor, field) is { } id
+            ? queries.Rollups(id, Resolution.Day, _buckets.Floor(Resolution.Day, fromMs), toMs).ToDictionary(r => r.BucketMs)
+            : [];
+
+    /// <summary>The buckets holding <paramref name="ts"/>: calendar buckets do not overlap, and they come sorted.</summary>
+    private static IEnumerable<(long Start, long End)> Containing(List<(long Start, long End)> sorted, long ts)
+    {
+        int lo = 0, hi = sorted.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (sorted[mid].End <= ts)
+            {
+                lo = mid + 1;
+            }
+            else if (sorted[mid].Start > ts)
+            {
+                hi = mid - 1;
+            }
+            else
+            {
+                yield return sorted[mid];
+                yield break;
+            }
+        }
+    }
+
+    private static bool InBucket(long ms, (long Start, long End) bucket) => ms >= bucket.Start && ms < bucket.End;
+
+    private static DateTimeOffset At(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+}

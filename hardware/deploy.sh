@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Publishes the edge agent for a Raspberry Pi and installs it over ssh as the systemd service
+# ntp-edge-agent. Run from anywhere in the repository; needs the .NET SDK here and sudo on the Pi.
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: hardware/deploy.sh [options] USER@HOST [USER@HOST ...]
+
+Publishes edge-agent self-contained for the Pi's architecture and installs it on each host:
+  /opt/ntp-edge-agent/            the program (replaced; the previous one kept as .previous)
+  /etc/systemd/system/ntp-edge-agent.service
+  /etc/ntp-edge-agent/environment  created once (mode 0600) with Agent:Device = the host name
+  /var/lib/ntp-edge-agent/         state and outbox (kept), owned by the ntp-edge user
+prints `edge-agent --list-sensors` (the wiring check) and (re)starts the service.
+
+Options:
+  -r, --runtime RID     linux-arm64 (Pi 3/4/5/Zero 2 with 64-bit OS, the default),
+                        linux-arm (32-bit OS, Pi 2/Zero W), or auto (ask the Pi: uname -m)
+  -s, --settings FILE   appsettings.json to install (the sensors of this Pi); default: keep the
+                        one on the Pi, or install edge-agent/appsettings.json the first time
+  -c, --configuration C Release (default) or Debug
+  -n, --no-restart      install but do not (re)start the service
+      --publish-only    publish for the runtime(s) into out/edge-agent-<rid> and stop
+  -h, --help            this text
+
+Examples:
+  hardware/deploy.sh pi@pi-dc-lab
+  hardware/deploy.sh -r auto -s site/pi-entrance.json pi@pi-entrance
+  hardware/deploy.sh --publish-only -r linux-arm
+USAGE
+}
+
+runtime="linux-arm64"
+settings=""
+configuration="Release"
+restart=1
+publish_only=0
+hosts=()
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        -r|--runtime) runtime="${2:?--runtime needs a value}"; shift 2 ;;
+        -s|--settings) settings="${2:?--settings needs a file}"; shift 2 ;;
+        -c|--configuration) configuration="${2:?--configuration needs a value}"; shift 2 ;;
+        -n|--no-restart) restart=0; shift ;;
+        --publish-only) publish_only=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        -*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+        *) hosts+=("$1"); shift ;;
+    esac
+done
+
+case "$runtime" in
+    linux-arm64|linux-arm|auto) ;;
+    *) echo "runtime must be linux-arm64, linux-arm or auto, not '$runtime'" >&2; exit 2 ;;
+esac
+
+if [[ $publish_only -eq 0 && ${#hosts[@]} -eq 0 ]]; then
+    echo "no host given" >&2
+    usage >&2
+    exit 2
+fi
+
+if [[ -n "$settings" && ! -f "$settings" ]]; then
+    echo "settings file '$settings' does not exist" >&2
+    exit 2
+fi
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+unit="$repo/hardware/systemd/ntp-edge-agent.service"
+
+publish() {
+    local rid="$1"
+    local out="$repo/out/edge-agent-$rid"
+    echo "==> publishing edge-agent for $rid into $out" >&2
+    rm -rf "$out"
+    dotnet publish "$repo/edge-agent/NewTechPark.Edge.Agent.csproj" \
+        -c "$configuration" -r "$rid" --self-contained \
+        -p:PublishReadyToRun=false -p:DebugType=none \
+        -o "$out" --artifacts-path "$repo/out/artifacts-$rid" -nologo >&2
+    test -x "$out/edge-agent" || { echo "publish for $rid produced no edge-agent" >&2; exit 1; }
+    printf '%s\n' "$out"
+}
+
+rid_of() {
+    local host="$1"
+    if [[ "$runtime" != "auto" ]]; then
+        printf '%s\n' "$runtime"
+        return
+    fi
+
+    case "$(ssh -o BatchMode=yes "$host" uname -m)" in
+        aarch64|arm64) printf 'linux-arm64\n' ;;
+        armv7l|armv6l) printf 'linux-arm\n' ;;
+        *) echo "$host is not a Raspberry Pi architecture we publish for" >&2; exit 1 ;;
+    esac
+}
+
+if [[ $publish_only -eq 1 ]]; then
+    if [[ "$runtime" == "auto" ]]; then
+        publish linux-arm64 >/dev/null
+        publish linux-arm >/dev/null
+    else
+        publish "$runtime" >/dev/null
+    fi
+    exit 0
+fi
+
+declare -A published=()
+
+for host in "${hosts[@]}"; do
+    rid="$(rid_of "$host")"
+    if [[ -z "${published[$rid]:-}" ]]; then
+        published[$rid]="$(publish "$rid")"
+    fi
+
+    out="${published[$rid]}"
+    device="${host#*@}"
+    device="${device%%.*}"
+    staging="/tmp/ntp-edge-agent.$$"
+    echo "==> installing on $host ($rid, device $device)" >&2
+
+    ssh -o BatchMode=yes "$host" "rm -rf '$staging' && mkdir -p '$staging/app'"
+    # The program, the unit and (if given) this Pi's settings.
+    tar -C "$out" -czf - . | ssh -o BatchMode=yes "$host" "tar -C '$staging/app' -xzf -"
+    scp -q -o BatchMode=yes "$unit" "$host:$staging/ntp-edge-agent.service"
+    if [[ -n "$settings" ]]; then
+        scp -q -o BatchMode=yes "$settings" "$host:$staging/appsettings.json"
+    fi
+
+    ssh -o BatchMode=yes "$host" sudo bash -s -- "$staging" "$device" "$restart" <<'REMOTE'
+set -euo pipefail
+staging="$1"
+device="$2"
+restart="$3"
+
+id ntp-edge >/dev/null 2>&1 || useradd --system --home-dir /var/lib/ntp-edge-agent --shell /usr/sbin/nologin ntp-edge
+for group in gpio i2c spi; do
+    if getent group "$group" >/dev/null; then
+        usermod -aG "$group" ntp-edge
+    else
+        echo "warning: group $group missing: enable I2C/SPI (hardware/pi-setup.md)" >&2
+    fi
+done
+install -d -o ntp-edge -g ntp-edge -m 0750 /var/lib/ntp-edge-agent
+install -d -m 0755 /etc/ntp-edge-agent
+
+# Keep the Pi's own settings unless new ones were sent.
+if [[ -f "$staging/appsettings.json" ]]; then
+    cp "$staging/appsettings.json" "$staging/app/appsettings.json"
+elif [[ -f /opt/ntp-edge-agent/appsettings.json ]]; then
+    cp /opt/ntp-edge-agent/appsettings.json "$staging/app/appsettings.json"
+fi
+
+if [[ ! -f /etc/ntp-edge-agent/environment ]]; then
+    umask 077
+    printf 'NTP_Agent__Device=%s\n# NTP_Agent__Broker__Host=collector.newtechpark.local\n# NTP_Agent__SiteKey=\n' "$device" > /etc/ntp-edge-agent/environment
+fi
+
+systemctl stop ntp-edge-agent 2>/dev/null || true
+rm -rf /opt/ntp-edge-agent.previous
+if [[ -d /opt/ntp-edge-agent ]]; then
+    mv /opt/ntp-edge-agent /opt/ntp-edge-agent.previous
+fi
+mv "$staging/app" /opt/ntp-edge-agent
+chown -R root:root /opt/ntp-edge-agent
+chmod 0755 /opt/ntp-edge-agent/edge-agent
+install -m 0644 "$staging/ntp-edge-agent.service" /etc/systemd/system/ntp-edge-agent.service
+rm -rf "$staging"
+
+systemctl daemon-reload
+systemctl enable ntp-edge-agent >/dev/null
+
+# Check the wiring while the service is stopped (it holds the GPIO lines when running).
+(
+    set -a
+    # shellcheck disable=SC1091
+    . /etc/ntp-edge-agent/environment
+    set +a
+    cd /var/lib/ntp-edge-agent
+    sudo -u ntp-edge --preserve-env /opt/ntp-edge-agent/edge-agent --list-sensors --Agent:Hardware=Real
+) || echo "warning: not every sensor is ok (see above); the service reports them in its status" >&2
+
+if [[ "$restart" == "1" ]]; then
+    systemctl restart ntp-edge-agent
+    systemctl --no-pager --lines=0 status ntp-edge-agent || true
+fi
+REMOTE
+    echo "==> $host done" >&2
+done

@@ -1,0 +1,108 @@
+using System.Buffers.Text;
+using System.Device.Gpio;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Agent.Configuration;
+using NewTechPark.Edge.Agent.Readers;
+using NewTechPark.Edge.Agent.Readers.Badge;
+using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Agent.Tests.Support;
+using NewTechPark.Edge.Contracts.Payloads;
+
+namespace NewTechPark.Edge.Agent.Tests;
+
+/// <summary>The MFRC522 badge reader (Iot.Device.Bindings over SPI) against the simulated reader IC and card.</summary>
+public sealed class BadgeReaderTests
+{
+    private const string SiteKey = "test-site-key-0123456789";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private static string Expected(byte[] uid) =>
+        Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(SiteKey), uid))[..22];
+
+    private static (Mfrc522BadgeReader Reader, SimulatedMfrc522 Chip, GpioController Gpio) Setup(TimeSpan? repeat = null)
+    {
+        var spi = new SimulatedSpiBus();
+        var chip = spi.Attach(0, 0, new SimulatedMfrc522());
+        var gpio = new GpioController(new SimulatedGpioDriver());
+        var options = new SensorOptions { Id = "badge-entrance", Type = SensorTypes.Mfrc522, RepeatSuppression = repeat ?? TimeSpan.FromSeconds(5) };
+        var agent = Options.Create(new AgentOptions { Device = "pi-entrance", SiteKey = SiteKey });
+        return (new Mfrc522BadgeReader(options, agent, spi, gpio, new SensorHealth(), TimeProvider.System, NullLogger<Mfrc522BadgeReader>.Instance), chip, gpio);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xDE, 0xAD, 0xBE, 0xEF })]
+    [InlineData(new byte[] { 0x04, 0x52, 0x11, 0x9A, 0x3C, 0x5D, 0x80 })]
+    public async Task A_card_becomes_one_reading_with_the_hmac_pseudonym_and_never_its_uid(byte[] uid)
+    {
+        var (reader, chip, gpio) = Setup();
+        using var _ = gpio;
+        chip.PresentCard(uid);
+        var sink = new RecordingSink();
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => reader.RunAsync(sink, stop.Token));
+
+        var reading = (await sink.WaitForAsync(1, Timeout))[0];
+        Assert.Equal(ReadingKinds.Badge, reading.Kind);
+        Assert.Equal("badge-entrance", reading.Sensor);
+        Assert.Equal(Expected(uid), reading.Visitor);
+        Assert.Equal(22, reading.Visitor!.Length);
+        Assert.Null(reading.Values);
+
+        // The card stays on the reader: it was halted, so it is not read again.
+        var selected = chip.CardsSelected;
+        await Task.Delay(400);
+        Assert.Equal(selected, chip.CardsSelected);
+        Assert.Single(sink.Readings);
+
+        // Nothing of the UID is in the published reading.
+        var json = System.Text.Json.JsonSerializer.Serialize(reading);
+        Assert.DoesNotContain(Convert.ToHexString(uid), json, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Convert.ToBase64String(uid), json, StringComparison.Ordinal);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Different_cards_are_different_visitors_and_a_returning_card_the_same_one()
+    {
+        var (reader, chip, gpio) = Setup(repeat: TimeSpan.Zero);
+        using var _ = gpio;
+        var sink = new RecordingSink();
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => reader.RunAsync(sink, stop.Token));
+        byte[][] cards = [[1, 2, 3, 4], [5, 6, 7, 8], [1, 2, 3, 4]];
+        for (var i = 0; i < cards.Length; i++)
+        {
+            chip.PresentCard(cards[i]);
+            await sink.WaitForAsync(i + 1, Timeout);
+            chip.RemoveCard();
+        }
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeout));
+        var visitors = sink.Readings.Select(r => r.Visitor).ToList();
+        Assert.NotEqual(visitors[0], visitors[1]);
+        Assert.Equal(visitors[0], visitors[2]);
+    }
+
+    [Fact]
+    public async Task An_unplugged_reader_fails_instead_of_reading_nothing_forever()
+    {
+        var (reader, chip, gpio) = Setup();
+        using var _ = gpio;
+        chip.Version = 0x00;
+        var error = await Assert.ThrowsAnyAsync<IOException>(() => reader.RunAsync(new RecordingSink(), CancellationToken.None));
+        Assert.Contains("MFRC522", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_pseudonym_needs_a_key_of_16_characters()
+    {
+        Assert.Throws<ArgumentException>(() => new VisitorPseudonym("short"));
+        using var pseudonym = new VisitorPseudonym(SiteKey);
+        Assert.Equal(Expected([9, 9, 9, 9]), pseudonym.Of([9, 9, 9, 9]));
+    }
+}

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using NewTechPark.Edge.Collector.Hosting;
+
+namespace NewTechPark.Edge.Collector.Tests.Http;
+
+/// <summary>The real collector (Kestrel and the embedded broker on free ports, SQLite in a temp folder) in this process.</summary>
+public sealed class InProcessCollector : IAsyncDisposable
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly WebApplication _app;
+    private readonly TempDirectory _data;
+
+    private InProcessCollector(WebApplication app, TempDirectory data, int port)
+    {
+        _app = app;
+        _data = data;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<InProcessCollector> StartAsync(params string[] settings)
+    {
+        var data = new TempDirectory();
+        var port = FreePort();
+        string[] args =
+        [
+            "--urls", $"http://127.0.0.1:{port}",
+            $"--Collector:DataDirectory={data.Path}",
+            $"--Collector:Broker:Port={FreePort()}",
+            "--Logging:LogLevel:Default=Warning",
+            .. settings,
+        ];
+        var app = CollectorHost.Build(args);
+        await app.StartAsync();
+        return new InProcessCollector(app, data, port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _data.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
