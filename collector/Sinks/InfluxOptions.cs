@@ -3,6 +3,20 @@ using NewTechPark.Edge.Collector.Configuration;
 
 namespace NewTechPark.Edge.Collector.Sinks;
 
+/// <summary>Where the raw points live when the InfluxDB sink is on.</summary>
+public enum InfluxMode
+{
+    /// <summary>In SQLite and in InfluxDB.</summary>
+    Beside,
+
+    /// <summary>
+    /// In InfluxDB only: SQLite keeps the batches ledger, devices, dead letters, badge scans, the
+    /// rollups (minute and up) and the door points (occupancy replay and history), but no other
+    /// raw point.
+    /// </summary>
+    Instead,
+}
+
 /// <summary>
 /// The InfluxDB sink (<c>Collector:Influx</c>): every stored batch also goes, as line protocol, to
 /// InfluxDB 2, InfluxDB 3 (its v2 write API) or InfluxDB Cloud, through a durable queue of its own.
@@ -10,6 +24,12 @@ namespace NewTechPark.Edge.Collector.Sinks;
 public sealed class InfluxOptions
 {
     public bool Enabled { get; set; }
+
+    /// <summary><see cref="InfluxMode.Beside"/> (default) or <see cref="InfluxMode.Instead"/> of the raw points in SQLite.</summary>
+    public InfluxMode Mode { get; set; } = InfluxMode.Beside;
+
+    /// <summary>True when raw points (other than door readings) go to InfluxDB only.</summary>
+    public bool RawPointsInInfluxOnly => Enabled && Mode == InfluxMode.Instead;
 
     /// <summary>Base address, such as <c>http://influx.local:8086</c>.</summary>
     public string Url { get; set; } = "http://127.0.0.1:8086";
@@ -46,15 +66,24 @@ public sealed class InfluxOptionsValidator : IValidateOptions<CollectorOptions>
     public ValidateOptionsResult Validate(string? name, CollectorOptions options)
     {
         var influx = options.Influx;
+        if (!Enum.IsDefined(influx.Mode))
+        {
+            return ValidateOptionsResult.Fail($"Collector:Influx:Mode '{influx.Mode}' must be Beside or Instead");
+        }
+
         if (!influx.Enabled)
         {
-            return ValidateOptionsResult.Success;
+            return influx.Mode == InfluxMode.Instead
+                ? ValidateOptionsResult.Fail("Collector:Influx:Mode=Instead keeps raw points in InfluxDB only, so it needs Collector:Influx:Enabled=true and Collector:Influx:Url; "
+                    + "turn the sink on or set Collector:Influx:Mode=Beside")
+                : ValidateOptionsResult.Success;
         }
 
         var errors = new List<string>();
         if (!Uri.TryCreate(influx.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
-            errors.Add($"Collector:Influx:Url '{influx.Url}' must be an http or https address, such as http://127.0.0.1:8086");
+            errors.Add($"Collector:Influx:Url '{influx.Url}' must be an http or https address, such as http://127.0.0.1:8086"
+                + (influx.Mode == InfluxMode.Instead ? " (Collector:Influx:Mode=Instead sends the raw points there only)" : string.Empty));
         }
 
         if (string.IsNullOrWhiteSpace(influx.Bucket))

@@ -75,8 +75,8 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
         _written = factory.CreateCounter("ntp_influx_written_points_total", "Points InfluxDB accepted.");
         _failures = factory.CreateCounter("ntp_influx_write_failures_total", "Writes that failed and will be retried.");
         _rejected = factory.CreateCounter("ntp_influx_rejected_points_total", "Points InfluxDB refused for good (kept in the queue file's rejected table).");
-        _logger.LogInformation("InfluxDB sink: {Url} org {Org} bucket {Bucket}, queue {Queue} ({Points} point(s) waiting)",
-            _options.Url, _options.Org, _options.Bucket, path, _queue.Points);
+        _logger.LogInformation("InfluxDB sink ({Mode} SQLite's raw points): {Url} org {Org} bucket {Bucket}, queue {Queue} ({Points} point(s) waiting)",
+            _options.Mode == InfluxMode.Instead ? "instead of" : "beside", _options.Url, _options.Org, _options.Bucket, path, _queue.Points);
     }
 
     public DurableQueue Queue => _queue;

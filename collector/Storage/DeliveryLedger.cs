@@ -129,7 +129,7 @@ public static class DeliveryLedger
     /// </summary>
     internal sealed class GapTracker(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
     {
-        private readonly List<SqliteCommand> _commands = [];
+        private readonly PreparedStatements _statements = new(connection, transaction);
         private SqliteCommand? _last;
         private SqliteCommand? _open;
         private SqliteCommand? _find;
@@ -198,10 +198,7 @@ public static class DeliveryLedger
 
         public void Dispose()
         {
-            foreach (var command in _commands)
-            {
-                command.Dispose();
-            }
+            _statements.Dispose();
         }
 
         private void Open(string site, string device, ulong from, ulong to)
@@ -214,19 +211,6 @@ public static class DeliveryLedger
             _open.ExecuteNonQuery();
         }
 
-        private SqliteCommand Prepare(string sql, params string[] parameters)
-        {
-            var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            foreach (var name in parameters)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
-            command.Prepare();
-            _commands.Add(command);
-            return command;
-        }
+        private SqliteCommand Prepare(string sql, params string[] parameters) => _statements.Prepare(sql, parameters);
     }
 }

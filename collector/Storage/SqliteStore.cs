@@ -24,12 +24,14 @@ public sealed class SqliteStore : IDisposable
     public SqliteStore(IOptions<CollectorOptions> options, ILogger<SqliteStore> logger)
         : this(Path.Combine(options.Value.DataDirectory, "collector.db"), logger)
     {
+        RawPointsInInfluxOnly = options.Value.Influx.RawPointsInInfluxOnly;
     }
 
     /// <summary>The store of a site: day, month and year rollups follow the site's time zone.</summary>
     public SqliteStore(IOptions<CollectorOptions> options, ILogger<SqliteStore> logger, SiteModel site)
         : this(Path.Combine(options.Value.DataDirectory, "collector.db"), logger, TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone))
     {
+        RawPointsInInfluxOnly = options.Value.Influx.RawPointsInInfluxOnly;
     }
 
     public SqliteStore(string path, ILogger<SqliteStore> logger, TimeZoneInfo? zone = null)
@@ -52,6 +54,15 @@ public sealed class SqliteStore : IDisposable
     }
 
     public string FilePath { get; }
+
+    /// <summary>
+    /// <c>Collector:Influx:Mode=Instead</c>: raw points other than door readings are not written to
+    /// the points table (they reach InfluxDB through the sink's durable queue); their rollups are.
+    /// </summary>
+    public bool RawPointsInInfluxOnly { get; init; }
+
+    /// <summary>Whether the raw points of a series are in the points table (door readings always are: occupancy replay and history read them).</summary>
+    public bool KeepsRawPoints(string kind) => !RawPointsInInfluxOnly || kind == ReadingKinds.Door;
 
     /// <summary>The rollups' bucket boundaries (site time zone) and counter state.</summary>
     public RollupState Rollups => _rollups;
@@ -142,6 +153,7 @@ public sealed class SqliteStore : IDisposable
                 continue;
             }
 
+            var keepRaw = KeepsRawPoints(reading.Kind);
             foreach (var (field, value) in reading.Values)
             {
                 var key = (site, reading.Sensor, field);
@@ -159,7 +171,7 @@ public sealed class SqliteStore : IDisposable
                     }
                 }
 
-                rollups.Add(seriesId, field, ts, value, writer.AddPoint(seriesId, ts, value));
+                rollups.Add(seriesId, field, ts, value, keepRaw ? writer.AddPoint(seriesId, ts, value) : PointWrite.NotStored);
             }
         }
 
@@ -205,7 +217,7 @@ public sealed class SqliteStore : IDisposable
     {
         private readonly SqliteConnection _connection;
         private readonly SqliteTransaction _transaction;
-        private readonly List<SqliteCommand> _commands = [];
+        private readonly PreparedStatements _statements;
         private SqliteCommand? _batch;
         private SqliteCommand? _point;
         private SqliteCommand? _pointUpdate;
@@ -220,6 +232,7 @@ public sealed class SqliteStore : IDisposable
         {
             _connection = connection;
             _transaction = transaction;
+            _statements = new PreparedStatements(connection, transaction);
         }
 
         /// <summary>Records the batch; false when (site, device, seq) was stored before.</summary>
@@ -346,26 +359,10 @@ public sealed class SqliteStore : IDisposable
         public void Dispose()
         {
             _gaps?.Dispose();
-            foreach (var command in _commands)
-            {
-                command.Dispose();
-            }
+            _statements.Dispose();
         }
 
-        private SqliteCommand Prepare(string sql, params string[] parameters)
-        {
-            var command = _connection.CreateCommand();
-            command.Transaction = _transaction;
-            command.CommandText = sql;
-            foreach (var name in parameters)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
-            command.Prepare();
-            _commands.Add(command);
-            return command;
-        }
+        private SqliteCommand Prepare(string sql, params string[] parameters) => _statements.Prepare(sql, parameters);
     }
 }
 

@@ -55,11 +55,19 @@ public sealed class StoreQueries(SqliteStore store)
         // From half an hour (half a minute) on, whole hours (minutes) are used: the buckets get
         // wider and fewer (never more than asked for), and the query reads one rollup row per hour.
         var resolution = bucket >= TimeBuckets.HourMs / 2 ? Resolution.Hour : bucket >= TimeBuckets.MinuteMs / 2 ? Resolution.Minute : Resolution.Raw;
+        // Influx Mode=Instead: the raw points are in InfluxDB only, so minutes are the finest
+        // buckets here, and the partial minute or hour at either end comes from the minute rollups.
+        var raw = store.KeepsRawPoints(kind);
+        if (!raw && resolution == Resolution.Raw)
+        {
+            resolution = Resolution.Minute;
+        }
+
         if (resolution == Resolution.Raw)
         {
-            var raw = new Dictionary<long, RollupWriter.Acc>();
-            AddRaw(connection, seriesId, fromMs, toMs, fromMs, bucket, raw);
-            return new SeriesResult(sensor, field, kind, from, to, bucket, ToPoints(raw, fromMs, bucket), "raw");
+            var rawBuckets = new Dictionary<long, RollupWriter.Acc>();
+            AddRaw(connection, seriesId, fromMs, toMs, fromMs, bucket, rawBuckets);
+            return new SeriesResult(sensor, field, kind, from, to, bucket, ToPoints(rawBuckets, fromMs, bucket), "raw");
         }
 
         var unit = resolution == Resolution.Hour ? TimeBuckets.HourMs : TimeBuckets.MinuteMs;
@@ -75,13 +83,13 @@ public sealed class StoreQueries(SqliteStore store)
         var buckets = new Dictionary<long, RollupWriter.Acc>();
         if (first >= last)
         {
-            AddRaw(connection, seriesId, fromMs, toMs, origin, width, buckets);
+            AddEdge(connection, seriesId, raw, fromMs, toMs, origin, width, buckets);
         }
         else
         {
-            AddRaw(connection, seriesId, fromMs, first, origin, width, buckets);
+            AddEdge(connection, seriesId, raw, fromMs, first, origin, width, buckets);
             AddRollups(connection, seriesId, resolution, first, last, origin, width, buckets);
-            AddRaw(connection, seriesId, last, toMs, origin, width, buckets);
+            AddEdge(connection, seriesId, raw, last, toMs, origin, width, buckets);
         }
 
         return new SeriesResult(sensor, field, kind, from, to, width, ToPoints(buckets, origin, width), resolution.ToString().ToLowerInvariant());
@@ -126,6 +134,19 @@ public sealed class StoreQueries(SqliteStore store)
         find.Parameters.AddWithValue("$field", field);
         using var row = find.ExecuteReader();
         return row.Read() ? (row.GetInt64(0), row.GetString(1)) : null;
+    }
+
+    /// <summary>A partial minute or hour: from the raw points, or (raw points in InfluxDB only) from the minute rollups that start in it.</summary>
+    private static void AddEdge(SqliteConnection connection, long seriesId, bool raw, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
+    {
+        if (raw)
+        {
+            AddRaw(connection, seriesId, fromMs, toMs, origin, width, buckets);
+        }
+        else if (fromMs < toMs)
+        {
+            AddRollups(connection, seriesId, Resolution.Minute, TimeBuckets.FloorTo(fromMs, TimeBuckets.MinuteMs), toMs, origin, width, buckets);
+        }
     }
 
     private static void AddRaw(SqliteConnection connection, long seriesId, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)

@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using NewTechPark.Edge.Reliability.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -47,6 +50,81 @@ public sealed class InfluxSinkTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(1, total).Select(i => (double)i), samples.Select(s => s.Value).Order());
         Assert.Equal(total, samples.Select(s => s.Ts).Distinct().Count());
         output.WriteLine($"{total} readings in VictoriaMetrics, each once, after a 10 s outage and a collector kill -9 during it");
+    }
+
+    [Fact]
+    public async Task Instead_mode_VictoriaMetrics_outage_every_reading_reaches_it_once_and_sqlite_keeps_no_raw_points()
+    {
+        await using var vm = new VictoriaMetricsProcess();
+        await vm.StartAsync();
+        await using var rig = await FaultRig.StartAsync(BrokerKind.Embedded,
+            "--Collector:Influx:Enabled=true",
+            "--Collector:Influx:Mode=Instead",
+            $"--Collector:Influx:Url={vm.Url}",
+            "--Collector:Influx:Org=ntp",
+            "--Collector:Influx:Bucket=ntp",
+            "--Collector:Influx:RetryMinDelay=00:00:00.200",
+            "--Collector:Influx:RetryMaxDelay=00:00:01");
+        const string device = "pi-load-instead";
+        const int total = 1500;
+        var started = DateTimeOffset.UtcNow;
+        rig.StartAgent(device, rate: 125, total: total, "--Load:DistinctMilliseconds=true");
+        await WaitAsync(async () => (await vm.ExportAsync("load_n_total")).Count > 0, TimeSpan.FromSeconds(20), "first points in VictoriaMetrics");
+
+        // VictoriaMetrics away for about 6 s, the collector killed (kill -9) meanwhile: the raw
+        // points exist only in the sink's queue file now.
+        await vm.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await rig.KillCollectorAsync();
+        await rig.StartCollectorAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var queued = (await rig.Http.GetStringAsync("/metrics")).Split('\n').Single(l => l.StartsWith("ntp_influx_queue_points ", StringComparison.Ordinal));
+        Assert.True(double.Parse(queued.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > 0, queued);
+        await vm.StartAsync();
+
+        await rig.WaitAgentDoneAsync(device, TimeSpan.FromSeconds(40));
+        await rig.WaitDeliveredAsync(device, TimeSpan.FromSeconds(20));
+        List<(long Ts, double Value)> samples = [];
+        await WaitAsync(async () => (samples = await vm.ExportAsync("load_n_total")).Count >= total, TimeSpan.FromSeconds(20),
+            $"all {total} points in VictoriaMetrics", () => $"{samples.Count} there\n{rig.Diagnostics()}\n{vm.Output}");
+
+        Assert.Equal(total, samples.Count);
+        Assert.Equal(Enumerable.Range(1, total).Select(i => (double)i), samples.Select(s => s.Value).Order());
+        Assert.Equal(total, samples.Select(s => s.Ts).Distinct().Count());
+
+        // SQLite: the ledger has every batch, the rollups every reading, the points table nothing.
+        Assert.Equal(total, rig.Stored(device).Values.Sum());
+        var (points, rolledUp, sensor) = StoreFigures(rig);
+        Assert.Equal(0, points);
+        Assert.Equal(total, rolledUp);
+
+        // /api/v1/series answers from the minute rollups and says so.
+        var series = await rig.Http.GetFromJsonAsync<JsonElement>(
+            $"/api/v1/series?sensor={sensor}&field=n_total&from={Uri.EscapeDataString(started.AddMinutes(-1).ToString("O"))}&to={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"))}");
+        Assert.Equal("minute", series.GetProperty("resolution").GetString());
+        Assert.Equal(total, series.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("count").GetInt64()));
+        output.WriteLine($"Instead mode: {total} readings in VictoriaMetrics, each once, after a 6 s outage and a collector kill -9 during it; none in SQLite's points table");
+    }
+
+    private static (long Points, long RolledUp, string Sensor) StoreFigures(FaultRig rig)
+    {
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(rig.CollectorData, "collector.db"),
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT (SELECT count(*) FROM points),
+                (SELECT coalesce(sum(r.count), 0) FROM rollups r JOIN series s ON s.id = r.series_id WHERE s.field = 'n_total' AND r.res = 1),
+                (SELECT min(sensor) FROM series WHERE field = 'n_total')
+            """;
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2));
     }
 
     private static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? detail = null)

@@ -13,6 +13,14 @@ public enum PointWrite
 
     /// <summary>An existing (series, time) with the same value: nothing changed.</summary>
     Unchanged,
+
+    /// <summary>
+    /// Not written to the points table (<c>Collector:Influx:Mode=Instead</c>): the rollups cannot be
+    /// recomputed from raw points, so the point is added as new, a counter's last point is kept in
+    /// <c>counter_last</c>, and a counter point older than that books no increase (the increase
+    /// over the whole span stays right; it is booked in the later point's minute).
+    /// </summary>
+    NotStored,
 }
 
 /// <summary>
@@ -27,6 +35,8 @@ public sealed class RollupState(TimeBuckets buckets)
             min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
             inc REAL NOT NULL DEFAULT 0, resets INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (series_id, res, bucket_ms)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS counter_last (
+            series_id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, value REAL NOT NULL);
         """;
 
     /// <summary>Higher resolutions kept from the minute buckets up.</summary>
@@ -59,8 +69,6 @@ public sealed class RollupState(TimeBuckets buckets)
 /// </summary>
 public sealed class RollupWriter : IDisposable
 {
-    private readonly SqliteConnection _connection;
-    private readonly SqliteTransaction _transaction;
     private readonly RollupState _state;
     private readonly TimeBuckets _buckets;
     private readonly Dictionary<(long Series, long Minute), Acc> _minutes = [];
@@ -69,15 +77,15 @@ public sealed class RollupWriter : IDisposable
     private readonly HashSet<long> _counterSeries = [];
     private readonly HashSet<(long Series, long Minute)> _dirty = [];
     private readonly Dictionary<long, (long Ts, double Value)> _pendingLast = [];
-    private readonly List<SqliteCommand> _commands = [];
+    private readonly HashSet<long> _notStored = [];
+    private readonly PreparedStatements _statements;
     private SqliteCommand? _upsert;
     private SqliteCommand? _lastBefore;
     private SqliteCommand? _nextAfter;
 
     public RollupWriter(SqliteConnection connection, SqliteTransaction transaction, RollupState state)
     {
-        _connection = connection;
-        _transaction = transaction;
+        _statements = new PreparedStatements(connection, transaction);
         _state = state;
         _buckets = state.Buckets;
     }
@@ -95,6 +103,11 @@ public sealed class RollupWriter : IDisposable
         if (counter)
         {
             _counterSeries.Add(seriesId);
+            if (write == PointWrite.NotStored)
+            {
+                _notStored.Add(seriesId);
+            }
+
             if (!_counterBefore.ContainsKey(seriesId))
             {
                 // The last point before this commit: from memory, or the newest other point stored.
@@ -158,6 +171,12 @@ public sealed class RollupWriter : IDisposable
 
         foreach (var series in _counterSeries)
         {
+            if (_notStored.Contains(series))
+            {
+                _pendingLast[series] = NewestNotStored(series);
+                continue;
+            }
+
             // After out-of-order or replaced counter points, the newest stored point is the truth.
             _pendingLast[series] = LastPoint(series, excludeTs: null) ?? default;
         }
@@ -177,10 +196,7 @@ public sealed class RollupWriter : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in _commands)
-        {
-            command.Dispose();
-        }
+        _statements.Dispose();
     }
 
     /// <summary>The increase of a counter from one point to the next: a drop starts a new segment and books nothing.</summary>
@@ -202,6 +218,11 @@ public sealed class RollupWriter : IDisposable
             {
                 if (current is { } c && ts <= c.Ts)
                 {
+                    if (_notStored.Contains(series))
+                    {
+                        continue; // no raw points to recompute from: counted, but its increase stays with the later point
+                    }
+
                     // Out of order: this point and the one after it change their increases.
                     _dirty.Add((series, TimeBuckets.FloorTo(ts, TimeBuckets.MinuteMs)));
                     if (NextPoint(series, ts) is { } next)
@@ -356,11 +377,52 @@ public sealed class RollupWriter : IDisposable
 
     private (long Ts, double Value)? LastPoint(long series, long? excludeTs)
     {
-        using var command = Command("SELECT ts_ms, value FROM points WHERE series_id = $s AND ts_ms <> $x ORDER BY ts_ms DESC LIMIT 1", "$s", "$x");
-        command.Parameters[0].Value = series;
-        command.Parameters[1].Value = excludeTs ?? long.MinValue;
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetInt64(0), reader.GetDouble(1)) : null;
+        (long Ts, double Value)? last = null;
+        using (var command = Command("SELECT ts_ms, value FROM points WHERE series_id = $s AND ts_ms <> $x ORDER BY ts_ms DESC LIMIT 1", "$s", "$x"))
+        {
+            command.Parameters[0].Value = series;
+            command.Parameters[1].Value = excludeTs ?? long.MinValue;
+            using var reader = command.ExecuteReader();
+            last = reader.Read() ? (reader.GetInt64(0), reader.GetDouble(1)) : null;
+        }
+
+        if (excludeTs is null)
+        {
+            return last;
+        }
+
+        // Points not stored raw (Influx Mode=Instead) leave their counter's last point here.
+        using var kept = Command("SELECT ts_ms, value FROM counter_last WHERE series_id = $s AND ts_ms <> $x", "$s", "$x");
+        kept.Parameters[0].Value = series;
+        kept.Parameters[1].Value = excludeTs.Value;
+        using var row = kept.ExecuteReader();
+        return row.Read() && (last is null || row.GetInt64(0) > last.Value.Ts) ? (row.GetInt64(0), row.GetDouble(1)) : last;
+    }
+
+    /// <summary>The newest point of a counter whose points are not stored raw, saved in <c>counter_last</c> in this transaction.</summary>
+    private (long Ts, double Value) NewestNotStored(long series)
+    {
+        var newest = _counterBefore.GetValueOrDefault(series);
+        foreach (var point in _counterPoints.GetValueOrDefault(series) ?? [])
+        {
+            if (newest is not { } n || point.Ts > n.Ts)
+            {
+                newest = point;
+            }
+        }
+
+        if (newest is not { } last)
+        {
+            return default;
+        }
+
+        using var save = Command("INSERT INTO counter_last (series_id, ts_ms, value) VALUES ($s, $t, $v) ON CONFLICT (series_id) DO UPDATE SET ts_ms = excluded.ts_ms, value = excluded.value",
+            "$s", "$t", "$v");
+        save.Parameters[0].Value = series;
+        save.Parameters[1].Value = last.Ts;
+        save.Parameters[2].Value = last.Value;
+        save.ExecuteNonQuery();
+        return last;
     }
 
     private (long Ts, double Value)? LastPointBefore(long series, long before)
@@ -380,26 +442,9 @@ public sealed class RollupWriter : IDisposable
         return _nextAfter.ExecuteScalar() is long ts ? ts : null;
     }
 
-    private SqliteCommand Command(string sql, params string[] parameters)
-    {
-        var command = _connection.CreateCommand();
-        command.Transaction = _transaction;
-        command.CommandText = sql;
-        foreach (var name in parameters)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
+    private SqliteCommand Command(string sql, params string[] parameters) => _statements.Command(sql, parameters);
 
-        return command;
-    }
-
-    private SqliteCommand Prepare(string sql, params string[] parameters)
-    {
-        var command = Command(sql, parameters);
-        command.Prepare();
-        _commands.Add(command);
-        return command;
-    }
+    private SqliteCommand Prepare(string sql, params string[] parameters) => _statements.Prepare(sql, parameters);
 
     /// <summary>The aggregate of one bucket.</summary>
     public readonly record struct Acc(double Min, double Max, double Sum, long Count, double Inc, long Resets)
