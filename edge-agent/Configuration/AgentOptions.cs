@@ -186,6 +186,23 @@ public sealed class SensorOptions
     /// <summary>Ambient pressure for the CO2 pressure compensation, in hPa (700–1200); empty: the sensor's default of 1013 hPa.</summary>
     public double? AmbientPressureHpa { get; set; }
 
+    // Time-of-flight door counters (VL53L1X above the door, two zones of its 16×16 SPAD array).
+
+    /// <summary>A zone is occupied while it measures a valid distance below this, in mm from the sensor: between a head and the floor.</summary>
+    public int PresenceBelowMm { get; set; } = 1500;
+
+    /// <summary>Width (SPAD columns, along the walking direction) of each zone, 4–16.</summary>
+    public int RoiWidth { get; set; } = 8;
+
+    /// <summary>Height (SPAD rows, across the door) of each zone, 4–16.</summary>
+    public int RoiHeight { get; set; } = 16;
+
+    /// <summary>SPAD number of the centre of the zone on the door's <c>from</c> side (ST UM2555: 167).</summary>
+    public int OuterRoiCentre { get; set; } = 167;
+
+    /// <summary>SPAD number of the centre of the zone on the door's <c>to</c> side (ST UM2555: 231).</summary>
+    public int InnerRoiCentre { get; set; } = 231;
+
     // I2C sensors.
 
     public int I2cBus { get; set; } = 1;
@@ -201,7 +218,8 @@ public sealed class SensorOptions
     /// <summary>
     /// Time between samples of a polled sensor, or between reports of a pulse meter; empty: the
     /// type's default. Limits per type: DC monitors 10 ms (100 Hz) to 1 s, climate sensors 1 s
-    /// (SCD4x 5 s) to 1 h, S0 meters 1 s to 1 h.
+    /// (SCD4x 5 s) to 1 h, S0 meters 1 s to 1 h, VL53L1X door counters 20, 33, 50 or
+    /// 100 ms (the timing budget per zone).
     /// </summary>
     public TimeSpan? SampleInterval { get; set; }
 }

@@ -4,6 +4,7 @@ using NewTechPark.Edge.Agent.Readers.Climate;
 using NewTechPark.Edge.Agent.Readers.Dc;
 using NewTechPark.Edge.Agent.Readers.Door;
 using NewTechPark.Edge.Agent.Readers.Energy;
+using NewTechPark.Edge.Agent.Readers.TimeOfFlight;
 using NewTechPark.Edge.Contracts.Payloads;
 
 namespace NewTechPark.Edge.Agent.Readers;
@@ -81,6 +82,7 @@ public static class SensorTypes
     public const string Scd4x = "scd4x";
     public const string Ds18b20 = "ds18b20";
     public const string Mfrc522 = "mfrc522";
+    public const string Vl53l1xDoor = "vl53l1x-door";
 
     private static readonly int[] Ina219Addresses = Enumerable.Range(0x40, 16).ToArray();
     private static readonly int[] Ina236Addresses = Enumerable.Range(0x40, 8).ToArray();
@@ -135,6 +137,13 @@ public static class SensorTypes
         {
             Pins = [new(nameof(SensorOptions.ResetPin), o => o.ResetPin, Required: false)],
             Check = Mfrc522BadgeReader.Check,
+        },
+        new SensorType(Vl53l1xDoor, ReadingKinds.Door, SensorBus.I2c, "VL53L1X time-of-flight sensor above a door", Vl53l1xDoorReader.Create)
+        {
+            // The address can be changed in software only until the next power-up; the reader keeps 0x29.
+            Addresses = [Vl53l1xDoorReader.DefaultAddress],
+            DefaultInterval = TimeSpan.FromMilliseconds(33), MinInterval = TimeSpan.FromMilliseconds(20), MaxInterval = TimeSpan.FromMilliseconds(100),
+            Check = Vl53l1xDoorReader.Check,
         },
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 }

@@ -131,7 +131,7 @@ public sealed class SensorConfigurationTests
     {
         string[] kinds = ["door", "energy", "dc", "climate", "badge"];
         Assert.All(SensorTypes.All.Values, t => Assert.Contains(t.Kind, kinds));
-        Assert.Equal(10, SensorTypes.All.Count);
+        Assert.Equal(11, SensorTypes.All.Count);
     }
 
     [Fact]
