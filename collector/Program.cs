@@ -1,9 +1,22 @@
+using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Hosting;
+using NewTechPark.Edge.Collector.Site;
 
 // The collector: broker, ingest, store, live occupancy, HTTP API and dashboards.
 // `dotnet run --project collector -- --demo` adds simulated agents for the whole default site.
-var app = CollectorHost.Build(args);
-await app.RunAsync();
+try
+{
+    var app = CollectorHost.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is SiteFileException or OptionsValidationException)
+{
+    // A wrong site file or setting: say what is wrong, without a stack trace.
+    var problems = e is OptionsValidationException invalid ? string.Join(Environment.NewLine + "- ", invalid.Failures) : e.Message;
+    Console.Error.WriteLine("The collector cannot start:" + Environment.NewLine + "- " + problems);
+    return 2;
+}
 
 /// <summary>Visible to the tests.</summary>
 public partial class Program;

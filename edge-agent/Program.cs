@@ -20,8 +20,15 @@ public static class Program
         if (!once && !list)
         {
             using var service = EdgeAgentHost.CreateService(args);
-            await service.RunAsync().ConfigureAwait(false);
-            return 0;
+            try
+            {
+                await service.RunAsync().ConfigureAwait(false);
+                return 0;
+            }
+            catch (OptionsValidationException e)
+            {
+                return await ConfigurationInvalidAsync(e).ConfigureAwait(false);
+            }
         }
 
         using var host = EdgeAgentHost.CreateSensorsOnly(args);
@@ -31,8 +38,7 @@ public static class Program
         }
         catch (OptionsValidationException e)
         {
-            await Console.Error.WriteLineAsync("The configuration is not valid:" + Environment.NewLine + "- " + string.Join(Environment.NewLine + "- ", e.Failures)).ConfigureAwait(false);
-            return 2;
+            return await ConfigurationInvalidAsync(e).ConfigureAwait(false);
         }
 
         var options = host.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
@@ -40,5 +46,12 @@ public static class Program
         Console.Write(list ? SensorCheck.FormatSensors(results, options) : SensorCheck.FormatReadings(results));
         await host.StopAsync().ConfigureAwait(false);
         return results.All(r => list ? r.Health == "ok" : r.Reading is not null) ? 0 : 1;
+    }
+
+    /// <summary>A wrong setting: say which, without a stack trace, and exit with 2 (systemd does not restart on it).</summary>
+    private static async Task<int> ConfigurationInvalidAsync(OptionsValidationException e)
+    {
+        await Console.Error.WriteLineAsync("The configuration is not valid:" + Environment.NewLine + "- " + string.Join(Environment.NewLine + "- ", e.Failures)).ConfigureAwait(false);
+        return 2;
     }
 }
