@@ -1,4 +1,5 @@
 using NewTechPark.Edge.Collector.Api;
+using Microsoft.AspNetCore.Rewrite;
 using NewTechPark.Edge.Collector.Metrics;
 using Prometheus;
 
@@ -11,6 +12,8 @@ public static class CollectorEndpoints
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Clean page addresses: /facility, /dc-lab, /management and /kiosk serve their .html page.
+        app.UseRewriter(new RewriteOptions().AddRewrite("^(facility|dc-lab|management|kiosk)/?$", "$1.html", skipRemainingRules: true));
         app.UseDefaultFiles();
         app.UseStaticFiles();
 
@@ -23,6 +26,7 @@ public static class CollectorEndpoints
         api.MapEnergyApi();
         api.MapVisitorsApi();
         api.MapReportsApi();
+        api.MapExperimentsApi();
 
         app.MapHealthChecks("/healthz");
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorMetrics>().Registry);

@@ -36,6 +36,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddSingleton(sp => new SqliteStore(sp.GetRequiredService<IOptions<CollectorOptions>>(), sp.GetRequiredService<ILogger<SqliteStore>>(), sp.GetRequiredService<SiteModel>()));
         services.AddCollectorAnalytics();
         services.AddSingleton<StoreQueries>();
+        services.AddSingleton<ExperimentSessions>();
         services.AddSingleton<OccupancyEngine>();
         services.AddSingleton<BrokerEndpoint>();
         services.AddSingleton<IngestPipeline>();

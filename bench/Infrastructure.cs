@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
+using NewTechPark.Edge.Collector.Hosting;
+
+namespace NewTechPark.Edge.Bench;
+
+/// <summary>Loopback ports.</summary>
+public static class FreePort
+{
+    public static int Next()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task WaitListeningAsync(int port, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+}
+
+/// <summary>A temp folder removed on dispose.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public TempFolder(string prefix) => Path = Directory.CreateTempSubdirectory(prefix).FullName;
+
+    public string Path { get; }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>The real collector (Kestrel and, optionally, the embedded broker on free loopback ports; SQLite in a temp folder) in this process.</summary>
+public sealed class BenchCollector : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly TempFolder _data;
+
+    private BenchCollector(WebApplication app, TempFolder data, int httpPort, int brokerPort)
+    {
+        _app = app;
+        _data = data;
+        HttpPort = httpPort;
+        BrokerPort = brokerPort;
+    }
+
+    public int HttpPort { get; }
+
+    public int BrokerPort { get; }
+
+    public string DataDirectory => _data.Path;
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<BenchCollector> StartAsync(int? outsideBrokerPort = null, int? embeddedPort = null)
+    {
+        var httpPort = FreePort.Next();
+        var brokerPort = outsideBrokerPort ?? embeddedPort ?? FreePort.Next();
+        var data = new TempFolder("ntp-bench-collector-");
+        var app = CollectorHost.Build([
+            "--urls", $"http://127.0.0.1:{httpPort}",
+            $"--Collector:DataDirectory={data.Path}",
+            $"--Collector:Broker:BindAddress=127.0.0.1",
+            $"--Collector:Broker:Port={brokerPort}",
+            $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
+            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+        ]);
+        await app.StartAsync();
+        return new BenchCollector(app, data, httpPort, brokerPort);
+    }
+
+    /// <summary>A counter or histogram sum from the collector's /metrics (Prometheus text), summed over labels.</summary>
+    public async Task<double> MetricAsync(string name)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
+        var text = await http.GetStringAsync("/metrics");
+        return text.Split('\n')
+            .Where(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A read-only connection to the collector's store.</summary>
+    public SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection($"Data Source={Path.Combine(DataDirectory, "collector.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Batches committed to the store so far.</summary>
+    public long CommittedBatches()
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM batches";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _data.Dispose();
+    }
+}
+
+/// <summary>Debian's mosquitto on a free loopback port, set up as the README asks.</summary>
+public sealed class BenchMosquitto : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly TempFolder _folder;
+
+    private BenchMosquitto(Process process, TempFolder folder, int port)
+    {
+        _process = process;
+        _folder = folder;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static async Task<BenchMosquitto> StartAsync()
+    {
+        var executable = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("mosquitto is not installed (apt-get install -y mosquitto)");
+        var port = FreePort.Next();
+        var folder = new TempFolder("ntp-bench-mosquitto-");
+        var config = Path.Combine(folder.Path, "mosquitto.conf");
+        await File.WriteAllTextAsync(config, $"""
+            listener {port} 127.0.0.1
+            allow_anonymous true
+            set_tcp_nodelay true
+            persistence false
+            max_queued_messages 0
+            max_queued_bytes 0
+            max_inflight_messages 0
+            log_dest stderr
+            log_type error
+            user root
+
+            """);
+        var process = Process.Start(new ProcessStartInfo(executable, ["-c", config]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException($"could not start {executable}");
+        var broker = new BenchMosquitto(process, folder, port);
+        await FreePort.WaitListeningAsync(port, TimeSpan.FromSeconds(10));
+        return broker;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        _folder.Dispose();
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text;
+using NewTechPark.Edge.Collector.Storage;
+
+namespace NewTechPark.Edge.Collector.Api;
+
+public static class ExperimentsApi
+{
+    /// <summary>DC-Lab experiment sessions: list and CSV for everyone; start and stop need the admin token.</summary>
+    public static RouteGroupBuilder MapExperimentsApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/experiments", (ExperimentSessions sessions) => TypedResults.Ok(sessions.List()))
+            .WithName("GetExperiments").WithSummary("DC-Lab experiment sessions, newest first (at most 200).")
+            .Produces<IReadOnlyList<ExperimentSession>>();
+        api.MapPost("/experiments", (ExperimentStartRequest? body, HttpContext context, ExperimentSessions sessions) =>
+            {
+                if (AdminGuard.Check(context) is { } refused)
+                {
+                    return refused;
+                }
+
+                var problems = body is null ? ["send a JSON body: { \"name\": \"...\", \"notes\": \"...\", \"sensor\": \"dc-bench-1\" or null for every bench }"] : sessions.Check(body);
+                if (problems.Count > 0)
+                {
+                    return ApiProblems.BadRequest("experiment session is not valid", string.Join("; ", problems));
+                }
+
+                var session = sessions.Start(body!);
+                return TypedResults.Created($"/api/v1/experiments/{session.Id}", session);
+            })
+            .WithName("StartExperiment").WithSummary("Starts a session now: { \"name\": \"...\", \"notes\": \"...\", \"sensor\": null | \"dc-bench-1\" } (admin: Authorization: Bearer <token>).")
+            .Produces<ExperimentSession>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+        api.MapPost("/experiments/{id:long}/stop", (long id, HttpContext context, ExperimentSessions sessions) =>
+            {
+                if (AdminGuard.Check(context) is { } refused)
+                {
+                    return refused;
+                }
+
+                var (session, wasRunning) = sessions.Stop(id);
+                if (session is null)
+                {
+                    return ApiProblems.NotFound("no such experiment session", $"No session {id}.");
+                }
+
+                return wasRunning
+                    ? TypedResults.Ok(session)
+                    : TypedResults.Problem(title: "session has stopped already", detail: $"Session {id} stopped at {session.Stopped:O}.", statusCode: StatusCodes.Status409Conflict);
+            })
+            .WithName("StopExperiment").WithSummary("Stops a running session now (admin).")
+            .Produces<ExperimentSession>().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/experiments/{id:long}/csv", async (long id, HttpContext context, ExperimentSessions sessions, SqliteStore store) =>
+            {
+                if (sessions.Get(id) is not { } session)
+                {
+                    await ApiProblems.NotFound("no such experiment session", $"No session {id}.").ExecuteAsync(context);
+                    return;
+                }
+
+                if (!store.KeepsRawPoints(NewTechPark.Edge.Contracts.Payloads.ReadingKinds.Dc))
+                {
+                    await TypedResults.Problem(title: "raw points are in InfluxDB only",
+                        detail: "With Collector:Influx:Mode=Instead the session's raw readings are in InfluxDB; query it for this window.",
+                        statusCode: StatusCodes.Status409Conflict).ExecuteAsync(context);
+                    return;
+                }
+
+                context.Response.ContentType = "text/csv; charset=utf-8";
+                context.Response.Headers.ContentDisposition = $"attachment; filename=\"experiment-{id}.csv\"";
+                await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(false), 64 * 1024);
+                await sessions.WriteCsvAsync(session, writer, context.RequestAborted);
+            })
+            .WithName("GetExperimentCsv").WithSummary("A session's raw dc readings as CSV: ts_utc, sensor, voltage_v, current_a, power_w.");
+        return api;
+    }
+}

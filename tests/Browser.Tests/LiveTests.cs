@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Microsoft.Playwright;
+using NewTechPark.Edge.Browser.Tests.Infrastructure;
+using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace NewTechPark.Edge.Browser.Tests;
+
+/// <summary>Deterministic live checks: one simulated Pi publishes over MQTT to the real collector.</summary>
+public sealed class LiveTests(QuietSite site, ITestOutputHelper output) : IClassFixture<QuietSite>
+{
+    [Fact]
+    public async Task A_door_crossing_published_over_MQTT_appears_on_the_facility_page_within_two_seconds()
+    {
+        await using var watched = await WatchedPage.OpenAsync(site.Chromium.Browser);
+        var page = watched.Page;
+        await page.GotoAsync(site.Url("/facility"));
+        await Expect(page.Locator("#connection")).ToHaveTextAsync("live", new LocatorAssertionsToHaveTextOptions { Timeout = 10_000 });
+        var hall = page.Locator(".room[data-room=ontmoetingsplek] .count b");
+        var before = int.Parse(await hall.TextContentAsync() ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+
+        var clock = Stopwatch.StartNew();
+        await site.Pi.WalkAsync(SimulatedPi.MainOuter, SimulatedPi.MainInner, inwards: true);
+        await Expect(hall).ToHaveTextAsync((before + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), new LocatorAssertionsToHaveTextOptions { Timeout = 2000 });
+        output.WriteLine($"door crossing on the page {clock.ElapsedMilliseconds} ms after the walk began");
+        await watched.ScreenshotAsync("facility-after-crossing");
+        Assert.Empty(watched.Errors);
+    }
+
+    [Fact]
+    public async Task A_DC_reading_appears_on_the_DC_Lab_chart()
+    {
+        site.Pi.Bench.SetLoad(12.0, 2.0);
+        await using var watched = await WatchedPage.OpenAsync(site.Chromium.Browser);
+        var page = watched.Page;
+        await page.GotoAsync(site.Url("/dc-lab"));
+        var bench = page.Locator(".bench[data-sensor=dc-bench-1]");
+        await Expect(bench.Locator("b.v")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^12[.,]\d\d V$"), new LocatorAssertionsToHaveTextOptions { Timeout = 10_000 });
+        // The chart holds the readings: its point count grows as readings arrive.
+        var chart = bench.Locator(".chart");
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('.bench[data-sensor=\"dc-bench-1\"] .chart').dataset.points) >= 5", null, new PageWaitForFunctionOptions { Timeout = 10_000 });
+        Assert.True(await chart.Locator("canvas").IsVisibleAsync());
+        await watched.ScreenshotAsync("dc-lab-simulated-bench");
+        Assert.Empty(watched.Errors);
+    }
+
+    [Fact]
+    public async Task An_experiment_session_starts_stops_and_exports_its_readings_as_CSV()
+    {
+        site.Pi.Bench.SetLoad(12.0, 2.0);
+        await using var watched = await WatchedPage.OpenAsync(site.Chromium.Browser);
+        var page = watched.Page;
+        await page.GotoAsync(site.Url("/dc-lab"));
+        await page.Locator("#session select[name=sensor] option[value=dc-bench-1]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+
+        // A wrong token is refused, and the page says so.
+        await page.FillAsync("#session input[name=name]", "zonnepaneel onder belasting");
+        await page.FillAsync("#session input[name=token]", "not-the-token");
+        await page.ClickAsync("#session button[type=submit]");
+        await Expect(page.Locator("#session-message.error")).ToContainTextAsync("Geweigerd (401)");
+        await Expect(page.Locator("#sessions tbody tr")).ToHaveCountAsync(0);
+
+        await page.FillAsync("#session input[name=token]", QuietSite.AdminToken);
+        await page.SelectOptionAsync("#session select[name=sensor]", "dc-bench-1");
+        await page.FillAsync("#session textarea[name=notes]", "12 V, 2 A");
+        await page.ClickAsync("#session button[type=submit]");
+        await Expect(page.Locator("#session-message.ok")).ToContainTextAsync("Sessie gestart");
+        var row = page.Locator("#sessions tbody tr").First;
+        await Expect(row).ToHaveClassAsync("running");
+        await Expect(row).ToContainTextAsync("zonnepaneel onder belasting");
+        await page.WaitForTimeoutAsync(1500);
+        await row.Locator("button.stop").ClickAsync();
+        await Expect(page.Locator("#session-message.ok")).ToContainTextAsync("Sessie gestopt");
+        await Expect(row).Not.ToHaveClassAsync("running");
+        await watched.ScreenshotAsync("dc-lab-session");
+
+        var id = await row.GetAttributeAsync("data-id");
+        var csv = await site.Collector.Http.GetStringAsync($"/api/v1/experiments/{id}/csv");
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        output.WriteLine($"{lines.Length - 1} CSV rows; first: {(lines.Length > 1 ? lines[1] : "")}");
+        Assert.Equal("ts_utc,sensor,voltage_v,current_a,power_w", lines[0]);
+        Assert.True(lines.Length > 5, $"expected readings of a 1.5 s session at 10 Hz, got:\n{csv}");
+        Assert.All(lines.Skip(1), line =>
+        {
+            var cells = line.Split(',');
+            Assert.Equal(5, cells.Length);
+            Assert.True(DateTimeOffset.TryParse(cells[0], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _), line);
+            Assert.Equal("dc-bench-1", cells[1]);
+            Assert.Equal(12.0, double.Parse(cells[2], System.Globalization.CultureInfo.InvariantCulture), 0.05);
+            Assert.Equal(2.0, double.Parse(cells[3], System.Globalization.CultureInfo.InvariantCulture), 0.05);
+            Assert.Equal(24.0, double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture), 0.5);
+        });
+        Assert.DoesNotContain(watched.Errors, e => e.StartsWith("page error", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_correction_with_the_admin_token_sets_the_count_on_the_floor_plan()
+    {
+        await using var watched = await WatchedPage.OpenAsync(site.Chromium.Browser);
+        var page = watched.Page;
+        await page.GotoAsync(site.Url("/facility"));
+        await page.Locator("#correction select[name=room] option[value=mobiliteit]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+        await page.SelectOptionAsync("#correction select[name=room]", "mobiliteit");
+        await page.FillAsync("#correction input[name=count]", "7");
+        await page.FillAsync("#correction input[name=reason]", "met de hand geteld");
+        await page.FillAsync("#correction input[name=token]", QuietSite.AdminToken);
+        await page.ClickAsync("#correction button[type=submit]");
+        await Expect(page.Locator("#correction-message.ok")).ToContainTextAsync("Opgeslagen");
+        await Expect(page.Locator(".room[data-room=mobiliteit] .count b")).ToHaveTextAsync("7");
+        Assert.Empty(watched.Errors);
+    }
+
+    [Fact]
+    public async Task A_bench_read_at_100_Hz_reaches_the_chart_with_every_reading()
+    {
+        await using var watched = await WatchedPage.OpenAsync(site.Chromium.Browser);
+        var page = watched.Page;
+        await page.GotoAsync(site.Url("/dc-lab"));
+        await Expect(page.Locator("#connection")).ToHaveTextAsync("live", new LocatorAssertionsToHaveTextOptions { Timeout = 10_000 });
+        await page.SelectOptionAsync("#window", "60");
+        // Count the frames the page draws while 100 readings a second arrive.
+        await page.EvaluateAsync("() => { window.__frames = []; const f = t => { window.__frames.push(t); requestAnimationFrame(f); }; requestAnimationFrame(f); }");
+        await using (await FastBench.StartAsync(site.Collector.BrokerPort))
+        {
+            await page.WaitForTimeoutAsync(6000);
+        }
+
+        await page.WaitForTimeoutAsync(500);
+        var points = await page.EvaluateAsync<int>("() => Number(document.querySelector('.bench[data-sensor=\"dc-bench-2\"] .chart').dataset.points)");
+        var stored = await site.Collector.GetAsync<System.Text.Json.JsonElement>($"/api/v1/series?sensor=dc-bench-2&field=power_w&from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-2).ToString("O"))}&points=1");
+        var count = stored.GetProperty("points")[0].GetProperty("count").GetInt32();
+        var frameGaps = await page.EvaluateAsync<double[]>("() => window.__frames.slice(1).map((t, i) => t - window.__frames[i])");
+        var rate = await page.Locator(".bench[data-sensor=dc-bench-2] .rate").TextContentAsync();
+        output.WriteLine($"{count} readings stored, {points} on the chart; {frameGaps.Length} frames, longest gap {frameGaps.Max():F0} ms; rate label '{rate}'");
+        await watched.ScreenshotAsync("dc-lab-100hz");
+
+        Assert.True(count >= 400, $"the 100 Hz bench stored only {count} readings in 6 s");
+        Assert.Equal(count, points);
+        // Drawing once per animation frame keeps the page fluid: no frame waits a quarter second.
+        Assert.True(frameGaps.Max() < 250, $"a frame took {frameGaps.Max():F0} ms");
+        Assert.Empty(watched.Errors);
+    }
+}
