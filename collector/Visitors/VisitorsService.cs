@@ -193,19 +193,19 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
             var complete = _buckets.Cover(bucket, from, freezeBefore).Where(c => c.End <= freezeBefore).ToList();
             using var connection = store.OpenReader();
             var frozen = Frozen(connection, bucket.Name(), from - (400L * 86_400_000), freezeBefore);
-            var todo = complete.Where(c => !frozen.ContainsKey(c.Start)).ToList();
-            if (todo.Count == 0)
+            var unfrozen = complete.Where(c => !frozen.ContainsKey(c.Start)).ToList();
+            if (unfrozen.Count == 0)
             {
                 continue;
             }
 
-            var counts = Badges(todo, null);
+            var counts = Badges(unfrozen, null);
             using var transaction = connection.BeginTransaction();
             using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = "INSERT OR REPLACE INTO visitor_aggregates (site, bucket, start_ms, scans, unique_visitors, returning_visitors) VALUES ($site, $bucket, $start, $scans, $unique, $returning)";
             var p = new[] { "$site", "$bucket", "$start", "$scans", "$unique", "$returning" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-            foreach (var c in todo)
+            foreach (var c in unfrozen)
             {
                 var value = counts.GetValueOrDefault(c.Start);
                 p[0].Value = site.Site;
