@@ -28,8 +28,7 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
     private readonly PinValue _brokenLevel;
     private ITimer? _debounceTimer;
     private IReadingSink? _sink;
-    private long _inTotal;
-    private long _outTotal;
+    private DoorTotals? _totals;
 
     public DoorCounterReader(SensorOptions options, GpioController gpio, AgentStateStore state, SensorHealth health, TimeProvider clock, ILogger<DoorCounterReader> logger)
     {
@@ -54,8 +53,7 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
 
     public async Task RunAsync(IReadingSink sink, CancellationToken cancellationToken)
     {
-        _inTotal = _state.GetCounter(SensorId, ReadingKinds.DoorValues.InTotal);
-        _outTotal = _state.GetCounter(SensorId, ReadingKinds.DoorValues.OutTotal);
+        _totals = new DoorTotals(SensorId, _state);
         _sink = sink;
 
         // Beam receivers are open-collector outputs that pull the line low when the beam is broken:
@@ -80,7 +78,7 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
             _gpio.RegisterCallbackForPinValueChangedEvent(_innerPin, PinEventTypes.Rising | PinEventTypes.Falling, OnInnerEdge);
             _health.ReportOk(SensorId);
             _logger.LogInformation("Door counter {Sensor} listening on GPIO {Outer} (outer) and {Inner} (inner), totals in {In} out {Out}",
-                SensorId, _outerPin, _innerPin, _inTotal, _outTotal);
+                SensorId, _outerPin, _innerPin, _totals.In, _totals.Out);
 
             // Both beams blocked for long is reported (and nothing is counted for it); the door
             // goes back to ok when they clear.
@@ -159,31 +157,7 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
     {
         foreach (var (crossing, at) in crossings)
         {
-            var isIn = crossing == Crossing.In;
-            if (isIn)
-            {
-                _inTotal++;
-                _state.SetCounter(SensorId, ReadingKinds.DoorValues.InTotal, _inTotal);
-            }
-            else
-            {
-                _outTotal++;
-                _state.SetCounter(SensorId, ReadingKinds.DoorValues.OutTotal, _outTotal);
-            }
-
-            var reading = new Reading
-            {
-                Ts = at,
-                Sensor = SensorId,
-                Kind = ReadingKinds.Door,
-                Values = new Dictionary<string, double>(4, StringComparer.Ordinal)
-                {
-                    [ReadingKinds.DoorValues.In] = isIn ? 1 : 0,
-                    [ReadingKinds.DoorValues.Out] = isIn ? 0 : 1,
-                    [ReadingKinds.DoorValues.InTotal] = _inTotal,
-                    [ReadingKinds.DoorValues.OutTotal] = _outTotal,
-                },
-            };
+            var reading = _totals!.Count(crossing, at);
 
             // A full queue loses this reading but not the count: the next reading's totals carry it.
             if (_sink?.TryAdd(reading) != true)

@@ -48,8 +48,7 @@ public sealed class Vl53l1xDoorReader(
     private static readonly TimeSpan ResultTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly DoorDirectionDetector _detector = new(TimeSpan.Zero, DoorDirectionDetector.DefaultStuckAfter);
-    private long _inTotal;
-    private long _outTotal;
+    private DoorTotals? _totals;
 
     public string SensorId => options.Id;
 
@@ -104,14 +103,13 @@ public sealed class Vl53l1xDoorReader(
         var budget = SensorTypes.All[SensorTypes.Vl53l1xDoor].IntervalOf(options);
         var threshold = options.PresenceBelowMm;
         var centres = (Outer: (byte)options.OuterRoiCentre, Inner: (byte)options.InnerRoiCentre);
-        _inTotal = state.GetCounter(SensorId, ReadingKinds.DoorValues.InTotal);
-        _outTotal = state.GetCounter(SensorId, ReadingKinds.DoorValues.OutTotal);
+        _totals = new DoorTotals(SensorId, state);
 
         var device = bus.OpenDevice(options.I2cBus, address);
         using var tof = Open(device, address, budget);
         logger.LogInformation(
             "VL53L1X door counter {Sensor} at 0x{Address:x2} on I2C bus {Bus}: zones {Width}x{Height} SPADs at {Outer} (outer) and {Inner} (inner), {Budget} ms each, occupied below {Threshold} mm, totals in {In} out {Out}",
-            SensorId, address, options.I2cBus, options.RoiWidth, options.RoiHeight, centres.Outer, centres.Inner, budget.TotalMilliseconds, threshold, _inTotal, _outTotal);
+            SensorId, address, options.I2cBus, options.RoiWidth, options.RoiHeight, centres.Outer, centres.Inner, budget.TotalMilliseconds, threshold, _totals.In, _totals.Out);
 
         // Bit 0 of GPIO__TIO_HV_STATUS equals the interrupt polarity when a result is ready (ST ULD).
         var readyBit = (Vl53l1xRegisters.ReadByte(device, Vl53l1xRegisters.GpioHvMuxCtrl) & 0x10) == 0 ? 1 : 0;
@@ -239,31 +237,7 @@ public sealed class Vl53l1xDoorReader(
     {
         foreach (var (crossing, at) in crossings)
         {
-            var isIn = crossing == Crossing.In;
-            if (isIn)
-            {
-                _inTotal++;
-                state.SetCounter(SensorId, ReadingKinds.DoorValues.InTotal, _inTotal);
-            }
-            else
-            {
-                _outTotal++;
-                state.SetCounter(SensorId, ReadingKinds.DoorValues.OutTotal, _outTotal);
-            }
-
-            var reading = new Reading
-            {
-                Ts = at,
-                Sensor = SensorId,
-                Kind = ReadingKinds.Door,
-                Values = new Dictionary<string, double>(4, StringComparer.Ordinal)
-                {
-                    [ReadingKinds.DoorValues.In] = isIn ? 1 : 0,
-                    [ReadingKinds.DoorValues.Out] = isIn ? 0 : 1,
-                    [ReadingKinds.DoorValues.InTotal] = _inTotal,
-                    [ReadingKinds.DoorValues.OutTotal] = _outTotal,
-                },
-            };
+            var reading = _totals!.Count(crossing, at);
 
             // A full queue loses this reading but not the count: the next reading's totals carry it.
             if (!sink.TryAdd(reading))
