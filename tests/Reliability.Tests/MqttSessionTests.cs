@@ -1,3 +1,4 @@
+using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 using NewTechPark.Edge.Reliability.Tests.Infrastructure;
 
 namespace NewTechPark.Edge.Reliability.Tests;
@@ -9,7 +10,7 @@ public sealed class MqttSessionTests
     public async Task A_broker_that_refuses_the_connection_gets_one_clear_error_line_and_the_agent_keeps_recording()
     {
         var root = Directory.CreateTempSubdirectory("ntp-refused-").FullName;
-        var port = ChildProcess.FreePort();
+        var port = FreePort.Next();
         await using var broker = new MosquittoProcess(port, Path.Combine(root, "mosquitto"), allowAnonymous: false);
         await broker.StartAsync();
         var data = Path.Combine(root, "agent");

@@ -1,3 +1,4 @@
+using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -36,8 +37,8 @@ public sealed class FaultRig : IAsyncDisposable
         Broker = broker;
         Root = root;
         _collectorExtra = collectorExtra;
-        HttpPort = ChildProcess.FreePort();
-        BrokerPort = ChildProcess.FreePort();
+        HttpPort = FreePort.Next();
+        BrokerPort = FreePort.Next();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(10) };
     }
 

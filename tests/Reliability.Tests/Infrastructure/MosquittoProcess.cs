@@ -1,3 +1,4 @@
+using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 namespace NewTechPark.Edge.Reliability.Tests.Infrastructure;
 
 /// <summary>
@@ -43,7 +44,7 @@ public sealed class MosquittoProcess(int port, string directory, bool allowAnony
         _process = ChildProcess.Start("mosquitto", executable, ["-c", config]);
         try
         {
-            await ChildProcess.WaitListeningAsync(port, TimeSpan.FromSeconds(10));
+            await FreePort.WaitListeningAsync(port, TimeSpan.FromSeconds(10));
         }
         catch (Exception e)
         {

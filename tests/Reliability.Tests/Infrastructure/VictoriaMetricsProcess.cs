@@ -1,3 +1,4 @@
+using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -14,7 +15,7 @@ public sealed class VictoriaMetricsProcess : IAsyncDisposable
     private readonly List<string> _history = [];
     private ChildProcess? _process;
 
-    public int Port { get; } = ChildProcess.FreePort();
+    public int Port { get; } = FreePort.Next();
 
     public string Url => $"http://127.0.0.1:{Port}";
 
@@ -37,7 +38,7 @@ public sealed class VictoriaMetricsProcess : IAsyncDisposable
             "-search.latencyOffset=0s",
             "-loggerLevel=ERROR",
         ]);
-        await ChildProcess.WaitListeningAsync(Port, TimeSpan.FromSeconds(20));
+        await FreePort.WaitListeningAsync(Port, TimeSpan.FromSeconds(20));
     }
 
     /// <summary>SIGTERM: VictoriaMetrics flushes what it accepted and exits.</summary>
