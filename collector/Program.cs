@@ -4,6 +4,11 @@ using NewTechPark.Edge.Collector.Site;
 
 // The collector: broker, ingest, store, live occupancy, HTTP API and dashboards.
 // `dotnet run --project collector -- --demo` adds simulated agents for the whole default site.
+if (NewTechPark.Edge.Collector.Broker.Security.PasswordCommands.TryRun(args, Console.In, Console.Out, Console.Error) is { } exitCode)
+{
+    return exitCode;
+}
+
 try
 {
     var app = CollectorHost.Build(args);

@@ -1,9 +1,13 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet.Server;
 using MQTTnet.Protocol;
+using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Storage;
@@ -23,10 +27,16 @@ namespace NewTechPark.Edge.Collector.Broker;
 /// and a collector killed with kill -9 (broker and all) loses nothing; what it had not
 /// acknowledged the device still holds in its outbox and sends again.
 /// </para>
+/// <para>
+/// Every client logs in (anonymous connections are refused) and may touch only its own topics
+/// (<see cref="BrokerAuthorization"/>); what is refused is counted and logged with the client id.
+/// </para>
 /// </summary>
 public sealed class EmbeddedBroker(
     IOptions<CollectorOptions> options,
     BrokerEndpoint endpoint,
+    BrokerCredentials credentials,
+    BrokerAuthorization authorization,
     IngestPipeline pipeline,
     IngestIntake intake,
     CollectorMetrics metrics,
@@ -36,6 +46,11 @@ public sealed class EmbeddedBroker(
     /// <summary>How long a publisher waits for the commit before it gets an error PUBACK (and sends again).</summary>
     public static readonly TimeSpan CommitTimeout = TimeSpan.FromSeconds(8);
 
+    /// <summary>Refusals are logged at most once per client in this time, with how many there were.</summary>
+    private static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, RefusalLog> _refusals = new(StringComparer.Ordinal);
+    private readonly ConnectThrottle _throttle = new(clock);
     private MqttServer? _server;
 
     public MqttServer? Server => _server;
@@ -43,7 +58,7 @@ public sealed class EmbeddedBroker(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var broker = options.Value.Broker;
-        var serverOptions = new MqttServerOptionsBuilder()
+        var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(broker.BindAddress))
             .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
@@ -52,9 +67,32 @@ public sealed class EmbeddedBroker(
             .WithDefaultEndpointReuseAddress()
             .WithPersistentSessions(true)
             .WithMaxPendingMessagesPerClient(broker.MaxPendingMessagesPerClient)
-            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
-            .Build();
-        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage);
+        if (broker.Tls.Enabled)
+        {
+            builder.WithEncryptedEndpoint()
+                .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(broker.Tls.BindAddress))
+                .WithEncryptedEndpointBoundIPV6Address(IPAddress.None)
+                .WithEncryptedEndpointPort(broker.Tls.Port)
+                .WithTlsEndpointReuseAddress()
+                .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
+                .WithEncryptionCertificate(LoadCertificate(broker.Tls));
+        }
+
+        if (!IPAddress.IsLoopback(IPAddress.Parse(broker.BindAddress)))
+        {
+            logger.LogWarning("Plain MQTT (no TLS) listens on {Address}: passwords and readings cross the network readable. Use the TLS listener (Collector:Broker:Tls) for devices on a shared network",
+                broker.BindAddress);
+        }
+
+        if (credentials.Count == 0)
+        {
+            logger.LogWarning("No MQTT users are configured (Collector:Broker:Users or Collector:Broker:PasswordFile): every connection will be refused. See README, 'Provisioning a device'");
+        }
+
+        _server = new MqttServerFactory().CreateMqttServer(builder.Build());
+        _server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         _server.QueuedApplicationMessageOverwrittenAsync += e =>
         {
             metrics.BrokerDropped.Inc();
@@ -73,13 +111,118 @@ public sealed class EmbeddedBroker(
         };
         _server.InterceptingPublishAsync += InterceptAsync;
         await _server.StartAsync().ConfigureAwait(false);
-        logger.LogInformation("Embedded MQTT broker listening on mqtt://{Address}:{Port}", broker.BindAddress, endpoint.Port);
+        logger.LogInformation("Embedded MQTT broker listening on mqtt://{Address}:{Port}{Tls} with {Users} user(s)",
+            broker.BindAddress, endpoint.Port, broker.Tls.Enabled ? $" and mqtts://{broker.Tls.BindAddress}:{broker.Tls.Port}" : string.Empty, credentials.Count);
+    }
+
+    /// <summary>Only known users with their own password and their own client id get in.</summary>
+    private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
+    {
+        if (string.IsNullOrEmpty(e.UserName))
+        {
+            Refuse(e, MqttConnectReasonCode.NotAuthorized, "anonymous", "anonymous connections are not allowed; log in with the device's user name and password");
+        }
+        else if (_throttle.IsBlocked(e.RemoteEndPoint))
+        {
+            Refuse(e, MqttConnectReasonCode.QuotaExceeded, "too_many_failures", "too many failed logins from this address; wait a minute");
+        }
+        else if (!credentials.Check(e.UserName, e.RawPassword))
+        {
+            _throttle.Failed(e.RemoteEndPoint);
+            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad_credentials", "unknown user name or wrong password");
+        }
+        else if (!authorization.MayUseClientId(e.UserName, e.ClientId))
+        {
+            Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "foreign_client_id",
+                $"client id '{IngestIntake.Printable(e.ClientId)}' does not belong to user '{e.UserName}' (use 'ntp-{{site}}-{e.UserName}' or '{e.UserName}')");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason, string text)
+    {
+        e.ReasonCode = code;
+        e.ReasonString = text;
+        metrics.BrokerRefused.WithLabels("connect", reason).Inc();
+        LogRefusal(e.ClientId ?? string.Empty, "Refused the connection of client {Client} (user {User}) from {Remote}: {Reason}",
+            IngestIntake.Printable(e.ClientId ?? string.Empty), IngestIntake.Printable(e.UserName ?? "(none)"), e.RemoteEndPoint?.ToString() ?? "?", text);
+    }
+
+    /// <summary>A device subscribes only below its own topics; a reader below <c>ntp/v1/</c>.</summary>
+    private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
+    {
+        var filter = e.TopicFilter.Topic ?? string.Empty;
+        if (!authorization.MaySubscribe(e.UserName ?? string.Empty, filter))
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            e.ReasonString = "not authorised for this topic filter";
+            metrics.BrokerRefused.WithLabels("subscribe", "not_authorized").Inc();
+            LogRefusal(e.ClientId, "Refused the subscription of client {Client} (user {User}) to {Filter}: not its topics",
+                e.ClientId, e.UserName ?? "(none)", IngestIntake.Printable(filter));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void LogRefusal(string client, string message, params object?[] args)
+    {
+        // A misconfigured or hostile client can be refused thousands of times a second; the log
+        // gets one line per client per interval, the metric counts every one.
+        var now = clock.GetUtcNow();
+        var entry = _refusals.GetOrAdd(client, _ => new RefusalLog());
+        int suppressed;
+        lock (entry)
+        {
+            if (now - entry.LastLogged < RefusalLogInterval)
+            {
+                entry.Suppressed++;
+                return;
+            }
+
+            suppressed = entry.Suppressed;
+            entry.Suppressed = 0;
+            entry.LastLogged = now;
+        }
+
+#pragma warning disable CA2254 // the templates are the constant strings above
+        logger.LogWarning(suppressed > 0 ? message + $" ({suppressed} more refusals of this client since the last line)" : message, args);
+#pragma warning restore CA2254
+    }
+
+    private static X509Certificate2 LoadCertificate(TlsListenerOptions tls)
+    {
+        var file = tls.CertificateFile!;
+        try
+        {
+            return file.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".p12", StringComparison.OrdinalIgnoreCase)
+                ? X509CertificateLoader.LoadPkcs12FromFile(file, tls.CertificatePassword)
+                : X509Certificate2.CreateFromPemFile(file, tls.KeyFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new OptionsValidationException(nameof(CollectorOptions), typeof(CollectorOptions),
+                [$"Collector:Broker:Tls: cannot load the certificate '{file}'{(tls.KeyFile is null ? string.Empty : $" with key '{tls.KeyFile}'")}: {e.Message}"]);
+        }
     }
 
     /// <summary>Commits a device's message before the broker acknowledges it.</summary>
     private async Task InterceptAsync(InterceptingPublishEventArgs e)
     {
         var message = e.ApplicationMessage;
+        // An empty client id is the broker itself; every client has an id once connected.
+        if (!string.IsNullOrEmpty(e.ClientId) && !authorization.MayPublish(e.UserName ?? string.Empty, message.Topic ?? string.Empty))
+        {
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            e.Response.ReasonString = "not authorised to publish on this topic";
+            metrics.BrokerRefused.WithLabels("publish", "not_authorized").Inc();
+            LogRefusal(e.ClientId, "Refused a publish of client {Client} (user {User}) on {Topic}: a device publishes only below its own ntp/v1/{{site}}/{{device}}/",
+                e.ClientId, e.UserName ?? "(none)", IngestIntake.Printable(message.Topic ?? string.Empty));
+            return;
+        }
+
         if (message.Topic is null || !IngestIntake.IsIngestTopic(message.Topic))
         {
             return;
@@ -119,6 +262,13 @@ public sealed class EmbeddedBroker(
         {
             await _server.StopAsync(new MqttServerStopOptions()).ConfigureAwait(false);
         }
+    }
+
+    private sealed class RefusalLog
+    {
+        public DateTimeOffset LastLogged { get; set; } = DateTimeOffset.MinValue;
+
+        public int Suppressed { get; set; }
     }
 
     public ValueTask DisposeAsync()

@@ -15,6 +15,7 @@ namespace NewTechPark.Edge.Collector.Demo;
 public sealed class DemoRunner(
     SiteModel site,
     BrokerEndpoint broker,
+    DemoCredentials credentials,
     IOptions<CollectorOptions> options,
     TimeProvider clock,
     ILogger<DemoRunner> logger) : BackgroundService
@@ -25,7 +26,7 @@ public sealed class DemoRunner(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var demo = DemoSite.Build(site, broker.Host, broker.Port, Path.Combine(options.Value.DataDirectory, "demo-agents"), TimeSpan.FromMilliseconds(200));
+        var demo = DemoSite.Build(site, broker.Host, broker.Port, credentials.PasswordOf, Path.Combine(options.Value.DataDirectory, "demo-agents"), TimeSpan.FromMilliseconds(200));
         foreach (var agent in demo.Agents)
         {
             var host = EdgeAgentHost.CreateSimulated(agent.Settings, agent.Hardware, logging => logging

@@ -76,7 +76,7 @@ public sealed class DemoSite
     /// <summary>Sensor kinds that have a reader to simulate.</summary>
     public static readonly IReadOnlySet<string> SimulatedKinds = new HashSet<string> { ReadingKinds.Door, ReadingKinds.Dc, ReadingKinds.Energy, ReadingKinds.Climate, ReadingKinds.Badge };
 
-    public static DemoSite Build(SiteModel site, string brokerHost, int brokerPort, string dataDirectory, TimeSpan dcSampleInterval, TimeProvider? clock = null)
+    public static DemoSite Build(SiteModel site, string brokerHost, int brokerPort, Func<string, string> passwordOf, string dataDirectory, TimeSpan dcSampleInterval, TimeProvider? clock = null)
     {
         clock ??= TimeProvider.System;
         var agents = new List<SimulatedAgent>();
@@ -95,6 +95,8 @@ public sealed class DemoSite
                 new("Agent:DataDirectory", dataDirectory),
                 new("Agent:Broker:Host", brokerHost),
                 new("Agent:Broker:Port", brokerPort.ToString(CultureInfo.InvariantCulture)),
+                new("Agent:Broker:Username", device),
+                new("Agent:Broker:Password", passwordOf(device)),
                 new("Agent:SiteKey", SiteKey),
             };
             var index = 0;

@@ -9,7 +9,7 @@ public static class CollectorHost
     /// <c>--demo</c> turns on the simulated site; any <c>--Collector:…=value</c> or environment
     /// variable <c>NTP_Collector__…</c> overrides appsettings.json.
     /// </summary>
-    public static WebApplication Build(string[] args)
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var demo = args.Contains("--demo");
         var rest = args.Where(a => a != "--demo").ToArray();
@@ -32,6 +32,7 @@ public static class CollectorHost
 
         builder.Host.UseSystemd();
         builder.Services.AddCollector(builder.Configuration);
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.MapCollector();
         return app;

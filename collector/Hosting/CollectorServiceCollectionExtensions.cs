@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Broker;
+using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Demo;
 using NewTechPark.Edge.Collector.Ingest;
@@ -26,6 +27,9 @@ public static class CollectorServiceCollectionExtensions
             .Bind(configuration.GetSection(CollectorOptions.Section))
             .ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.Broker.BindAddress, out _), "Collector:Broker:BindAddress must be an IP address, such as 127.0.0.1")
+            .Validate(o => !o.Broker.Tls.Enabled || System.Net.IPAddress.TryParse(o.Broker.Tls.BindAddress, out _), "Collector:Broker:Tls:BindAddress must be an IP address, such as 0.0.0.0")
+            .Validate(o => !o.Broker.Tls.Enabled || (o.Broker.Tls.Port is > 0 and <= 65535 && o.Broker.Tls.Port != o.Broker.Port), "Collector:Broker:Tls:Port must be a port (1-65535) other than Collector:Broker:Port")
+            .Validate(o => o.Broker.Readers.All(BrokerCredentials.IsValidUserName), "Collector:Broker:Readers must be user names matching " + NewTechPark.Edge.Contracts.Identifiers.SlugPattern)
             .Validate(o => o.Occupancy.DailyReset >= TimeSpan.Zero && o.Occupancy.DailyReset < TimeSpan.FromDays(1), "Collector:Occupancy:DailyReset must be a time of day, such as 04:00:00")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
@@ -39,6 +43,8 @@ public static class CollectorServiceCollectionExtensions
         services.AddSingleton<ExperimentSessions>();
         services.AddSingleton<OccupancyEngine>();
         services.AddSingleton<BrokerEndpoint>();
+        services.AddSingleton<BrokerCredentials>();
+        services.AddSingleton<BrokerAuthorization>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<IngestIntake>();
         services.AddSingleton<IngestClient>();
@@ -56,6 +62,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<IngestClient>());
         if (options.Demo.Enabled)
         {
+            services.AddSingleton<DemoCredentials>();
             services.AddSingleton<DemoRunner>();
             services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());
         }

@@ -16,6 +16,7 @@ public sealed class CollectorMetrics
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
         CommitFailures = factory.CreateCounter("ntp_ingest_commit_failures_total", "Commits that failed (and were retried).");
         BrokerDropped = factory.CreateCounter("ntp_broker_dropped_messages_total", "Messages the embedded broker dropped from a full client queue.");
+        BrokerRefused = factory.CreateCounter("ntp_broker_refused_total", "Connections, publishes and subscriptions the embedded broker refused, by action and reason.", "action", "reason");
         StreamEventsDropped = factory.CreateCounter("ntp_stream_dropped_events_total", "Live events a slow stream subscriber missed.");
         Occupancy = factory.CreateGauge("ntp_occupancy_people", "People in a room now.", "room");
         OccupancyDrift = factory.CreateCounter("ntp_occupancy_drift_total", "People counted out of a room that was already empty.", "room");
@@ -34,6 +35,9 @@ public sealed class CollectorMetrics
     public Counter CommitFailures { get; }
 
     public Counter BrokerDropped { get; }
+
+    /// <summary>Refused by the embedded broker: action connect/publish/subscribe, reason such as bad_credentials or not_authorized.</summary>
+    public Counter BrokerRefused { get; }
 
     public Counter StreamEventsDropped { get; }
 

@@ -82,9 +82,20 @@ public sealed class BrokerOptions
     [Range(1, 65535)]
     public int Port { get; set; } = 1883;
 
+    /// <summary>The device's MQTT user name: its device id (brokers refuse anonymous devices).</summary>
     public string? Username { get; set; }
 
+    /// <summary>The device's MQTT password; give it through the environment (<c>NTP_Agent__Broker__Password</c>), never in a file in git.</summary>
     public string? Password { get; set; }
+
+    /// <summary>Connect over TLS (mqtts, port 8883 by convention): what a Pi on the shared site network should do.</summary>
+    public bool UseTls { get; set; }
+
+    /// <summary>
+    /// PEM certificate of the authority that signed the broker's certificate (the site's own CA, or
+    /// the broker's self-signed certificate); without it the system's trusted roots decide.
+    /// </summary>
+    public string? CaCertificateFile { get; set; }
 
     public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 

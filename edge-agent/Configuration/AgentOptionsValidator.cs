@@ -73,6 +73,21 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add($"Agent:OneWirePin {options.OneWirePin} is not a Raspberry Pi GPIO (0-53)");
         }
 
+        if (!string.IsNullOrEmpty(options.Broker.Username) && string.IsNullOrEmpty(options.Broker.Password))
+        {
+            errors.Add($"Agent:Broker:Password is empty for user '{options.Broker.Username}'; give it through the environment (NTP_Agent__Broker__Password)");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Broker.CaCertificateFile) && !File.Exists(options.Broker.CaCertificateFile))
+        {
+            errors.Add($"Agent:Broker:CaCertificateFile '{options.Broker.CaCertificateFile}' does not exist");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Broker.CaCertificateFile) && !options.Broker.UseTls)
+        {
+            errors.Add("Agent:Broker:CaCertificateFile is set but Agent:Broker:UseTls is false; turn TLS on (and use the broker's TLS port, 8883)");
+        }
+
         ValidateSensors(options, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

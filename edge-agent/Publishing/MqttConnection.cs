@@ -194,6 +194,11 @@ public sealed class MqttConnection : BackgroundService
             builder.WithCredentials(options.Broker.Username, options.Broker.Password ?? string.Empty);
         }
 
+        if (options.Broker.UseTls)
+        {
+            builder.WithTlsOptions(tls => BrokerCertificate.Configure(tls, options.Broker));
+        }
+
         return builder.Build();
     }
 

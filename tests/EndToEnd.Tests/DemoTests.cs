@@ -1,3 +1,12 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using NewTechPark.Edge.Collector.Broker;
+using NewTechPark.Edge.Collector.Demo;
+using NewTechPark.Edge.Collector.Hosting;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 
 namespace NewTechPark.Edge.EndToEnd.Tests;
@@ -21,5 +30,34 @@ public sealed class DemoTests
         var series = await collector.EventuallyAsync<SeriesDto>("/api/v1/series?sensor=dc-bench-1&field=power_w&points=10",
             s => s.Points.Count > 0, TimeSpan.FromSeconds(10));
         Assert.All(series.Points, p => Assert.True(p.Max > 0));
+    }
+
+    [Fact]
+    public async Task The_banners_mosquitto_pub_command_publishes_a_reading_as_the_spare_device()
+    {
+        await using var collector = await RunningCollector.StartAsync(demo: true);
+        var command = StartupBanner.SparePublishCommand(collector.Services.GetRequiredService<DemoCredentials>(), collector.Services.GetRequiredService<BrokerEndpoint>());
+
+        // The exact text a newcomer pastes, run by bash; a shell function stands in for
+        // mosquitto_pub (mosquitto-clients is not needed by the tests) and hands over its arguments
+        // as the shell made them, which MQTTnet then sends.
+        var start = new ProcessStartInfo("bash", ["-c", "mosquitto_pub() { printf '%s\\0' \"$@\"; }; " + command]) { RedirectStandardOutput = true };
+        using var shell = Process.Start(start)!;
+        var arguments = (await shell.StandardOutput.ReadToEndAsync()).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        await shell.WaitForExitAsync();
+        string Option(string name) => arguments[Array.IndexOf(arguments, name) + 1];
+
+        using var client = new MqttClientFactory().CreateMqttClient();
+        var options = new MqttClientOptionsBuilder().WithTcpServer(Option("-h"), int.Parse(Option("-p"), System.Globalization.CultureInfo.InvariantCulture))
+            .WithProtocolVersion(MqttProtocolVersion.V500).WithClientId(Option("-i")).WithCredentials(Option("-u"), Option("-P")).Build();
+        Assert.Equal(MqttClientConnectResultCode.Success, (await client.ConnectAsync(options)).ResultCode);
+        var published = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Option("-t")).WithPayload(Encoding.UTF8.GetBytes(Option("-m")))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        Assert.True(published.IsSuccess, $"{published.ReasonCode} {published.ReasonString}");
+
+        var series = await collector.EventuallyAsync<SeriesDto>("/api/v1/series?sensor=my-sensor&field=temperature_c&points=10", s => s.Points.Count > 0, TimeSpan.FromSeconds(10));
+        Assert.Equal(21.5, series.Points.Single().Mean);
+        var devices = await collector.GetAsync<List<DeviceDto>>("/api/v1/devices");
+        Assert.Contains(devices, d => d.Device == DemoCredentials.SpareDevice);
     }
 }

@@ -29,6 +29,7 @@ public sealed class FastBench : IAsyncDisposable
             new("Agent:DataDirectory", data),
             new("Agent:Broker:Host", "127.0.0.1"),
             new("Agent:Broker:Port", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            .. NewTechPark.Edge.EndToEnd.Tests.Infrastructure.TestCredentials.AgentSettings("pi-fast-bench"),
             new("Agent:Broker:ReconnectMinDelay", "00:00:00.100"),
             new("Agent:Publishing:BatchLinger", "00:00:00.050"),
             new("Agent:Sensors:0:Id", "dc-bench-2"),

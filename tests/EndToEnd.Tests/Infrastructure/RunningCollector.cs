@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Collector.Hosting;
 
 namespace NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
@@ -32,7 +33,7 @@ public sealed class RunningCollector : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a collector with its embedded broker, or against <paramref name="outsideBrokerPort"/>.</summary>
-    public static async Task<RunningCollector> StartAsync(int? outsideBrokerPort = null, bool demo = false)
+    public static async Task<RunningCollector> StartAsync(int? outsideBrokerPort = null, bool demo = false, CapturedLogs? logs = null, params string[] extra)
     {
         var httpPort = FreePort.Next();
         var brokerPort = outsideBrokerPort ?? FreePort.Next();
@@ -43,8 +44,16 @@ public sealed class RunningCollector : IAsyncDisposable
             $"--Collector:Broker:Port={brokerPort}",
             $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
             "--Logging:LogLevel:Default=Warning",
+            .. TestCredentials.CollectorArgs(),
+            .. extra,
         ];
-        var app = CollectorHost.Build(demo ? [.. args, "--demo"] : args);
+        var app = CollectorHost.Build(demo ? [.. args, "--demo"] : args, builder =>
+        {
+            if (logs is not null)
+            {
+                builder.Logging.AddProvider(logs);
+            }
+        });
         await app.StartAsync();
         return new RunningCollector(app, httpPort, brokerPort, data);
     }

@@ -43,7 +43,7 @@ public sealed class SimulatedPi : IAsyncDisposable
     public void KeepDataOnDispose() => _ownsData = false;
 
     /// <summary>Starts the agent; with <paramref name="dataDirectory"/> it continues an earlier run's state.</summary>
-    public static async Task<SimulatedPi> StartAsync(int brokerPort, string? dataDirectory = null)
+    public static async Task<SimulatedPi> StartAsync(int brokerPort, string? dataDirectory = null, params KeyValuePair<string, string?>[] extra)
     {
         var hardware = new SimulatedHardware();
         foreach (var pin in new[] { MainOuter, MainInner, LabOuter, LabInner })
@@ -62,6 +62,7 @@ public sealed class SimulatedPi : IAsyncDisposable
             new("Agent:Broker:Host", "127.0.0.1"),
             new("Agent:Broker:Port", brokerPort.ToString()),
             new("Agent:Broker:ReconnectMinDelay", "00:00:00.100"),
+            .. TestCredentials.AgentSettings(Device),
             new("Agent:Publishing:BatchLinger", "00:00:00.050"),
             new("Agent:Sensors:0:Id", "door-main"),
             new("Agent:Sensors:0:Type", "door-beams"),
@@ -77,6 +78,7 @@ public sealed class SimulatedPi : IAsyncDisposable
             new("Agent:Sensors:2:Type", "ina219"),
             new("Agent:Sensors:2:Address", BenchAddress.ToString()),
             new("Agent:Sensors:2:SampleInterval", "00:00:00.100"),
+            .. extra,
         ], hardware);
         await host.StartAsync();
         return new SimulatedPi(host, hardware, bench, data, ownsData: dataDirectory is null);

@@ -78,6 +78,7 @@ public sealed class FaultRig : IAsyncDisposable
             $"--Collector:Broker:Embedded={(Broker == BrokerKind.Embedded ? "true" : "false")}",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:NewTechPark=Information",
+            .. TestCredentials.CollectorArgs(),
             .. _collectorExtra,
         ];
         _collector = ChildProcess.StartDotnet("collector", "collector.dll", args);
@@ -131,6 +132,7 @@ public sealed class FaultRig : IAsyncDisposable
             "--Agent:Broker:ReconnectMaxDelay=00:00:02",
             "--Agent:Publishing:HeartbeatInterval=00:00:01",
             "--Agent:Publishing:BatchLinger=00:00:00.050",
+            .. TestCredentials.AgentArgs(device),
             $"--Load:Rate={rate}",
             $"--Load:Total={total}",
             $"--Load:RecordFile={Path.Combine(data, $"recorded-{run}.log")}",

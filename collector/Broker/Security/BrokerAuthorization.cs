@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Contracts;
+using NewTechPark.Edge.Contracts.Topics;
+
+namespace NewTechPark.Edge.Collector.Broker.Security;
+
+/// <summary>
+/// What an authenticated MQTT user may do. A device (any user not listed as a reader) publishes
+/// and subscribes only below <c>ntp/v1/{site}/{device}/</c>, its device id being its user name; a
+/// reader (a dashboard, Grafana's MQTT source, a test probe) subscribes below <c>ntp/v1/</c> and
+/// publishes nothing. The same rules as hardware/mosquitto/acl.
+/// </summary>
+public sealed class BrokerAuthorization
+{
+    private readonly HashSet<string> _readers;
+    private readonly string _site;
+
+    public BrokerAuthorization(IOptions<CollectorOptions> options, SiteModel site)
+    {
+        _readers = new HashSet<string>(options.Value.Broker.Readers, StringComparer.Ordinal);
+        _site = site.Site;
+    }
+
+    public bool IsReader(string user) => _readers.Contains(user);
+
+    /// <summary>The topic prefix a device owns: <c>ntp/v1/{site}/{device}/</c>.</summary>
+    public string DevicePrefix(string device) => ContractTopics.DevicePrefix(_site, device);
+
+    /// <summary>
+    /// A device's client id must be its own (<c>ntp-{site}-{device}</c>, as the agent makes it, or the
+    /// bare device id), so no device can take over another's session and queued messages; a
+    /// reader's starts with its user name.
+    /// </summary>
+    public bool MayUseClientId(string user, string clientId) =>
+        IsReader(user)
+            ? clientId.StartsWith(user, StringComparison.Ordinal)
+            : clientId == user || clientId == $"ntp-{_site}-{user}";
+
+    public bool MayPublish(string user, string topic) =>
+        !IsReader(user) && IsDevice(user) && topic.StartsWith(DevicePrefix(user), StringComparison.Ordinal) && !topic.AsSpan().ContainsAny('+', '#');
+
+    public bool MaySubscribe(string user, string filter) =>
+        IsReader(user)
+            ? filter.StartsWith($"{ContractTopics.Root}/{ContractTopics.Version}/", StringComparison.Ordinal)
+            : IsDevice(user) && filter.StartsWith(DevicePrefix(user), StringComparison.Ordinal);
+
+    // Only logged-in users get this far, but the checks never throw whatever they are handed.
+    private static bool IsDevice(string user) => Identifiers.IsSlug(user);
+}
