@@ -36,9 +36,10 @@ public sealed class HttpOptionsValidator : IValidateOptions<CollectorOptions>
     {
         var http = options.Http;
         var problems = new List<string>();
-        if (http.WritesPerMinute is < 1 or > 6000)
+        // At most 600: the partitioned limiter refills buckets on a 100 ms timer, so a faster pace would not hold.
+        if (http.WritesPerMinute is < 1 or > 600)
         {
-            problems.Add($"Collector:Http:WritesPerMinute must be between 1 and 6000, not {http.WritesPerMinute}");
+            problems.Add($"Collector:Http:WritesPerMinute must be between 1 and 600, not {http.WritesPerMinute}");
         }
 
         if (http.WriteBurst is < 1 or > 1000)

@@ -21,7 +21,7 @@ public sealed partial class HttpSecurityTests
     private static readonly object ValidCorrection = new { count = 3, reason = "counted by hand" };
 
     // Generous limits for the tests that are not about them, so they never trip one by accident.
-    private static readonly string[] NoLimits = ["--Collector:Http:WriteBurst=1000", "--Collector:Http:WritesPerMinute=6000", "--Collector:Http:AuthFailureLimit=10000"];
+    private static readonly string[] NoLimits = ["--Collector:Http:WriteBurst=1000", "--Collector:Http:WritesPerMinute=600", "--Collector:Http:AuthFailureLimit=10000"];
 
     [Fact]
     public async Task Every_endpoint_that_takes_more_than_GET_is_an_admin_call_and_refuses_a_caller_without_the_token()
@@ -132,7 +132,7 @@ public sealed partial class HttpSecurityTests
     [Fact]
     public async Task Too_many_wrong_tokens_lock_the_address_out_of_admin_calls_for_the_window()
     {
-        await using var collector = await InProcessCollector.StartAsync($"--Collector:Admin:Token={Token}", "--Collector:Http:WriteBurst=1000", "--Collector:Http:WritesPerMinute=6000",
+        await using var collector = await InProcessCollector.StartAsync($"--Collector:Admin:Token={Token}", "--Collector:Http:WriteBurst=1000", "--Collector:Http:WritesPerMinute=600",
             "--Collector:Http:AuthFailureLimit=3", "--Collector:Http:AuthFailureWindow=00:10:00");
         for (var i = 0; i < 3; i++)
         {
@@ -150,7 +150,7 @@ public sealed partial class HttpSecurityTests
     [Fact]
     public async Task A_missing_token_does_not_count_as_a_wrong_one()
     {
-        await using var collector = await InProcessCollector.StartAsync($"--Collector:Admin:Token={Token}", "--Collector:Http:WriteBurst=1000", "--Collector:Http:WritesPerMinute=6000", "--Collector:Http:AuthFailureLimit=2");
+        await using var collector = await InProcessCollector.StartAsync($"--Collector:Admin:Token={Token}", "--Collector:Http:WriteBurst=1000", "--Collector:Http:WritesPerMinute=600", "--Collector:Http:AuthFailureLimit=2");
         for (var i = 0; i < 5; i++)
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await collector.Http.PostAsJsonAsync(Correction, ValidCorrection)).StatusCode);
@@ -241,6 +241,7 @@ public sealed partial class HttpSecurityTests
     [InlineData("--Collector:Http:CorsOrigins:0=*", "Collector:Http:CorsOrigins")]
     [InlineData("--Collector:Http:CorsOrigins:0=https://intranet.example/dashboards", "Collector:Http:CorsOrigins")]
     [InlineData("--Collector:Http:WritesPerMinute=0", "Collector:Http:WritesPerMinute")]
+    [InlineData("--Collector:Http:WritesPerMinute=601", "Collector:Http:WritesPerMinute")]
     [InlineData("--Collector:Http:WriteBurst=0", "Collector:Http:WriteBurst")]
     [InlineData("--Collector:Http:AuthFailureLimit=0", "Collector:Http:AuthFailureLimit")]
     [InlineData("--Collector:Http:AuthFailureWindow=00:00:00", "Collector:Http:AuthFailureWindow")]
