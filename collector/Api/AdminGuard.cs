@@ -1,40 +1,117 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Hosting;
 
 namespace NewTechPark.Edge.Collector.Api;
 
-/// <summary>
-/// Admin calls carry <c>Authorization: Bearer &lt;token&gt;</c> with the token from
-/// <c>Collector:Admin:Token</c>. Without a configured token every admin call is refused.
-/// </summary>
-public static class AdminGuard
+/// <summary>Marks an endpoint as an admin call: <see cref="AdminGuard"/> lets it through only with the admin token.</summary>
+public sealed class AdminOnlyMetadata
 {
-    /// <summary>A 401 problem when the call may not go ahead; null when it may.</summary>
-    public static IResult? Check(HttpContext context)
+    public static readonly AdminOnlyMetadata Instance = new();
+
+    private AdminOnlyMetadata()
     {
-        var token = context.RequestServices.GetRequiredService<IOptions<CollectorOptions>>().Value.Admin.Token;
+    }
+}
+
+/// <summary>
+/// Admin calls carry <c>Authorization: Bearer &lt;token&gt;</c> with the token from <c>Collector:Admin:Token</c>.
+/// Runs as middleware after routing, so a refused call never reaches model binding or the handler:
+/// <list type="bullet">
+/// <item>no token configured: 403, admin calls are turned off (no credentials can help);</item>
+/// <item>no bearer token, or the wrong one: 401 with <c>WWW-Authenticate: Bearer</c>;</item>
+/// <item>a client address that sent <c>Collector:Http:AuthFailureLimit</c> wrong tokens within the window: 429
+/// with Retry-After, whatever it sends, until the window ends.</item>
+/// </list>
+/// A right token allows every admin call; there are no roles. The token is never logged.
+/// </summary>
+public sealed class AdminGuard(RequestDelegate next, IOptions<CollectorOptions> options, AdminTokenFailures failures, ILogger<AdminGuard> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<AdminOnlyMetadata>() is null)
+        {
+            await next(context);
+            return;
+        }
+
+        // Read per request: tests (and a future reload) may set the token after start.
+        var token = options.Value.Admin.Token;
         if (string.IsNullOrEmpty(token))
         {
-            return Unauthorized(context, "admin calls are not configured",
-                "This collector has no admin token; set Collector:Admin:Token (or NTP_Collector__Admin__Token) and send it as 'Authorization: Bearer <token>'.");
+            await Refuse(context, StatusCodes.Status403Forbidden, "admin calls are turned off",
+                "This collector has no admin token, so admin calls are turned off; set Collector:Admin:Token (or NTP_Collector__Admin__Token) and send it as 'Authorization: Bearer <token>'.");
+            return;
+        }
+
+        var client = ClientAddress.Of(context);
+        using (var budget = failures.Limiter.AttemptAcquire(client, 0))
+        {
+            if (!budget.IsAcquired)
+            {
+                await HttpSecurityExtensions.TooManyRequestsAsync(context, budget, "too many wrong admin tokens",
+                    "This address sent too many wrong admin tokens; admin calls from it are refused until the wait is over.");
+                return;
+            }
         }
 
         var header = context.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return Unauthorized(context, "admin token missing", "Send the admin token as 'Authorization: Bearer <token>'.");
+            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"collector\"";
+            await Refuse(context, StatusCodes.Status401Unauthorized, "admin token missing", "Send the admin token as 'Authorization: Bearer <token>'.");
+            return;
         }
 
-        var given = Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
-        var expected = Encoding.UTF8.GetBytes(token);
-        return CryptographicOperations.FixedTimeEquals(given, expected) ? null : Unauthorized(context, "admin token wrong", "The bearer token is not this collector's admin token.");
+        if (!SameToken(header["Bearer ".Length..].Trim(), token))
+        {
+            failures.Limiter.AttemptAcquire(client, 1).Dispose();
+            logger.LogWarning("Refused an admin call {Method} {Path} from {Client}: wrong admin token", context.Request.Method, context.Request.Path, client);
+            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"collector\", error=\"invalid_token\"";
+            await Refuse(context, StatusCodes.Status401Unauthorized, "admin token wrong", "The bearer token is not this collector's admin token.");
+            return;
+        }
+
+        await next(context);
     }
 
-    private static IResult Unauthorized(HttpContext context, string title, string detail)
+    /// <summary>Compares SHA-256 hashes in constant time: neither the content nor the length of the token leaks through timing.</summary>
+    public static bool SameToken(string given, string expected) =>
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    private static Task Refuse(HttpContext context, int status, string title, string detail) =>
+        TypedResults.Problem(title: title, detail: detail, statusCode: status).ExecuteAsync(context);
+}
+
+/// <summary>Wrong admin tokens per client address, in fixed windows; a singleton, so the container disposes its timer.</summary>
+public sealed class AdminTokenFailures : IDisposable
+{
+    public AdminTokenFailures(IOptions<CollectorOptions> options)
     {
-        context.Response.Headers.WWWAuthenticate = "Bearer";
-        return TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status401Unauthorized);
+        var http = options.Value.Http;
+        Limiter = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = http.AuthFailureLimit,
+            Window = http.AuthFailureWindow,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
     }
+
+    public PartitionedRateLimiter<string> Limiter { get; }
+
+    public void Dispose() => Limiter.Dispose();
+}
+
+/// <summary><c>.RequireAdmin()</c> on an endpoint: only callers with the admin token reach it.</summary>
+public static class AdminGuardExtensions
+{
+    public static RouteHandlerBuilder RequireAdmin(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(AdminOnlyMetadata.Instance)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 }

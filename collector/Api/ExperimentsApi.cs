@@ -11,13 +11,8 @@ public static class ExperimentsApi
         api.MapGet("/experiments", (ExperimentSessions sessions) => TypedResults.Ok(sessions.List()))
             .WithName("GetExperiments").WithSummary("DC-Lab experiment sessions, newest first (at most 200).")
             .Produces<IReadOnlyList<ExperimentSession>>();
-        api.MapPost("/experiments", (ExperimentStartRequest? body, HttpContext context, ExperimentSessions sessions) =>
+        api.MapPost("/experiments", (ExperimentStartRequest? body, ExperimentSessions sessions) =>
             {
-                if (AdminGuard.Check(context) is { } refused)
-                {
-                    return refused;
-                }
-
                 var problems = body is null ? ["send a JSON body: { \"name\": \"...\", \"notes\": \"...\", \"sensor\": \"dc-bench-1\" or null for every bench }"] : sessions.Check(body);
                 if (problems.Count > 0)
                 {
@@ -27,15 +22,11 @@ public static class ExperimentsApi
                 var session = sessions.Start(body!);
                 return TypedResults.Created($"/api/v1/experiments/{session.Id}", session);
             })
+            .RequireAdmin()
             .WithName("StartExperiment").WithSummary("Starts a session now: { \"name\": \"...\", \"notes\": \"...\", \"sensor\": null | \"dc-bench-1\" } (admin: Authorization: Bearer <token>).")
-            .Produces<ExperimentSession>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
-        api.MapPost("/experiments/{id:long}/stop", (long id, HttpContext context, ExperimentSessions sessions) =>
+            .Produces<ExperimentSession>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapPost("/experiments/{id:long}/stop", (long id, ExperimentSessions sessions) =>
             {
-                if (AdminGuard.Check(context) is { } refused)
-                {
-                    return refused;
-                }
-
                 var (session, wasRunning) = sessions.Stop(id);
                 if (session is null)
                 {
@@ -46,8 +37,9 @@ public static class ExperimentsApi
                     ? TypedResults.Ok(session)
                     : TypedResults.Problem(title: "session has stopped already", detail: $"Session {id} stopped at {session.Stopped:O}.", statusCode: StatusCodes.Status409Conflict);
             })
+            .RequireAdmin()
             .WithName("StopExperiment").WithSummary("Stops a running session now (admin).")
-            .Produces<ExperimentSession>().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .Produces<ExperimentSession>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/experiments/{id:long}/csv", async (long id, HttpContext context, ExperimentSessions sessions, SqliteStore store) =>
             {
                 if (sessions.Get(id) is not { } session)

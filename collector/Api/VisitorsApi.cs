@@ -20,20 +20,16 @@ public static class VisitorsApi
             })
             .WithName("GetVisitors").WithSummary("Visits, unique and returning visitors (badges; 1 to 4 shown as \"< 5\"), group visits and event days per local day, ISO week, month or year.")
             .Produces<VisitorsReport>().ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapPost("/visitors/groups", (GroupVisitRequest? body, HttpContext context, GroupVisits groups) =>
+        api.MapPost("/visitors/groups", (GroupVisitRequest? body, GroupVisits groups) =>
             {
-                if (AdminGuard.Check(context) is { } refused)
-                {
-                    return refused;
-                }
-
                 var problems = body is null ? ["send a JSON body"] : groups.Check(body);
                 return problems.Count > 0
                     ? ApiProblems.BadRequest("group visit is not valid", string.Join("; ", problems))
                     : TypedResults.Created("/api/v1/visitors/groups", groups.Register(body!));
             })
+            .RequireAdmin()
             .WithName("PostGroupVisit").WithSummary("Registers a group visit (admin): { date, programme, target_group (PO, VO, MBO, HBO/WO, vakmensen, zij-instromers, bedrijven), head_count, room?, event?, note? }.")
-            .Produces<GroupVisit>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+            .Produces<GroupVisit>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/visitors/groups", (DateOnly? from, DateOnly? to, GroupVisits groups, VisitorsService visitors, TimeProvider clock) =>
             {
                 var today = visitors.Buckets.LocalDay(clock.GetUtcNow().ToUnixTimeMilliseconds());
@@ -45,10 +41,11 @@ public static class VisitorsApi
             })
             .WithName("GetGroupVisits").WithSummary("Registered group visits between two local dates (to exclusive; default: this year so far).")
             .Produces<IReadOnlyList<GroupVisit>>().ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapDelete("/visitors/groups/{id:long}", (long id, HttpContext context, GroupVisits groups) =>
-                AdminGuard.Check(context) ?? (groups.Delete(id) ? TypedResults.NoContent() : ApiProblems.NotFound("no such group visit", $"No group visit {id}.")))
+        api.MapDelete("/visitors/groups/{id:long}", (long id, GroupVisits groups) =>
+                groups.Delete(id) ? TypedResults.NoContent() : ApiProblems.NotFound("no such group visit", $"No group visit {id}."))
+            .RequireAdmin()
             .WithName("DeleteGroupVisit").WithSummary("Removes a wrongly registered group visit (admin).")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 }

@@ -35,6 +35,8 @@ public sealed class CollectorOptions
     public AdminOptions Admin { get; set; } = new();
 
     public ReportOptions Report { get; set; } = new();
+
+    public HttpOptions Http { get; set; } = new();
 }
 
 /// <summary>The MQTT broker: the embedded one, or an outside one (Mosquitto, EMQX) when <see cref="Embedded"/> is off.</summary>

@@ -12,6 +12,7 @@ public static class CollectorEndpoints
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseHttpSecurity();
         // Clean page addresses: /facility, /dc-lab, /management and /kiosk serve their .html page.
         app.UseRewriter(new RewriteOptions().AddRewrite("^(facility|dc-lab|management|kiosk)/?$", "$1.html", skipRemainingRules: true));
         app.UseDefaultFiles();
@@ -28,8 +29,10 @@ public static class CollectorEndpoints
         api.MapReportsApi();
         api.MapExperimentsApi();
 
-        app.MapHealthChecks("/healthz");
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorMetrics>().Registry);
+        // GET only: every endpoint that takes another method must be an admin call (HttpSecurityTests checks).
+        var readOnly = new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]);
+        app.MapHealthChecks("/healthz").WithMetadata(readOnly);
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorMetrics>().Registry).WithMetadata(readOnly);
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

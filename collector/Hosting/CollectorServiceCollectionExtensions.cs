@@ -69,6 +69,7 @@ public static class CollectorServiceCollectionExtensions
 
         services.AddHostedService<StartupBanner>();
         services.AddProblemDetails();
+        services.AddHttpSecurity();
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<CollectorHealthCheck>("collector");
         services.ConfigureHttpJsonOptions(json =>

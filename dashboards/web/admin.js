@@ -24,8 +24,14 @@
       let text;
       if (response.status === 401) {
         text = t('Geweigerd (401): ', 'Refused (401): ') + (token
-          ? t('dit beheerderstoken is niet juist of de collector heeft geen token ingesteld.', 'this admin token is wrong or the collector has no token configured.')
+          ? t('dit beheerderstoken is niet juist.', 'this admin token is wrong.')
           : t('vul het beheerderstoken in.', 'enter the admin token.')) + (problem.title ? ' (' + problem.title + ')' : '');
+      } else if (response.status === 403) {
+        text = t('Geweigerd (403): beheeracties staan uit, want de collector heeft geen beheerderstoken ingesteld.',
+          'Refused (403): admin actions are turned off, because the collector has no admin token configured.');
+      } else if (response.status === 429) {
+        const wait = response.headers.get('retry-after');
+        text = t('Te veel pogingen (429): probeer het over ', 'Too many attempts (429): try again in ') + (wait || '60') + t(' seconden opnieuw.', ' seconds.');
       } else {
         text = t('Mislukt', 'Failed') + ' (' + response.status + '): ' + (problem.title || '') + (problem.detail ? ' – ' + problem.detail : '');
       }

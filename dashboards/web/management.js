@@ -96,19 +96,23 @@
     if (!heat) return;
     const days = t('ma di wo do vr za zo', 'Mon Tue Wed Thu Fri Sat Sun').split(' ');
     let html = '<thead><tr><th></th>' + days.map(d => `<th class="day" colspan="24">${d}</th>`).join('') + '</tr></thead><tbody>';
+    // Colours are set through the DOM after the table is built: the CSP allows no inline style attributes.
+    const colours = [];
     for (const r of heat) {
       html += `<tr><th class="room">${window.NTP.roomName(r.room)}</th>`;
       for (let i = 0; i < 168; i++) {
         const m = r.mean[i];
         const share = m == null || !r.room.capacity ? 0 : Math.min(1, m / r.room.capacity);
-        const bg = m == null ? '' : m === 0 ? 'background:#e3e7ed' : `background:hsl(${Math.round(210 - share * 210)} 70% ${Math.round(78 - share * 38)}%)`;
+        colours.push(m == null ? '' : m === 0 ? '#e3e7ed' : `hsl(${Math.round(210 - share * 210)} 70% ${Math.round(78 - share * 38)}%)`);
         const title = `${window.NTP.roomName(r.room)} · ${days[Math.floor(i / 24)]} ${String(i % 24).padStart(2, '0')}:00 · ` +
           (m == null ? t('geen gegevens', 'no data') : `${t('gemiddeld', 'mean')} ${number(m, 1)}, ${t('piek', 'peak')} ${r.peak[i]} / ${r.room.capacity}`);
-        html += `<td${i % 24 === 0 ? ' class="day-start"' : ''} style="${bg}" title="${title}"></td>`;
+        html += `<td${i % 24 === 0 ? ' class="day-start"' : ''} title="${title}"></td>`;
       }
       html += '</tr>';
     }
-    document.getElementById('heatmap').innerHTML = html + '</tbody>';
+    const table = document.getElementById('heatmap');
+    table.innerHTML = html + '</tbody>';
+    table.querySelectorAll('tbody td').forEach((cell, i) => { cell.style.background = colours[i]; });
   }
 
   async function start() {

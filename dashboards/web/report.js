@@ -54,6 +54,7 @@
 
   $('year').value = new URLSearchParams(location.search).get('year') || new Date().getFullYear();
   $('show').addEventListener('click', load);
+  $('print').addEventListener('click', () => window.print());
   $('year').addEventListener('change', load);
   $('lang').addEventListener('click', () => { lang = lang === 'nl' ? 'en' : 'nl'; localStorage.setItem('ntp-lang', lang); render(); });
   labels();

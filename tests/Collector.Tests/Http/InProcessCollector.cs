@@ -37,9 +37,18 @@ public sealed class InProcessCollector : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
-        var app = CollectorHost.Build(args);
-        await app.StartAsync();
-        return new InProcessCollector(app, data, port);
+        try
+        {
+            var app = CollectorHost.Build(args);
+            await app.StartAsync();
+            return new InProcessCollector(app, data, port);
+        }
+        catch
+        {
+            // A collector that refuses its settings leaves no folder behind.
+            data.Dispose();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+
+namespace NewTechPark.Edge.Collector.Configuration;
+
+/// <summary>
+/// HTTP hardening (<c>Collector:Http</c>): the per-client limits on writes and on wrong admin tokens,
+/// and the origins that may read the API from another site (CORS, GET only; none by default).
+/// </summary>
+public sealed class HttpOptions
+{
+    /// <summary>State-changing requests (POST, PUT, PATCH, DELETE) one client address may make per minute, on average.</summary>
+    public int WritesPerMinute { get; set; } = 30;
+
+    /// <summary>State-changing requests one client address may make at once before the per-minute pace applies.</summary>
+    public int WriteBurst { get; set; } = 10;
+
+    /// <summary>Wrong admin tokens one client address may send per <see cref="AuthFailureWindow"/>; after that its admin calls get 429 until the window ends.</summary>
+    public int AuthFailureLimit { get; set; } = 10;
+
+    public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Origins (scheme://host[:port]) whose pages may read the API with GET; empty: no CORS headers at all.</summary>
+    public List<string> CorsOrigins { get; set; } = [];
+
+    /// <summary>The origins without a trailing slash, as browsers send them in the Origin header.</summary>
+    public string[] NormalisedCorsOrigins() => CorsOrigins.Select(o => o.Trim().TrimEnd('/')).ToArray();
+}
+
+/// <summary>Checks <see cref="HttpOptions"/> and the admin token at start, naming every setting that is wrong.</summary>
+public sealed class HttpOptionsValidator : IValidateOptions<CollectorOptions>
+{
+    /// <summary>Shorter admin tokens are refused: a token is the only thing between the network and the admin calls.</summary>
+    public const int MinimumTokenLength = 16;
+
+    public ValidateOptionsResult Validate(string? name, CollectorOptions options)
+    {
+        var http = options.Http;
+        var problems = new List<string>();
+        // At most 600: the partitioned limiter refills buckets on a 100 ms timer, so a faster pace would not hold.
+        if (http.WritesPerMinute is < 1 or > 600)
+        {
+            problems.Add($"Collector:Http:WritesPerMinute must be between 1 and 600, not {http.WritesPerMinute}");
+        }
+
+        if (http.WriteBurst is < 1 or > 1000)
+        {
+            problems.Add($"Collector:Http:WriteBurst must be between 1 and 1000, not {http.WriteBurst}");
+        }
+
+        if (http.AuthFailureLimit is < 1 or > 10_000)
+        {
+            problems.Add($"Collector:Http:AuthFailureLimit must be between 1 and 10000, not {http.AuthFailureLimit}");
+        }
+
+        if (http.AuthFailureWindow < TimeSpan.FromSeconds(1) || http.AuthFailureWindow > TimeSpan.FromDays(1))
+        {
+            problems.Add($"Collector:Http:AuthFailureWindow must be between 00:00:01 and 1.00:00:00, not {http.AuthFailureWindow}");
+        }
+
+        foreach (var origin in http.CorsOrigins)
+        {
+            if (!IsOrigin(origin))
+            {
+                problems.Add($"Collector:Http:CorsOrigins entry '{origin}' is not an origin: give scheme://host[:port], such as https://intranet.newtechpark.nl (no '*', no path)");
+            }
+        }
+
+        // Never echo the token itself: only what is wrong with it.
+        var token = options.Admin.Token;
+        if (!string.IsNullOrEmpty(token) && (token.Length < MinimumTokenLength || token.Any(char.IsWhiteSpace)))
+        {
+            problems.Add($"Collector:Admin:Token must be at least {MinimumTokenLength} characters without spaces (for example the output of 'openssl rand -hex 32'), or unset to turn admin calls off");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static bool IsOrigin(string text)
+    {
+        var trimmed = text.Trim().TrimEnd('/');
+        return Uri.TryCreate(trimmed, UriKind.Absolute, out var uri)
+            && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            && uri.AbsolutePath == "/" && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment)
+            && string.IsNullOrEmpty(uri.UserInfo) && !trimmed.Contains('*', StringComparison.Ordinal);
+    }
+}
