@@ -211,6 +211,29 @@ public sealed class MosquittoSecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeviceAddedWithMosquittoPasswdConnectsAfterReload()
+    {
+        var password = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18));
+        await using var collector = await ConnectAsync("ntp-collector");
+        await collector.SubscribeAsync("ntp/v1/#");
+
+        await Broker.AddUserAsync("pi-c", password);
+        await using (var before = await MqttProbe.ConnectAsync(Broker.PlainPort, "pi-c", password))
+        {
+            Assert.Equal(MqttClientConnectResultCode.NotAuthorized, before.Result.ResultCode);
+        }
+
+        await Broker.ReloadAsync();
+        await using var after = await Eventually(() => MqttProbe.ConnectAsync(Broker.PlainPort, "pi-c", password));
+        var own = await after.PublishAsync("ntp/v1/newtechpark/pi-c/readings", "pi-c reading");
+        var forged = await after.PublishAsync(PiAReadings, "pi-c as pi-a");
+
+        Assert.Equal(MqttClientPublishReasonCode.Success, own.ReasonCode);
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, forged.ReasonCode);
+        Assert.Equal([("ntp/v1/newtechpark/pi-c/readings", "pi-c reading")], await collector.ReceiveUntilAsync("pi-c reading"));
+    }
+
+    [Fact]
     public async Task PasswordFileHoldsOnlyPbkdf2Sha512Hashes()
     {
         var lines = await File.ReadAllLinesAsync(Broker.PasswordFile);
@@ -241,6 +264,23 @@ public sealed class MosquittoSecurityTests : IAsyncLifetime
         var probe = await MqttProbe.ConnectAsync(Broker.PlainPort, user, Broker.Passwords[user], configure: configure);
         Assert.True(probe.Result.ResultCode == MqttClientConnectResultCode.Success, $"{user} could not connect: {probe.Result.ResultCode}\n{Broker.Output}");
         return probe;
+    }
+
+    /// <summary>Connects until the broker accepts (a reload is asynchronous), for at most 10 s.</summary>
+    private static async Task<MqttProbe> Eventually(Func<Task<MqttProbe>> connect)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var probe = await connect();
+            if (probe.Result.ResultCode == MqttClientConnectResultCode.Success || DateTime.UtcNow > deadline)
+            {
+                return probe;
+            }
+
+            await probe.DisposeAsync();
+            await Task.Delay(50);
+        }
     }
 
     private static string Flatten(Exception e) => e.InnerException is { } inner ? e.Message + " | " + Flatten(inner) : e.Message;

@@ -21,11 +21,13 @@ public sealed class SecuredMosquitto : IAsyncDisposable
 
     private readonly Process _process;
     private readonly string _directory;
+    private readonly string _passwdExecutable;
     private readonly StringBuilder _output = new();
 
-    private SecuredMosquitto(Process process, string directory, int plainPort, int tlsPort, IReadOnlyDictionary<string, string> passwords, X509Certificate2 certificate, string configuration)
+    private SecuredMosquitto(Process process, string passwdExecutable, string directory, int plainPort, int tlsPort, IReadOnlyDictionary<string, string> passwords, X509Certificate2 certificate, string configuration)
     {
         _process = process;
+        _passwdExecutable = passwdExecutable;
         _directory = directory;
         PlainPort = plainPort;
         TlsPort = tlsPort;
@@ -139,7 +141,7 @@ public sealed class SecuredMosquitto : IAsyncDisposable
             UseShellExecute = false,
         };
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
-        var broker = new SecuredMosquitto(process, directory, plainPort, tlsPort, passwords, X509CertificateLoader.LoadCertificate(certificate.RawData), configuration);
+        var broker = new SecuredMosquitto(process, passwd, directory, plainPort, tlsPort, passwords, X509CertificateLoader.LoadCertificate(certificate.RawData), configuration);
         process.OutputDataReceived += (_, e) => broker.Append(e.Data);
         process.ErrorDataReceived += (_, e) => broker.Append(e.Data);
         process.BeginOutputReadLine();
@@ -186,6 +188,12 @@ public sealed class SecuredMosquitto : IAsyncDisposable
 
         return string.Join('\n', lines);
     }
+
+    /// <summary>Adds a user to the password file as the provisioning steps do (<c>mosquitto_passwd -b</c>).</summary>
+    public Task AddUserAsync(string user, string password) => RunAsync(_passwdExecutable, ["-b", PasswordFile, user, password]);
+
+    /// <summary>SIGHUP, as <c>systemctl reload mosquitto</c> sends: mosquitto reads the password and ACL files again.</summary>
+    public Task ReloadAsync() => RunAsync("/bin/kill", ["-HUP", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
     public async ValueTask DisposeAsync()
     {
