@@ -221,10 +221,13 @@ systemctl enable ntp-edge-agent >/dev/null
 
 # Check the wiring while the service is stopped (it holds the GPIO lines when running).
 (
-    set -a
-    # shellcheck disable=SC1091
-    . /etc/newtechpark/edge-agent.env
-    set +a
+    # The same NAME=value lines systemd reads, taken literally (no shell expansion of a password's
+    # $ or backquote, as sourcing the file would do).
+    while IFS= read -r line; do
+        if [[ "$line" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then
+            export "$line"
+        fi
+    done < /etc/newtechpark/edge-agent.env
     cd /var/lib/ntp-edge-agent
     sudo -u ntp-edge --preserve-env /opt/ntp-edge-agent/edge-agent --list-sensors --Agent:Hardware=Real
 ) || echo "warning: not every sensor is ok (see above); the service reports them in its status" >&2
