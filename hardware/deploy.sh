@@ -10,7 +10,9 @@ Usage: hardware/deploy.sh [options] USER@HOST [USER@HOST ...]
 Publishes edge-agent self-contained for the Pi's architecture and installs it on each host:
   /opt/ntp-edge-agent/            the program (replaced; the previous one kept as .previous)
   /etc/systemd/system/ntp-edge-agent.service
-  /etc/ntp-edge-agent/environment  created once (mode 0600) with Agent:Device = the host name
+  /etc/newtechpark/edge-agent.env  secrets and per-Pi settings (root:root 0600): created once with
+                                   Agent:Device and Broker:Username = the host name, or installed
+                                   from --env; an old /etc/ntp-edge-agent/environment is moved here
   /var/lib/ntp-edge-agent/         state and outbox (kept), owned by the ntp-edge user
 prints `edge-agent --list-sensors` (the wiring check) and (re)starts the service.
 
@@ -19,6 +21,9 @@ Options:
                         linux-arm (32-bit OS, Pi 2/Zero W), or auto (ask the Pi: uname -m)
   -s, --settings FILE   appsettings.json to install (the sensors of this Pi); default: keep the
                         one on the Pi, or install edge-agent/appsettings.json the first time
+  -e, --env FILE        install FILE as /etc/newtechpark/edge-agent.env (one host only): the
+                        broker password and site key of this Pi. Sent over ssh's stdin straight
+                        into place, never through a temporary file; refused if git tracks it
   -c, --configuration C Release (default) or Debug
   -n, --no-restart      install but do not (re)start the service
       --publish-only    publish for the runtime(s) into out/edge-agent-<rid> and stop
@@ -27,12 +32,14 @@ Options:
 Examples:
   hardware/deploy.sh pi@pi-dc-lab
   hardware/deploy.sh -r auto -s site/pi-entrance.json pi@pi-entrance
+  hardware/deploy.sh -e ~/newtechpark-secrets/pi-entrance.env pi@pi-entrance
   hardware/deploy.sh --publish-only -r linux-arm
 USAGE
 }
 
 runtime="linux-arm64"
 settings=""
+env_file=""
 configuration="Release"
 restart=1
 publish_only=0
@@ -42,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         -r|--runtime) runtime="${2:?--runtime needs a value}"; shift 2 ;;
         -s|--settings) settings="${2:?--settings needs a file}"; shift 2 ;;
+        -e|--env) env_file="${2:?--env needs a file}"; shift 2 ;;
         -c|--configuration) configuration="${2:?--configuration needs a value}"; shift 2 ;;
         -n|--no-restart) restart=0; shift ;;
         --publish-only) publish_only=1; shift ;;
@@ -68,6 +76,21 @@ if [[ -n "$settings" && ! -f "$settings" ]]; then
 fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if [[ -n "$env_file" ]]; then
+    if [[ ! -f "$env_file" ]]; then
+        echo "env file '$env_file' does not exist" >&2
+        exit 2
+    fi
+    if [[ ${#hosts[@]} -ne 1 ]]; then
+        echo "--env holds one Pi's secrets: give exactly one host with it" >&2
+        exit 2
+    fi
+    if git -C "$repo" ls-files --error-unmatch -- "$(realpath "$env_file")" >/dev/null 2>&1; then
+        echo "env file '$env_file' is tracked by git: secrets do not belong in the repository" >&2
+        exit 2
+    fi
+fi
 unit="$repo/hardware/systemd/ntp-edge-agent.service"
 
 publish() {
@@ -129,6 +152,11 @@ for host in "${hosts[@]}"; do
         scp -q -o BatchMode=yes "$settings" "$host:$staging/appsettings.json"
     fi
 
+    if [[ -n "$env_file" ]]; then
+        # Straight from this machine into the root-only file: no copy in /tmp, nothing on a command line.
+        ssh -o BatchMode=yes "$host" "sudo sh -c 'umask 077 && mkdir -p /etc/newtechpark && cat > /etc/newtechpark/edge-agent.env.new && chown root:root /etc/newtechpark/edge-agent.env.new && chmod 0600 /etc/newtechpark/edge-agent.env.new && mv /etc/newtechpark/edge-agent.env.new /etc/newtechpark/edge-agent.env'" < "$env_file"
+    fi
+
     ssh -o BatchMode=yes "$host" sudo bash -s -- "$staging" "$device" "$restart" <<'REMOTE'
 set -euo pipefail
 staging="$1"
@@ -144,7 +172,7 @@ for group in gpio i2c spi; do
     fi
 done
 install -d -o ntp-edge -g ntp-edge -m 0750 /var/lib/ntp-edge-agent
-install -d -m 0755 /etc/ntp-edge-agent
+install -d -o root -g root -m 0755 /etc/newtechpark
 
 # Keep the Pi's own settings unless new ones were sent.
 if [[ -f "$staging/appsettings.json" ]]; then
@@ -153,10 +181,29 @@ elif [[ -f /opt/ntp-edge-agent/appsettings.json ]]; then
     cp /opt/ntp-edge-agent/appsettings.json "$staging/app/appsettings.json"
 fi
 
-if [[ ! -f /etc/ntp-edge-agent/environment ]]; then
-    umask 077
-    printf 'NTP_Agent__Device=%s\n# NTP_Agent__Broker__Host=collector.newtechpark.local\n# NTP_Agent__SiteKey=\n' "$device" > /etc/ntp-edge-agent/environment
+# Secrets live in /etc/newtechpark/edge-agent.env, read by systemd as root: root:root 0600.
+env=/etc/newtechpark/edge-agent.env
+if [[ ! -f "$env" && -f /etc/ntp-edge-agent/environment ]]; then
+    mv /etc/ntp-edge-agent/environment "$env"
+    rmdir /etc/ntp-edge-agent 2>/dev/null || true
 fi
+if [[ ! -f "$env" ]]; then
+    (
+        umask 077
+        cat > "$env" <<ENV
+# Secrets and settings of this Pi's edge agent (hardware/systemd/README.md). root:root 0600.
+NTP_Agent__Device=$device
+NTP_Agent__Broker__Username=$device
+# NTP_Agent__Broker__Host=collector.newtechpark.local
+# The password given to mosquitto_passwd for this device (hardware/mosquitto/README.md):
+# NTP_Agent__Broker__Password=
+# Pis with a badge reader: the site's key for visitor pseudonyms, the same on every Pi:
+# NTP_Agent__SiteKey=
+ENV
+    )
+fi
+chown root:root "$env"
+chmod 0600 "$env"
 
 systemctl stop ntp-edge-agent 2>/dev/null || true
 rm -rf /opt/ntp-edge-agent.previous
@@ -174,10 +221,13 @@ systemctl enable ntp-edge-agent >/dev/null
 
 # Check the wiring while the service is stopped (it holds the GPIO lines when running).
 (
-    set -a
-    # shellcheck disable=SC1091
-    . /etc/ntp-edge-agent/environment
-    set +a
+    # The same NAME=value lines systemd reads, taken literally (no shell expansion of a password's
+    # $ or backquote, as sourcing the file would do).
+    while IFS= read -r line; do
+        if [[ "$line" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then
+            export "$line"
+        fi
+    done < /etc/newtechpark/edge-agent.env
     cd /var/lib/ntp-edge-agent
     sudo -u ntp-edge --preserve-env /opt/ntp-edge-agent/edge-agent --list-sensors --Agent:Hardware=Real
 ) || echo "warning: not every sensor is ok (see above); the service reports them in its status" >&2
