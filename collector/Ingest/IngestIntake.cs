@@ -27,17 +27,27 @@ public sealed class IngestIntake(TimeProvider clock)
             var result = _validator.ValidateStatus(topic, payload);
             return result.IsValid
                 ? new StatusItem(result.Address, result.Value!, received)
-                : DeadLetter(topic, result.Violations, result.Reason, payload.ToArray(), received);
+                : DeadLetter(topic, result.Violations, result.Reason, payload, received);
         }
 
         var readings = _validator.ValidateReadings(topic, payload);
         return readings.IsValid
             ? new ReadingsItem(readings.Address, readings.Value!, received)
-            : DeadLetter(topic, readings.Violations, readings.Reason, payload.ToArray(), received);
+            : DeadLetter(topic, readings.Violations, readings.Reason, payload, received);
     }
 
     public static string Printable(string topic) => topic.Length > 200 ? topic[..200] : topic;
 
-    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, byte[] payload, DateTimeOffset received) =>
-        new(Printable(topic), violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", reason, payload, received);
+    /// <summary>
+    /// A dead letter keeps the first <see cref="DeadLetterItem.MaxStoredPayloadBytes"/> of the payload
+    /// and its full length: a multi-megabyte message is evidence, not something to keep whole.
+    /// </summary>
+    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, ReadOnlySequence<byte> payload, DateTimeOffset received)
+    {
+        var kept = payload.Length > DeadLetterItem.MaxStoredPayloadBytes ? payload.Slice(0, DeadLetterItem.MaxStoredPayloadBytes) : payload;
+        return new(Printable(topic), violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", reason, kept.ToArray(), received)
+        {
+            PayloadLength = payload.Length,
+        };
+    }
 }
