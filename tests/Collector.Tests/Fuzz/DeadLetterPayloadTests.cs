@@ -84,4 +84,21 @@ public sealed class DeadLetterPayloadTests : IDisposable
         Assert.True(reader.Read());
         Assert.Equal(("new", 3L, 3L), (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
     }
+
+    [Theory]
+    [InlineData("ntp/v1/test-site/pi\nFAKE LOG LINE/readings", "ntp/v1/test-site/pi?FAKE LOG LINE/readings")]
+    [InlineData("ntp/v1/test-site/pi\u0000x/readings", "ntp/v1/test-site/pi?x/readings")]
+    [InlineData("ntp/v1/test-site/pi-\u202Eevil/status", "ntp/v1/test-site/pi-?evil/status")]
+    [InlineData("ntp/v1/test-site/pi-\r\u001b[31m/readings", "ntp/v1/test-site/pi-??[31m/readings")]
+    public void A_topic_with_line_breaks_nul_escapes_or_direction_overrides_is_dead_lettered_printable(string topic, string kept)
+    {
+        var intake = new IngestIntake(new ManualTimeProvider(Noon));
+
+        var dead = Assert.IsType<DeadLetterItem>(intake.Read(topic, new ReadOnlySequence<byte>("{}"u8.ToArray()), Noon));
+
+        Assert.Equal(nameof(ContractRule.InvalidTopic), dead.Rule);
+        Assert.Equal(kept, dead.Topic);
+        Assert.Equal(kept, IngestIntake.Printable(topic));
+        Assert.DoesNotContain(dead.Reason, c => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format);
+    }
 }

@@ -193,6 +193,18 @@ public sealed class IngestFuzzTests(ITestOutputHelper output) : IDisposable
                 Assert.Equal((long)metrics.Rejected.WithLabels(rule).Value, Scalar(connection, $"SELECT count(*) FROM dead_letters WHERE rule = '{rule}'"));
             }
 
+            // What a client sent cannot forge log lines or reorder text: topics and reasons stay printable.
+            using (var texts = connection.CreateCommand())
+            {
+                texts.CommandText = "SELECT DISTINCT topic FROM dead_letters UNION SELECT DISTINCT reason FROM dead_letters";
+                using var reader = texts.ExecuteReader();
+                while (reader.Read())
+                {
+                    var text = reader.GetString(0);
+                    Assert.False(text.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format), $"unprintable dead-letter text: {Shown(text)}");
+                }
+            }
+
             // Multi-megabyte messages are kept as their first bytes and their length, not whole.
             Assert.True(Scalar(connection, "SELECT max(length(payload)) FROM dead_letters") <= DeadLetterItem.MaxStoredPayloadBytes);
             Assert.All(oversizedLengths, length => Assert.True(length > ContractLimits.MaxMessageBytes));
