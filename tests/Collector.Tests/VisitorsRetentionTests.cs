@@ -113,4 +113,40 @@ public sealed class VisitorsRetentionTests : IDisposable
         Assert.Equal(0, visitors.FreezeAndPurge());
         Assert.Equal(after[5], Counts(visitors, Completed[5].Bucket, Completed[5].From, Completed[5].To));
     }
+
+    [Fact]
+    public void A_purged_pseudonym_leaves_the_database_file_not_only_the_table()
+    {
+        using var store = Store(_dir);
+        store.Commit([Batch("pi-entrance", 1, Now, Scan(OldMonday, "Q"), Scan(AugustMonday, "R"))]);
+        Checkpoint(store); // the scans are in collector.db itself, the WAL is empty
+        var (visitors, _) = Services(store, SmallSite, new ManualTimeProvider(Now));
+
+        Assert.Equal(1, visitors.FreezeAndPurge());
+        Checkpoint(store);
+
+        var purged = System.Text.Encoding.ASCII.GetBytes(Scan(OldMonday, "Q").Visitor!);
+        var kept = System.Text.Encoding.ASCII.GetBytes(Scan(AugustMonday, "R").Visitor!);
+        var files = Directory.GetFiles(_dir.Path).Select(f => (Name: Path.GetFileName(f), Bytes: ReadShared(f))).ToList();
+        Assert.Contains(files, f => f.Bytes.AsSpan().IndexOf(kept) >= 0); // the search finds what is there
+        Assert.All(files, f => Assert.True(f.Bytes.AsSpan().IndexOf(purged) < 0, $"the purged pseudonym is still in {f.Name}"));
+    }
+
+    private static void Checkpoint(SqliteStore store)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal(0L, reader.GetInt64(0)); // not busy: the whole WAL went into the file
+    }
+
+    private static byte[] ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return memory.ToArray();
+    }
 }
