@@ -354,7 +354,9 @@ public sealed class FuzzPayloads
     [
         ("v", "1", ["\"1\"", "true", "{}", "[]"]),
         ("state", "\"online\"", ["1", "true", "{}", "[]", "\"ONLINE\"", "\"\""]),
+        ("ts", null!, ["1", "true", "{}", "[]", "\"yesterday\""]),
         ("version", "\"1.2.3\"", ["1", "true", "{}", "[]"]),
+        ("boot", null!, ["1", "true", "{}", "[]"]),
         ("uptime_s", "3600", ["\"3600\"", "true", "{}", "[]", "1.5", "-1"]),
         ("outbox", null!, ["\"x\"", "1", "true", "[]", "{\"pending\":-1}", "{\"pending\":\"1\"}", "{\"dropped\":-1}", "{\"oldest\":1}"]),
         ("sensors", null!, ["\"x\"", "1", "true", "[]", "{\"climate-1\":1}", "{\"Bad Id\":\"ok\"}"]),
