@@ -27,17 +27,44 @@ public sealed class IngestIntake(TimeProvider clock)
             var result = _validator.ValidateStatus(topic, payload);
             return result.IsValid
                 ? new StatusItem(result.Address, result.Value!, received)
-                : DeadLetter(topic, result.Violations, result.Reason, payload.ToArray(), received);
+                : DeadLetter(topic, result.Violations, result.Reason, payload, received);
         }
 
         var readings = _validator.ValidateReadings(topic, payload);
         return readings.IsValid
             ? new ReadingsItem(readings.Address, readings.Value!, received)
-            : DeadLetter(topic, readings.Violations, readings.Reason, payload.ToArray(), received);
+            : DeadLetter(topic, readings.Violations, readings.Reason, payload, received);
     }
 
-    public static string Printable(string topic) => topic.Length > 200 ? topic[..200] : topic;
+    /// <summary>
+    /// The topic as it may go into a log line or the dead-letter store: at most 200 characters,
+    /// control and format characters (line breaks, NUL, direction overrides) shown as '?', so a
+    /// client cannot forge log lines or reorder what an operator reads.
+    /// </summary>
+    public static string Printable(string topic) => Neutralised(topic.Length > 200 ? topic[..200] : topic);
 
-    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, byte[] payload, DateTimeOffset received) =>
-        new(Printable(topic), violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", reason, payload, received);
+    /// <summary>Control and format characters as '?': a reason quotes what the client sent.</summary>
+    private static string Neutralised(string text) =>
+        !text.Any(IsUnprintable) ? text : string.Create(text.Length, text, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = IsUnprintable(source[i]) ? '?' : source[i];
+            }
+        });
+
+    private static bool IsUnprintable(char c) => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format;
+
+    /// <summary>
+    /// A dead letter keeps the first <see cref="DeadLetterItem.MaxStoredPayloadBytes"/> of the payload
+    /// and its full length: a multi-megabyte message is evidence, not something to keep whole.
+    /// </summary>
+    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, ReadOnlySequence<byte> payload, DateTimeOffset received)
+    {
+        var kept = payload.Length > DeadLetterItem.MaxStoredPayloadBytes ? payload.Slice(0, DeadLetterItem.MaxStoredPayloadBytes) : payload;
+        return new(Printable(topic), violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", Neutralised(reason), kept.ToArray(), received)
+        {
+            PayloadLength = payload.Length,
+        };
+    }
 }

@@ -47,6 +47,7 @@ public sealed class SqliteStore : IDisposable
         // commit must survive a power cut, or an acknowledged reading could vanish.
         Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
         Execute(_writer, Schema);
+        MigrateDeadLetters(_writer);
         DeliveryLedger.Migrate(_writer);
         Execute(_writer, RollupState.Schema);
         Execute(_writer, AnalyticsSchema.Sql);
@@ -86,8 +87,20 @@ public sealed class SqliteStore : IDisposable
             version TEXT, boot TEXT, outbox_pending INTEGER, sensors_json TEXT, last_seq INTEGER, batches INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (site, device)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS dead_letters (
-            id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, topic TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL);
+            id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, topic TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL,
+            payload_length INTEGER);
         """;
+
+    /// <summary>Stores made before dead-letter payloads were cut lack <c>payload_length</c> (there it is the payload's own length).</summary>
+    private static void MigrateDeadLetters(SqliteConnection connection)
+    {
+        using var info = connection.CreateCommand();
+        info.CommandText = "SELECT count(*) FROM pragma_table_info('dead_letters') WHERE name = 'payload_length'";
+        if ((long)info.ExecuteScalar()! == 0)
+        {
+            Execute(connection, "ALTER TABLE dead_letters ADD COLUMN payload_length INTEGER");
+        }
+    }
 
     /// <summary>
     /// Writes the items in one transaction and returns what happened to each. Throws when the
@@ -344,14 +357,15 @@ public sealed class SqliteStore : IDisposable
 
         public CommitOutcome AddDeadLetter(DeadLetterItem item)
         {
-            _deadLetter ??= Prepare("INSERT INTO dead_letters (received_ms, topic, rule, reason, payload) VALUES ($r, $topic, $rule, $reason, $payload)",
-                "$r", "$topic", "$rule", "$reason", "$payload");
+            _deadLetter ??= Prepare("INSERT INTO dead_letters (received_ms, topic, rule, reason, payload, payload_length) VALUES ($r, $topic, $rule, $reason, $payload, $length)",
+                "$r", "$topic", "$rule", "$reason", "$payload", "$length");
             var p = _deadLetter.Parameters;
             p[0].Value = item.Received.ToUnixTimeMilliseconds();
             p[1].Value = item.Topic;
             p[2].Value = item.Rule;
             p[3].Value = item.Reason;
             p[4].Value = item.Payload;
+            p[5].Value = item.PayloadLength;
             _deadLetter.ExecuteNonQuery();
             return CommitOutcome.Stored;
         }

@@ -221,11 +221,22 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         }
 
         using var purgeConnection = store.OpenReader();
-        using var purge = purgeConnection.CreateCommand();
-        purge.CommandText = "DELETE FROM badge_scans WHERE site = $site AND ts_ms < $cutoff";
-        purge.Parameters.AddWithValue("$site", site.Site);
-        purge.Parameters.AddWithValue("$cutoff", now - (long)o.ScanRetention.TotalMilliseconds);
-        return purge.ExecuteNonQuery();
+        // A deleted row stays in the file's free space until SQLite happens to reuse it; with
+        // secure_delete the purge overwrites it, so a purged pseudonym leaves the file, not just the table.
+        SqliteStore.Execute(purgeConnection, "PRAGMA secure_delete = ON");
+        try
+        {
+            using var purge = purgeConnection.CreateCommand();
+            purge.CommandText = "DELETE FROM badge_scans WHERE site = $site AND ts_ms < $cutoff";
+            purge.Parameters.AddWithValue("$site", site.Site);
+            purge.Parameters.AddWithValue("$cutoff", now - (long)o.ScanRetention.TotalMilliseconds);
+            return purge.ExecuteNonQuery();
+        }
+        finally
+        {
+            // The connection goes back to the pool; other deletes keep SQLite's default.
+            SqliteStore.Execute(purgeConnection, "PRAGMA secure_delete = OFF");
+        }
     }
 
     private Dictionary<long, BadgeCounts> Frozen(SqliteConnection connection, string bucket, long fromMs, long toMs)
