@@ -218,7 +218,7 @@ public sealed class EmbeddedBroker(
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
             e.Response.ReasonString = "not authorised to publish on this topic";
             metrics.BrokerRefused.WithLabels("publish", "not_authorized").Inc();
-            LogRefusal(e.ClientId, "Refused a publish of client {Client} (user {User}) on {Topic}: a device publishes only below its own ntp/v1/{{site}}/{{device}}/",
+            LogRefusal(e.ClientId, "Refused a publish of client {Client} (user {User}) on {Topic}: a device publishes only its own ntp/v1/{{site}}/{{device}}/readings and /status",
                 e.ClientId, e.UserName ?? "(none)", IngestIntake.Printable(message.Topic ?? string.Empty));
             return;
         }
@@ -231,7 +231,10 @@ public sealed class EmbeddedBroker(
         var item = intake.Read(message.Topic, message.Payload, clock.GetUtcNow());
         if (item is DeadLetterItem dead)
         {
-            logger.LogWarning("Refused message on {Topic} from {Client}: {Reason}", IngestIntake.Printable(message.Topic), e.ClientId, dead.Reason);
+            // Acknowledged once it is kept as a dead letter (the device must not send it for ever),
+            // but never passed on to subscribers or kept as a retained message.
+            e.ProcessPublish = false;
+            LogRefusal(e.ClientId ?? string.Empty, "Refused message on {Topic} from {Client}: {Reason}", IngestIntake.Printable(message.Topic), e.ClientId ?? string.Empty, dead.Reason);
         }
 
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

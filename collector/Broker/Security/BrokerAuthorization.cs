@@ -8,7 +8,7 @@ namespace NewTechPark.Edge.Collector.Broker.Security;
 
 /// <summary>
 /// What an authenticated MQTT user may do. A device (any user not listed as a reader) publishes
-/// and subscribes only below <c>ntp/v1/{site}/{device}/</c>, its device id being its user name; a
+/// only its <c>readings</c> and <c>status</c> and subscribes only below <c>ntp/v1/{site}/{device}/</c>, its device id being its user name; a
 /// reader (a dashboard, Grafana's MQTT source, a test probe) subscribes below <c>ntp/v1/</c> and
 /// publishes nothing. The same rules as hardware/mosquitto/acl.
 /// </summary>
@@ -38,8 +38,17 @@ public sealed class BrokerAuthorization
             ? clientId.StartsWith(user, StringComparison.Ordinal)
             : clientId == user || clientId == $"ntp-{_site}-{user}";
 
-    public bool MayPublish(string user, string topic) =>
-        !IsReader(user) && IsDevice(user) && topic.StartsWith(DevicePrefix(user), StringComparison.Ordinal) && !topic.AsSpan().ContainsAny('+', '#');
+    /// <summary>A device publishes its readings and its status, nothing else: no stray (retained) topics for the broker to keep.</summary>
+    public bool MayPublish(string user, string topic)
+    {
+        if (IsReader(user) || !IsDevice(user) || !topic.StartsWith(DevicePrefix(user), StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var leaf = topic.AsSpan(DevicePrefix(user).Length);
+        return leaf.SequenceEqual(ContractTopics.ReadingsLeaf) || leaf.SequenceEqual(ContractTopics.StatusLeaf);
+    }
 
     public bool MaySubscribe(string user, string filter) =>
         IsReader(user)

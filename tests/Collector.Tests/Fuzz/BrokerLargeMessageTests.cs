@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
 using NewTechPark.Edge.Collector.Broker;
+using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
@@ -35,11 +36,15 @@ public sealed class BrokerLargeMessageTests : IAsyncLifetime
     {
         var options = Options.Create(new CollectorOptions { DataDirectory = _dir.Path });
         options.Value.Broker.Port = 0; // a free loopback port
+        foreach (var device in new[] { "pi-big", "pi-other" })
+        {
+            options.Value.Broker.Users[device] = MqttPasswordHash.Create(Password(device), iterations: 10);
+        }
         _store = Store(_dir);
         var hub = new LiveEventHub(_metrics);
         _pipeline = new IngestPipeline(_store, Engine(_clock, _metrics, hub), hub, _metrics, options, _clock, NullLogger<IngestPipeline>.Instance);
         _endpoint = new BrokerEndpoint(options);
-        _broker = new EmbeddedBroker(options, _endpoint, _pipeline, new IngestIntake(_clock), _metrics, _clock, NullLogger<EmbeddedBroker>.Instance);
+        _broker = new EmbeddedBroker(options, _endpoint, new BrokerCredentials(options), new BrokerAuthorization(options, SmallSite), _pipeline, new IngestIntake(_clock), _metrics, _clock, NullLogger<EmbeddedBroker>.Instance);
     }
 
     public async Task InitializeAsync()
@@ -100,11 +105,14 @@ public sealed class BrokerLargeMessageTests : IAsyncLifetime
             .WithTcpServer("127.0.0.1", _endpoint.Port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithClientId(device)
+            .WithCredentials(device, Password(device))
             .WithTimeout(TimeSpan.FromSeconds(30))
             .Build();
         await client.ConnectAsync(options).WaitAsync(Patience);
         return client;
     }
+
+    private static string Password(string device) => $"test-only-{device}";
 
     private static MqttApplicationMessage Message(string topic, byte[] payload) =>
         new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();

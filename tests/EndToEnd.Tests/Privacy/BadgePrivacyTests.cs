@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.Simulation;
 using NewTechPark.Edge.Collector.Broker;
+using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 using NewTechPark.Edge.Collector.Hosting;
 using NewTechPark.Edge.Collector.Storage;
 using Xunit.Abstractions;
@@ -61,6 +62,7 @@ public sealed class BadgePrivacyTests(ITestOutputHelper output)
                 "--Logging:LogLevel:Microsoft.AspNetCore=Trace",
                 "--Logging:LogLevel:MQTTnet=Trace",
                 "--Logging:Console:LogLevel:Default=Warning",
+                .. TestCredentials.CollectorArgs("pi-privacy"),
             ]);
             collector.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
             await collector.StartAsync();
@@ -77,6 +79,7 @@ public sealed class BadgePrivacyTests(ITestOutputHelper output)
                 new("Agent:Broker:Host", "127.0.0.1"),
                 new("Agent:Broker:Port", brokerPort.ToString(CultureInfo.InvariantCulture)),
                 new("Agent:Broker:ReconnectMinDelay", "00:00:00.100"),
+                .. TestCredentials.AgentSettings("pi-privacy"),
                 new("Agent:Publishing:BatchLinger", "00:00:00.050"),
                 new("Agent:Sensors:0:Id", Sensor),
                 new("Agent:Sensors:0:Type", "mfrc522"),
@@ -154,6 +157,8 @@ public sealed class BadgePrivacyTests(ITestOutputHelper output)
             // Nor is the site key anywhere.
             Assert.Empty(FilesHolding(agentData, Encoding.UTF8.GetBytes(SiteKey)).Concat(FilesHolding(collectorData, Encoding.UTF8.GetBytes(SiteKey))));
             Assert.DoesNotContain(logs.Lines, l => l.Contains(SiteKey, StringComparison.Ordinal));
+            // Nor does the device's MQTT password, though MQTTnet logged every packet at Trace.
+            Assert.DoesNotContain(logs.Lines, l => l.Contains(TestCredentials.PasswordOf("pi-privacy"), StringComparison.Ordinal));
         }
         finally
         {

@@ -128,6 +128,38 @@ public sealed class EmbeddedBrokerSecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_device_publishes_only_readings_and_status_and_a_refused_message_reaches_no_reader()
+    {
+        using var reader = await ConnectAsync(TestCredentials.Reader);
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        reader.ApplicationMessageReceivedAsync += e =>
+        {
+            seen.Enqueue(Encoding.UTF8.GetString(e.ApplicationMessage.Payload));
+            return Task.CompletedTask;
+        };
+        await reader.SubscribeAsync("ntp/v1/newtechpark/pi-a/#", MqttQualityOfServiceLevel.AtLeastOnce);
+        using var device = await ConnectAsync("pi-a");
+
+        var stray = await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("ntp/v1/newtechpark/pi-a/anything").WithPayload("x").WithRetainFlag()
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        var garbage = await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("ntp/v1/newtechpark/pi-a/readings").WithPayload("not json at all")
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        var valid = await device.PublishAsync(Batch("ntp/v1/newtechpark/pi-a/readings", seq: 3, sensor: "probe-a"));
+
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, stray.ReasonCode);
+        Assert.True(garbage.IsSuccess, "a refused batch is acknowledged once it is kept as a dead letter, so the device does not send it for ever");
+        Assert.True(valid.IsSuccess);
+        // The broker delivers in order: once the valid batch is there, the garbage would have been before it.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!seen.Any(p => p.Contains("probe-a", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(["probe-a"], seen.Select(p => p.Contains("probe-a", StringComparison.Ordinal) ? "probe-a" : p));
+    }
+
+    [Fact]
     public async Task A_devices_last_will_on_its_own_status_topic_still_gets_through()
     {
         using var reader = await ConnectAsync(TestCredentials.Reader);
