@@ -181,7 +181,7 @@ public static class LineProtocol
 {
     /// <summary>
     /// One line per reading: measurement = kind, tags site/device/sensor, a field per value (and
-    /// <c>visitor</c> for badge scans), the reading's time in milliseconds.
+    /// <c>scans=1</c> for a badge scan, never its pseudonym), the reading's time in milliseconds.
     /// </summary>
     public static void Append(ReadingsItem item, List<string> lines)
     {
@@ -202,9 +202,11 @@ public static class LineProtocol
                 }
             }
 
-            if (reading.Visitor is { } visitor)
+            if (reading.Visitor is not null)
             {
-                point = point.Field("visitor", visitor);
+                // The pseudonym stays in the collector's own store, where the scan retention
+                // (Visitors:ScanRetention) deletes it; InfluxDB gets only that a scan happened.
+                point = point.Field("scans", 1L);
                 fields++;
             }
 
