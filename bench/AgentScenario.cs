@@ -142,7 +142,7 @@ public static class AgentScenario
             start.ArgumentList.Add(a);
         }
 
-        Console.WriteLine($"  dotnet {string.Join(' ', arguments.Skip(2))}");
+        Console.WriteLine($"  dotnet publish edge-agent {string.Join(' ', arguments.Skip(2))}");
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet publish");
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -157,13 +157,22 @@ public static class AgentScenario
         return new Published(rid, binary, new FileInfo(binary).Length, watch.Elapsed);
     }
 
+    /// <summary>
+    /// The agent's own build output, with its own deps.json: the copy beside the benchmark lacks
+    /// the Microsoft.Extensions assemblies that the benchmark takes from the ASP.NET framework.
+    /// </summary>
     private static string FindJitAgent()
     {
-        var here = AppContext.BaseDirectory;
-        // --artifacts-path: bin/NewTechPark.Edge.Bench/release → bin/NewTechPark.Edge.Agent/release.
-        var artifacts = Path.GetFullPath(Path.Combine(here, "..", "..", "NewTechPark.Edge.Agent", new DirectoryInfo(here).Name, "edge-agent.dll"));
-        return new[] { artifacts, Path.Combine(here, "edge-agent.dll") }.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("edge-agent.dll was not built next to the benchmark");
+        var here = new DirectoryInfo(AppContext.BaseDirectory);
+        var candidates = new[]
+        {
+            // --artifacts-path: bin/NewTechPark.Edge.Bench/release → bin/NewTechPark.Edge.Agent/release.
+            Path.Combine(here.Parent!.Parent!.FullName, "NewTechPark.Edge.Agent", here.Name, "edge-agent.dll"),
+            // bench/bin/Release/net10.0 → edge-agent/bin/Release/net10.0.
+            Path.Combine(RepositoryRoot(), "edge-agent", "bin", here.Parent.Name, here.Name, "edge-agent.dll"),
+        };
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException($"the edge agent was not built: none of {string.Join(", ", candidates)}");
     }
 
     /// <summary>Found from this source file's path: the benchmark runs from its bin folder.</summary>

@@ -96,6 +96,8 @@ publish() {
         -c "$configuration" -r "$rid" "${kind[@]}" -p:DebugType=none \
         -o "$out" --artifacts-path "$repo/out/artifacts-$rid" -nologo >&2
     test -x "$out/edge-agent" || { echo "publish for $rid produced no edge-agent" >&2; exit 1; }
+    # NativeAOT's separated debug symbols (30 MB) stay here, in the artifacts folder, not on the Pi.
+    rm -f "$out/edge-agent.dbg"
     printf '%s\n' "$out"
 }
 
