@@ -7,8 +7,8 @@ usage() {
     cat <<'USAGE'
 Usage: hardware/deploy.sh [options] USER@HOST [USER@HOST ...]
 
-Publishes edge-agent for the Pi's architecture (linux-arm64: one NativeAOT binary, about
-40 MB less memory than the JIT program; linux-arm: self-contained JIT) and installs it on each host:
+Publishes edge-agent for the Pi's architecture (linux-arm64: one NativeAOT binary, well under
+half the memory of the JIT program; linux-arm: self-contained JIT) and installs it on each host:
   /opt/ntp-edge-agent/            the program (replaced; the previous one kept as .previous)
   /etc/systemd/system/ntp-edge-agent.service
   /etc/ntp-edge-agent/environment  created once (mode 0600) with Agent:Device = the host name
