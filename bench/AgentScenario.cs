@@ -1,38 +1,65 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace NewTechPark.Edge.Bench;
 
 /// <summary>
-/// The real edge agent process (edge-agent, Hardware=Simulated: appsettings.Simulation.json, one
-/// of each of the ten sensor types fed by the built-in scenario) publishing to the collector with
-/// its embedded broker for 60 s. Its resident memory (VmRSS, VmHWM of /proc/PID/status) and CPU
-/// share (utime + stime of /proc/PID/stat) are read from outside.
+/// The real edge agent process (Hardware=Simulated: appsettings.Simulation.json, one of each of
+/// the ten sensor types fed by the built-in scenario) publishing to the collector with its
+/// embedded broker for 60 s, twice: as the NativeAOT binary the Pi runs (published here for this
+/// machine's architecture, as <c>hardware/deploy.sh</c> does) and, for comparison, as the JIT
+/// program (<c>dotnet edge-agent.dll</c>). Resident memory (VmRSS, VmHWM of /proc/PID/status) and
+/// CPU share (utime + stime of /proc/PID/stat) are read from outside. The target (DESIGN.md) is
+/// for the NativeAOT binary.
 /// </summary>
 public static class AgentScenario
 {
+    /// <summary>Extra <c>dotnet publish</c> arguments for the NativeAOT build, to measure one setting (<c>-p:InvariantGlobalization=false</c>).</summary>
+    public const string PublishArgumentsVariable = "NTP_BENCH_AGENT_PUBLISH_ARGS";
+
     public static async Task<string> RunAsync(TimeSpan duration)
     {
-        var agentDll = FindAgent();
+        var aot = await PublishAotAsync();
+        Console.WriteLine($"  NativeAOT {aot.Rid}: {aot.Path} ({aot.Bytes / 1048576.0:F1} MB), published in {aot.PublishTime.TotalSeconds:F0} s");
+        var aotRun = await MeasureAsync("NativeAOT", aot.Path, [], duration);
+
+        var jitDll = FindJitAgent();
+        Console.WriteLine($"  JIT for comparison: dotnet {jitDll}");
+        var jitRun = await MeasureAsync("JIT", "dotnet", [jitDll], duration);
+
+        Console.WriteLine($"  target < 40 MB resident (NativeAOT): {(aotRun.MaxRssMb < 40 ? "met" : "MISSED")}");
+        return $"agent: NativeAOT {aotRun.MaxRssMb:F1} MB resident, {aotRun.CpuShare * 100:F1} % of one core; "
+            + $"JIT {jitRun.MaxRssMb:F1} MB, {jitRun.CpuShare * 100:F1} % (max VmRSS over {duration.TotalSeconds:F0} s)";
+    }
+
+    private sealed record Run(double MaxRssMb, double CpuShare);
+
+    private sealed record Published(string Rid, string Path, long Bytes, TimeSpan PublishTime);
+
+    private static async Task<Run> MeasureAsync(string label, string fileName, IReadOnlyList<string> firstArguments, TimeSpan duration)
+    {
         await using var collector = await BenchCollector.StartAsync();
         using var data = new TempFolder("ntp-bench-agent-");
-        var start = new ProcessStartInfo("dotnet")
+        var program = fileName == "dotnet" ? firstArguments[0] : fileName;
+        var start = new ProcessStartInfo(fileName)
         {
-            WorkingDirectory = Path.GetDirectoryName(agentDll)!,
+            WorkingDirectory = Path.GetDirectoryName(program)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[]
-                 {
-                     agentDll, "--Agent:Hardware=Simulated", $"--Agent:DataDirectory={data.Path}",
+        foreach (var a in firstArguments.Concat(
+                 [
+                     "--Agent:Hardware=Simulated", $"--Agent:DataDirectory={data.Path}",
                      "--Agent:Broker:Host=127.0.0.1", $"--Agent:Broker:Port={collector.BrokerPort}",
                      "--Logging:LogLevel:Default=Warning",
-                 })
+                 ]))
         {
             start.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the edge agent");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start the edge agent ({label})");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -45,7 +72,7 @@ public static class AgentScenario
             {
                 if (process.HasExited || wait.Elapsed > TimeSpan.FromSeconds(60))
                 {
-                    throw new InvalidOperationException($"the edge agent published nothing (exited: {process.HasExited})");
+                    throw new InvalidOperationException($"the edge agent ({label}) published nothing (exited: {process.HasExited})");
                 }
 
                 await Task.Delay(100);
@@ -60,7 +87,7 @@ public static class AgentScenario
                 await Task.Delay(1000);
                 if (process.HasExited)
                 {
-                    throw new InvalidOperationException("the edge agent exited during the run");
+                    throw new InvalidOperationException($"the edge agent ({label}) exited during the run");
                 }
 
                 samples.Add(StatusKb(process.Id, "VmRSS") / 1024.0);
@@ -72,12 +99,11 @@ public static class AgentScenario
             var batches = collector.CommittedBatches() - batchesBefore;
             samples.Sort();
             var rss = samples[^1];
-            Console.WriteLine($"  edge-agent pid {process.Id}, {duration.TotalSeconds:F0} s, {batches:N0} batches committed by the collector in that time");
-            Console.WriteLine($"  VmRSS median {samples[samples.Count / 2]:F1} MB, max {rss:F1} MB; VmHWM {hwm:F1} MB (includes start-up)");
-            Console.WriteLine($"  at the end: RssAnon {anon:F1} MB (private: heap, stacks), RssFile {file:F1} MB (mapped runtime, framework and app assemblies, ICU; shared and clean), RssShmem {shmem:F1} MB (JIT code, double-mapped for W^X)");
-            Console.WriteLine($"  CPU {cpu * 100:F1} % of one core ({cpu * 100 / Environment.ProcessorCount:F1} % of the machine's {Environment.ProcessorCount} cores)");
-            Console.WriteLine($"  target < 40 MB resident: {(rss < 40 ? "met" : "MISSED")}");
-            return $"agent: {rss:F1} MB resident (max VmRSS over {duration.TotalSeconds:F0} s), {cpu * 100:F1} % of one core";
+            Console.WriteLine($"  {label}: edge-agent pid {process.Id}, {duration.TotalSeconds:F0} s, {batches:N0} batches committed by the collector in that time");
+            Console.WriteLine($"  {label}: VmRSS median {samples[samples.Count / 2]:F1} MB, max {rss:F1} MB; VmHWM {hwm:F1} MB (includes start-up)");
+            Console.WriteLine($"  {label}: at the end RssAnon {anon:F1} MB (private: heap, stacks), RssFile {file:F1} MB (mapped program, runtime and libraries; shared and clean), RssShmem {shmem:F1} MB (JIT code, double-mapped for W^X)");
+            Console.WriteLine($"  {label}: CPU {cpu * 100:F1} % of one core ({cpu * 100 / Environment.ProcessorCount:F1} % of the machine's {Environment.ProcessorCount} cores)");
+            return new Run(rss, cpu);
         }
         finally
         {
@@ -89,13 +115,76 @@ public static class AgentScenario
         }
     }
 
-    private static string FindAgent()
+    /// <summary>
+    /// <c>dotnet publish edge-agent -r linux-x64|linux-arm64 -p:PublishAot=true</c> into a folder
+    /// beside the benchmark, with its own artifacts folder so that the repository's obj/ is left
+    /// alone; the second run only relinks what changed.
+    /// </summary>
+    private static async Task<Published> PublishAotAsync()
     {
-        var here = AppContext.BaseDirectory;
-        // --artifacts-path: bin/NewTechPark.Edge.Bench/release → bin/NewTechPark.Edge.Agent/release.
-        var artifacts = Path.GetFullPath(Path.Combine(here, "..", "..", "NewTechPark.Edge.Agent", new DirectoryInfo(here).Name, "edge-agent.dll"));
-        return new[] { artifacts, Path.Combine(here, "edge-agent.dll") }.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("edge-agent.dll was not built next to the benchmark");
+        var rid = RuntimeInformation.OSArchitecture switch
+        {
+            Architecture.X64 => "linux-x64",
+            Architecture.Arm64 => "linux-arm64",
+            var other => throw new PlatformNotSupportedException($"the agent is published with NativeAOT for linux-x64 and linux-arm64, not {other}"),
+        };
+        var output = Path.Combine(AppContext.BaseDirectory, "edge-agent-aot", rid);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var arguments = new List<string>
+        {
+            "publish", Path.Combine(RepositoryRoot(), "edge-agent", "NewTechPark.Edge.Agent.csproj"),
+            "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", output,
+            "--artifacts-path", Path.Combine(AppContext.BaseDirectory, "edge-agent-aot", "artifacts"), "-nologo",
+        };
+        arguments.AddRange((Environment.GetEnvironmentVariable(PublishArgumentsVariable) ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        Console.WriteLine($"  dotnet publish edge-agent {string.Join(' ', arguments.Skip(2))}");
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet publish");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the NativeAOT publish of the agent failed:{Environment.NewLine}{await stdout}{await stderr}");
+        }
+
+        var binary = Path.Combine(output, "edge-agent");
+        return new Published(rid, binary, new FileInfo(binary).Length, watch.Elapsed);
+    }
+
+    /// <summary>
+    /// The agent's own build output, with its own deps.json: the copy beside the benchmark lacks
+    /// the Microsoft.Extensions assemblies that the benchmark takes from the ASP.NET framework.
+    /// </summary>
+    private static string FindJitAgent()
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory);
+        var candidates = new[]
+        {
+            // --artifacts-path: bin/NewTechPark.Edge.Bench/release → bin/NewTechPark.Edge.Agent/release.
+            Path.Combine(here.Parent!.Parent!.FullName, "NewTechPark.Edge.Agent", here.Name, "edge-agent.dll"),
+            // bench/bin/Release/net10.0 → edge-agent/bin/Release/net10.0.
+            Path.Combine(RepositoryRoot(), "edge-agent", "bin", here.Parent.Name, here.Name, "edge-agent.dll"),
+        };
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException($"the edge agent was not built: none of {string.Join(", ", candidates)}");
+    }
+
+    /// <summary>Found from this source file's path: the benchmark runs from its bin folder.</summary>
+    private static string RepositoryRoot([CallerFilePath] string sourceFile = "")
+    {
+        var dir = new DirectoryInfo(Path.GetDirectoryName(sourceFile)!);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "NewTechPark.Edge.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("the repository root (NewTechPark.Edge.sln) is not above " + sourceFile);
     }
 
     private static long StatusKb(int pid, string field)

@@ -7,7 +7,8 @@ usage() {
     cat <<'USAGE'
 Usage: hardware/deploy.sh [options] USER@HOST [USER@HOST ...]
 
-Publishes edge-agent self-contained for the Pi's architecture and installs it on each host:
+Publishes edge-agent for the Pi's architecture (linux-arm64: one NativeAOT binary, well under
+half the memory of the JIT program; linux-arm: self-contained JIT) and installs it on each host:
   /opt/ntp-edge-agent/            the program (replaced; the previous one kept as .previous)
   /etc/systemd/system/ntp-edge-agent.service
   /etc/newtechpark/edge-agent.env  secrets and per-Pi settings (root:root 0600): created once with
@@ -26,6 +27,8 @@ Options:
                         into place, never through a temporary file; refused if git tracks it
   -c, --configuration C Release (default) or Debug
   -n, --no-restart      install but do not (re)start the service
+      --jit             linux-arm64 as the self-contained JIT program instead of NativeAOT
+                        (no cross toolchain needed here; uses about twice the memory)
       --publish-only    publish for the runtime(s) into out/edge-agent-<rid> and stop
   -h, --help            this text
 
@@ -43,6 +46,7 @@ env_file=""
 configuration="Release"
 restart=1
 publish_only=0
+jit=0
 hosts=()
 
 while [[ $# -gt 0 ]]; do
@@ -53,6 +57,7 @@ while [[ $# -gt 0 ]]; do
         -c|--configuration) configuration="${2:?--configuration needs a value}"; shift 2 ;;
         -n|--no-restart) restart=0; shift ;;
         --publish-only) publish_only=1; shift ;;
+        --jit) jit=1; shift ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
         *) hosts+=("$1"); shift ;;
@@ -96,13 +101,26 @@ unit="$repo/hardware/systemd/ntp-edge-agent.service"
 publish() {
     local rid="$1"
     local out="$repo/out/edge-agent-$rid"
-    echo "==> publishing edge-agent for $rid into $out" >&2
+    local kind=(--self-contained -p:PublishReadyToRun=false)
+    if [[ "$rid" == "linux-arm64" && $jit -eq 0 ]]; then
+        # NativeAOT cross-compiles with clang for aarch64 and links against Debian's arm64 libc.
+        kind=(-p:PublishAot=true)
+        if ! compgen -c clang | grep -qE '^clang(-[0-9]+)?$' || [[ ! -e /usr/aarch64-linux-gnu/lib/libc.so ]]; then
+            echo "NativeAOT for linux-arm64 needs clang and the arm64 cross libraries here:" >&2
+            echo "  sudo apt-get install -y clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross" >&2
+            echo "or publish the JIT program instead with --jit" >&2
+            exit 1
+        fi
+    fi
+
+    echo "==> publishing edge-agent for $rid into $out (${kind[*]})" >&2
     rm -rf "$out"
     dotnet publish "$repo/edge-agent/NewTechPark.Edge.Agent.csproj" \
-        -c "$configuration" -r "$rid" --self-contained \
-        -p:PublishReadyToRun=false -p:DebugType=none \
+        -c "$configuration" -r "$rid" "${kind[@]}" -p:DebugType=none \
         -o "$out" --artifacts-path "$repo/out/artifacts-$rid" -nologo >&2
     test -x "$out/edge-agent" || { echo "publish for $rid produced no edge-agent" >&2; exit 1; }
+    # NativeAOT's separated debug symbols (30 MB) stay here, in the artifacts folder, not on the Pi.
+    rm -f "$out/edge-agent.dbg"
     printf '%s\n' "$out"
 }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace NewTechPark.Edge.Agent.Configuration;
 
@@ -34,8 +35,10 @@ public sealed class AgentOptions
     [Required]
     public string DataDirectory { get; set; } = "data";
 
+    [ValidateObjectMembers]
     public BrokerOptions Broker { get; set; } = new();
 
+    [ValidateObjectMembers]
     public PublishingOptions Publishing { get; set; } = new();
 
     /// <summary>Bounds of the durable outbox (age, bytes); see <see cref="State.OutboxOptions"/>.</summary>
@@ -52,6 +55,7 @@ public sealed class AgentOptions
     public string? SiteKey { get; set; }
 
     /// <summary>The built-in scenario that feeds the simulated devices when the agent runs on simulated hardware of its own.</summary>
+    [ValidateObjectMembers]
     public SimulationOptions Simulation { get; set; } = new();
 
     /// <summary>The GPIO character device the beams and meters are on (<c>/dev/gpiochipN</c>); 0 on every Pi with a current kernel.</summary>
