@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. Installs what the tests need from Debian (mosquitto,
-# victoria-metrics, chromium) when it is missing and the script runs as root; otherwise the tests that need
+# victoria-metrics, chromium; clang for the NativeAOT agent) when it is missing and the script runs as root; otherwise the tests that need
 # it fail and say so.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +9,8 @@ missing=()
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# NativeAOT links with clang; a versioned clang-14..19 alone is found too (edge-agent csproj).
+command -v clang >/dev/null 2>&1 || compgen -c | grep -qE '^clang-1[4-9]$' || missing+=(clang)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
