@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MQTTnet.Packets;
 using MQTTnet.Server;
 using MQTTnet.Protocol;
 using NewTechPark.Edge.Collector.Broker.Security;
@@ -22,7 +23,11 @@ namespace NewTechPark.Edge.Collector.Broker;
 /// <para>
 /// Ingest happens inside the broker: a device's <c>readings</c> or <c>status</c> message is
 /// handed to the ingest pipeline from the publish interceptor, and the broker sends the PUBACK
-/// only after the pipeline committed it. MQTTnet keeps sessions in memory only, so this is what
+/// only after the pipeline committed it. The publish interceptor does not wait for the commit
+/// (MQTTnet runs it on the connection's receive loop, one message at a time, so waiting there
+/// would allow one commit per connection in flight): the PUBACK itself waits, in the outbound
+/// packet interceptor on the connection's send loop, so a device's window of publishes is read,
+/// validated and committed together while its PUBACKs leave in order. MQTTnet keeps sessions in memory only, so this is what
 /// makes the embedded broker safe: a message the device saw acknowledged is already in SQLite,
 /// and a collector killed with kill -9 (broker and all) loses nothing; what it had not
 /// acknowledged the device still holds in its outbox and sends again.
@@ -109,7 +114,9 @@ public sealed class EmbeddedBroker(
 
             return Task.CompletedTask;
         };
+        _server.InterceptingInboundPacketAsync += NoteInboundPublish;
         _server.InterceptingPublishAsync += InterceptAsync;
+        _server.InterceptingOutboundPacketAsync += HoldAcknowledgementAsync;
         await _server.StartAsync().ConfigureAwait(false);
         logger.LogInformation("Embedded MQTT broker listening on mqtt://{Address}:{Port}{Tls} with {Users} user(s)",
             broker.BindAddress, endpoint.Port, broker.Tls.Enabled ? $" and mqtts://{broker.Tls.BindAddress}:{broker.Tls.Port}" : string.Empty, credentials.Count);
@@ -207,8 +214,22 @@ public sealed class EmbeddedBroker(
         }
     }
 
-    /// <summary>Commits a device's message before the broker acknowledges it.</summary>
-    private async Task InterceptAsync(InterceptingPublishEventArgs e)
+    /// <summary>
+    /// Notes the packet identifier of the PUBLISH the connection's receive loop is about to
+    /// process; the publish interceptor, next on the same loop, ties its commit to it.
+    /// </summary>
+    private static Task NoteInboundPublish(InterceptingPacketEventArgs e)
+    {
+        if (e.Packet is MqttPublishPacket { QualityOfServiceLevel: > MqttQualityOfServiceLevel.AtMostOnce } publish)
+        {
+            PendingAcknowledgements.Of(e.SessionItems).Receiving(publish.PacketIdentifier);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Hands a device's message to the pipeline; its PUBACK waits for the commit (<see cref="HoldAcknowledgementAsync"/>).</summary>
+    private Task InterceptAsync(InterceptingPublishEventArgs e)
     {
         var message = e.ApplicationMessage;
         // An empty client id is the broker itself; every client has an id once connected.
@@ -225,7 +246,7 @@ public sealed class EmbeddedBroker(
 
         if (message.Topic is null || !IngestIntake.IsIngestTopic(message.Topic))
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var item = intake.Read(message.Topic, message.Payload, clock.GetUtcNow());
@@ -237,26 +258,95 @@ public sealed class EmbeddedBroker(
             LogRefusal(e.ClientId ?? string.Empty, "Refused message on {Topic} from {Client}: {Reason}", IngestIntake.Printable(message.Topic), e.ClientId ?? string.Empty, dead.Reason);
         }
 
+        if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)
+        {
+            pipeline.Enqueue(item, null);
+            return Task.CompletedTask;
+        }
+
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        PendingAcknowledgements.Of(e.SessionItems).Hold(committed.Task);
         pipeline.Enqueue(item, _ =>
         {
             committed.TrySetResult();
             return Task.CompletedTask;
         });
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Sends a PUBACK (or PUBREC) only once its message is committed. Runs on the connection's
+    /// send loop, so the acknowledgements leave in the order of the publishes.
+    /// </summary>
+    private async Task HoldAcknowledgementAsync(InterceptingPacketEventArgs e)
+    {
+        if (e.Packet is not (MqttPubAckPacket or MqttPubRecPacket) || e.Packet is not MqttPacketWithIdentifier acknowledgement
+            || !PendingAcknowledgements.TryTake(e.SessionItems, acknowledgement.PacketIdentifier, out var committed))
+        {
+            return;
+        }
+
         try
         {
-            await committed.Task.WaitAsync(CommitTimeout, e.CancellationToken).ConfigureAwait(false);
+            await committed.WaitAsync(CommitTimeout, e.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception problem) when (problem is TimeoutException or OperationCanceledException)
         {
             // Not committed in time (disk trouble, shutting down): refuse, the device keeps it and
             // sends it again; if the commit still happens, the seq check stores it once.
-            logger.LogWarning("Message on {Topic} from {Client} not committed within {Timeout}; answered with an error so the device sends it again",
-                IngestIntake.Printable(message.Topic), e.ClientId, CommitTimeout);
-            e.ProcessPublish = false;
-            e.Response.ReasonCode = MqttPubAckReasonCode.ImplementationSpecificError;
-            e.Response.ReasonString = "not committed yet, send again";
+            logger.LogWarning("Message {PacketId} from {Client} not committed within {Timeout}; answered with an error so the device sends it again",
+                acknowledgement.PacketIdentifier, e.ClientId, CommitTimeout);
+            switch (e.Packet)
+            {
+                case MqttPubAckPacket puback:
+                    puback.ReasonCode = MqttPubAckReasonCode.ImplementationSpecificError;
+                    puback.ReasonString = "not committed yet, send again";
+                    break;
+                case MqttPubRecPacket pubrec:
+                    pubrec.ReasonCode = MqttPubRecReasonCode.ImplementationSpecificError;
+                    pubrec.ReasonString = "not committed yet, send again";
+                    break;
+            }
         }
+    }
+
+    /// <summary>
+    /// Per MQTT session: the commits that PUBACKs wait for, by packet identifier. Written by the
+    /// connection's receive loop, read by its send loop.
+    /// </summary>
+    private sealed class PendingAcknowledgements
+    {
+        private const string Key = "ntp.pending-acknowledgements";
+
+        private readonly ConcurrentDictionary<ushort, Task> _commits = new();
+        private ushort _receiving;
+
+        public static PendingAcknowledgements Of(System.Collections.IDictionary sessionItems)
+        {
+            if (sessionItems[Key] is PendingAcknowledgements known)
+            {
+                return known;
+            }
+
+            var created = new PendingAcknowledgements();
+            sessionItems[Key] = created;
+            return created;
+        }
+
+        public static bool TryTake(System.Collections.IDictionary sessionItems, ushort packetId, out Task committed)
+        {
+            committed = Task.CompletedTask;
+            return sessionItems[Key] is PendingAcknowledgements pending && pending._commits.TryRemove(packetId, out committed!);
+        }
+
+        /// <summary>A new PUBLISH with this identifier: anything an earlier connection left under it is void.</summary>
+        public void Receiving(ushort packetId)
+        {
+            _receiving = packetId;
+            _commits.TryRemove(packetId, out _);
+        }
+
+        public void Hold(Task committed) => _commits[_receiving] = committed;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

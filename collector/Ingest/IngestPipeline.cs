@@ -15,9 +15,11 @@ namespace NewTechPark.Edge.Collector.Ingest;
 
 /// <summary>
 /// The single writer: takes validated messages, commits them to the store in groups (one
-/// transaction each), then acknowledges them to the broker, then feeds occupancy and the live
-/// stream with what was new. A message is acknowledged only once it is durable; a batch seen
-/// before is acknowledged and not applied again.
+/// transaction each: everything that arrived from every connection while the previous commit
+/// ran), then acknowledges them to the broker, then feeds occupancy and the live stream with what
+/// was new. A message is acknowledged only once it is durable; a batch seen before is
+/// acknowledged and not applied again. Acknowledgements are sent by their own loop, in commit
+/// order, so the next commit starts while the previous group's PUBACKs go out.
 /// </summary>
 public sealed class IngestPipeline(
     SqliteStore store,
@@ -30,6 +32,8 @@ public sealed class IngestPipeline(
     IEnumerable<IIngestSink>? sinks = null) : BackgroundService
 {
     private readonly Channel<PendingMessage> _queue = Channel.CreateUnbounded<PendingMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Func<CancellationToken, Task>> _acknowledgements =
+        Channel.CreateUnbounded<Func<CancellationToken, Task>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly IIngestSink[] _sinks = [.. sinks ?? []];
     private long _committed;
     private long _queued;
@@ -55,6 +59,20 @@ public sealed class IngestPipeline(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var acknowledging = AcknowledgeAsync(stoppingToken);
+        try
+        {
+            await CommitLoopAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _acknowledgements.Writer.TryComplete();
+            await acknowledging.ConfigureAwait(false);
+        }
+    }
+
+    private async Task CommitLoopAsync(CancellationToken stoppingToken)
+    {
         var max = options.Value.Ingest.MaxMessagesPerCommit;
         var group = new List<PendingMessage>(max);
         var items = new List<IngestItem>(max);
@@ -74,16 +92,7 @@ public sealed class IngestPipeline(
                 {
                     if (message.Acknowledge is { } acknowledge)
                     {
-                        try
-                        {
-                            await acknowledge(stoppingToken).ConfigureAwait(false);
-                        }
-                        catch (Exception e) when (e is not OperationCanceledException)
-                        {
-                            // The connection dropped after the commit: the broker sends it again and the
-                            // (site, device, seq) check keeps it from being stored twice.
-                            logger.LogDebug("Acknowledgement lost: {Problem}", e.Message);
-                        }
+                        _acknowledgements.Writer.TryWrite(acknowledge);
                     }
                 }
 
@@ -92,6 +101,30 @@ public sealed class IngestPipeline(
                 Apply(items, outcomes);
                 group.Clear();
                 items.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Acknowledges committed messages in commit order, beside the commit loop.</summary>
+    private async Task AcknowledgeAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var acknowledge in _acknowledgements.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await acknowledge(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The connection dropped after the commit: the broker sends it again and the
+                    // (site, device, seq) check keeps it from being stored twice.
+                    logger.LogDebug("Acknowledgement lost: {Problem}", e.Message);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

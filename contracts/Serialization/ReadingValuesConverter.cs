@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NewTechPark.Edge.Contracts.Payloads;
 using NewTechPark.Edge.Contracts.Validation;
 
 namespace NewTechPark.Edge.Contracts.Serialization;
@@ -26,7 +27,7 @@ public sealed class ReadingValuesConverter : JsonConverter<Dictionary<string, do
                 return values;
             }
 
-            var name = reader.GetString()!;
+            var name = KnownName(ref reader) ?? reader.GetString()!;
             reader.Read();
             if (reader.TokenType != JsonTokenType.Number)
             {
@@ -52,6 +53,33 @@ public sealed class ReadingValuesConverter : JsonConverter<Dictionary<string, do
         }
 
         throw new ContractFormatException(ContractRule.MalformedJson, "values object is not closed");
+    }
+
+    /// <summary>The value names of the contract's own kinds, so the common names cost no string each time.</summary>
+    private static readonly (byte[] Utf8, string Name)[] KnownNames = [.. new[]
+    {
+        ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal,
+        ReadingKinds.EnergyValues.PowerW, ReadingKinds.EnergyValues.EnergyWhTotal,
+        ReadingKinds.DcValues.VoltageV, ReadingKinds.DcValues.CurrentA,
+    }.Select(name => (System.Text.Encoding.UTF8.GetBytes(name), name))];
+
+    private static string? KnownName(ref Utf8JsonReader reader)
+    {
+        if (reader.HasValueSequence || reader.ValueIsEscaped)
+        {
+            return null;
+        }
+
+        var span = reader.ValueSpan;
+        foreach (var (utf8, name) in KnownNames)
+        {
+            if (span.SequenceEqual(utf8))
+            {
+                return name;
+            }
+        }
+
+        return null;
     }
 
     public override void Write(Utf8JsonWriter writer, Dictionary<string, double> value, JsonSerializerOptions options)

@@ -18,6 +18,12 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
             throw new ContractFormatException(ContractRule.TimestampFormat, "a timestamp must be a string like 2026-11-28T09:15:02.100Z");
         }
 
+        // The common case: the canonical form read straight from the UTF-8 bytes, no string made.
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped && UtcTimestamp.TryParseCanonical(reader.ValueSpan, out var canonical))
+        {
+            return canonical;
+        }
+
         var text = reader.GetString()!;
         if (!UtcTimestamp.TryParse(text, out var value))
         {
@@ -96,6 +102,60 @@ public static class UtcTimestamp
         }
 
         value = new DateTimeOffset(seconds.Ticks + ticks, TimeSpan.Zero);
+        return true;
+    }
+
+    /// <summary>
+    /// Parses only the canonical UTF-8 form, every field plain ASCII digits at its place and in
+    /// range (<c>2026-11-28T09:15:02.100Z</c>), without allocating. False means "not proven
+    /// canonical", not "invalid": callers then ask <see cref="TryParse(string, out DateTimeOffset)"/>,
+    /// which has the final word, so both accept exactly the same texts.
+    /// </summary>
+    public static bool TryParseCanonical(ReadOnlySpan<byte> utf8, out DateTimeOffset value)
+    {
+        value = default;
+        if (utf8.Length is < 24 or > 30 || utf8[^1] != (byte)'Z' || utf8[4] != (byte)'-' || utf8[7] != (byte)'-' || utf8[10] != (byte)'T'
+            || utf8[13] != (byte)':' || utf8[16] != (byte)':' || utf8[19] != (byte)'.')
+        {
+            return false;
+        }
+
+        if (!TryDigits(utf8, 0, 4, out var year) || !TryDigits(utf8, 5, 2, out var month) || !TryDigits(utf8, 8, 2, out var day)
+            || !TryDigits(utf8, 11, 2, out var hour) || !TryDigits(utf8, 14, 2, out var minute) || !TryDigits(utf8, 17, 2, out var second)
+            || !TryDigits(utf8, 20, utf8.Length - 21, out _))
+        {
+            return false;
+        }
+
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        long ticks = 0;
+        for (var i = 0; i < 7; i++)
+        {
+            ticks = ticks * 10 + (20 + i < utf8.Length - 1 ? utf8[20 + i] - '0' : 0);
+        }
+
+        value = new DateTimeOffset(new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).Ticks + ticks, TimeSpan.Zero);
+        return true;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<byte> utf8, int start, int length, out int number)
+    {
+        number = 0;
+        foreach (var b in utf8.Slice(start, length))
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+
+            // At most 9 fraction digits: no overflow that matters (only the date fields are used).
+            number = unchecked(number * 10 + (b - '0'));
+        }
+
         return true;
     }
 

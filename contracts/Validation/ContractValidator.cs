@@ -130,6 +130,11 @@ public sealed class ContractValidator(TimeProvider clock)
             return false;
         }
 
+        if (TryDeserializeInOnePass(payload, typeInfo, out value))
+        {
+            return true;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(payload, ReaderOptions);
@@ -156,6 +161,33 @@ public sealed class ContractValidator(TimeProvider clock)
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The fast path for a valid message: <c>Deserialize(ref reader)</c> below first skips over the
+    /// whole value to scope it and then reads it a second time; a single-segment payload can be read
+    /// once. When this pass fails for any reason, the path below runs and has the final word (its
+    /// messages, and its leniency about what follows the value), so the outcome is the same.
+    /// </summary>
+    private static bool TryDeserializeInOnePass<T>(ReadOnlySequence<byte> payload, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, out T? value)
+        where T : class
+    {
+        value = null;
+        if (!payload.IsSingleSegment)
+        {
+            return false;
+        }
+
+        try
+        {
+            value = JsonSerializer.Deserialize(payload.FirstSpan, typeInfo);
+            return value is not null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            value = null;
+            return false;
+        }
     }
 
     private void CheckBatch(ReadingsBatch batch, List<ContractViolation> violations)
@@ -194,12 +226,19 @@ public sealed class ContractValidator(TimeProvider clock)
                 continue;
             }
 
-            CheckReading(reading, $"readings[{i}]", now, violations);
+            CheckReading(reading, i, now, violations);
         }
     }
 
-    private static void CheckReading(Reading reading, string at, DateTimeOffset now, List<ContractViolation> violations)
+    /// <summary>A reading's place in messages (<c>readings[3]</c>); made only when a rule is broken, not for every reading.</summary>
+    private readonly struct ReadingPath(int index)
     {
+        public override string ToString() => $"readings[{index}]";
+    }
+
+    private static void CheckReading(Reading reading, int index, DateTimeOffset now, List<ContractViolation> violations)
+    {
+        var at = new ReadingPath(index);
         if (reading.Ts > now + ContractLimits.MaxFutureSkew)
         {
             violations.Add(new(ContractRule.TimestampOutOfRange, $"{at}.ts {UtcTimestamp.Format(reading.Ts)} is more than 5 minutes in the future"));
@@ -262,10 +301,11 @@ public sealed class ContractValidator(TimeProvider clock)
         }
     }
 
-    private static void CheckDoor(Dictionary<string, double> values, string at, List<ContractViolation> violations)
+    private static readonly string[] DoorValueNames = [ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal];
+
+    private static void CheckDoor(Dictionary<string, double> values, ReadingPath at, List<ContractViolation> violations)
     {
-        string[] required = [ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal];
-        foreach (var name in required)
+        foreach (var name in DoorValueNames)
         {
             if (!values.TryGetValue(name, out var count))
             {
