@@ -241,7 +241,7 @@ public sealed class EmbeddedBroker(
             metrics.BrokerRefused.WithLabels("publish", "not_authorized").Inc();
             LogRefusal(e.ClientId, "Refused a publish of client {Client} (user {User}) on {Topic}: a device publishes only its own ntp/v1/{{site}}/{{device}}/readings and /status",
                 e.ClientId, e.UserName ?? "(none)", IngestIntake.Printable(message.Topic ?? string.Empty));
-            return;
+            return Task.CompletedTask;
         }
 
         if (message.Topic is null || !IngestIntake.IsIngestTopic(message.Topic))
