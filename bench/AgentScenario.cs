@@ -53,6 +53,7 @@ public static class AgentScenario
                  [
                      "--Agent:Hardware=Simulated", $"--Agent:DataDirectory={data.Path}",
                      "--Agent:Broker:Host=127.0.0.1", $"--Agent:Broker:Port={collector.BrokerPort}",
+                     "--Agent:Broker:Username=pi-simulated", $"--Agent:Broker:Password={BenchUsers.PasswordOf("pi-simulated")}",
                      "--Logging:LogLevel:Default=Warning",
                  ]))
         {

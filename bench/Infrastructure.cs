@@ -7,6 +7,65 @@ using NewTechPark.Edge.Collector.Hosting;
 
 namespace NewTechPark.Edge.Bench;
 
+/// <summary>
+/// The MQTT users the bench logs in as: the collector's embedded broker refuses anonymous
+/// clients, so every bench collector is started with these (bench-only passwords, few iterations).
+/// </summary>
+public static class BenchUsers
+{
+    public static readonly IReadOnlyList<string> Devices =
+        ["bench-pi-0", "bench-pi-1", "bench-pi-2", "bench-pi-3", "bench-pi-4", "bench-pi-5", "bench-pi-6", "bench-pi-7", "pi-entrance", "pi-replay", "pi-simulated"];
+
+    public static string PasswordOf(string user) => $"bench-only-{user}";
+
+    public static IEnumerable<string> CollectorArgs() =>
+        Devices.Select(d => $"--Collector:Broker:Users:{d}={NewTechPark.Edge.Collector.Broker.Security.MqttPasswordHash.Create(PasswordOf(d), iterations: 10)}");
+
+    public static KeyValuePair<string, string?>[] AgentSettings(string device) =>
+        [new("Agent:Broker:Username", device), new("Agent:Broker:Password", PasswordOf(device))];
+}
+
+/// <summary>
+/// The embedded broker's MQTTnet configuration (persistent sessions, the same queue limit) without
+/// the collector, on loopback: where the bare subscriber's baseline runs for the embedded case, since
+/// the collector's own broker lets devices publish only their readings and status, which it ingests.
+/// </summary>
+public sealed class BareBroker : IAsyncDisposable
+{
+    private readonly MQTTnet.Server.MqttServer _server;
+
+    private BareBroker(MQTTnet.Server.MqttServer server, int port)
+    {
+        _server = server;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static async Task<BareBroker> StartAsync()
+    {
+        var port = FreePort.Next();
+        var options = new MQTTnet.Server.MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+            .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
+            .WithDefaultEndpointPort(port)
+            .WithPersistentSessions(true)
+            .WithMaxPendingMessagesPerClient(1_000_000)
+            .WithPendingMessagesOverflowStrategy(MQTTnet.Server.MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
+            .Build();
+        var server = new MQTTnet.Server.MqttServerFactory().CreateMqttServer(options);
+        await server.StartAsync();
+        return new BareBroker(server, port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.StopAsync(new MQTTnet.Server.MqttServerStopOptions());
+        _server.Dispose();
+    }
+}
+
 /// <summary>Loopback ports.</summary>
 public static class FreePort
 {
@@ -91,6 +150,7 @@ public sealed class BenchCollector : IAsyncDisposable
             $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+            .. BenchUsers.CollectorArgs(),
         ]);
         await app.StartAsync();
         return new BenchCollector(app, data, httpPort, brokerPort);

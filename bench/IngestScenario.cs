@@ -13,7 +13,9 @@ namespace NewTechPark.Edge.Bench;
 /// <summary>
 /// Publishers send QoS 1 batches through a broker; the collector's rate (until every batch is
 /// committed in SQLite) is set against a bare MQTTnet subscriber draining the same broker with the
-/// same payloads (on a topic the collector does not read), in the same run.
+/// same payloads (on a topic the collector does not read), in the same run. For the embedded
+/// broker the bare run uses the same MQTTnet broker configuration started alone (the collector's
+/// broker lets devices publish only what it ingests); for Mosquitto the same Mosquitto.
 /// </summary>
 public static class IngestScenario
 {
@@ -38,6 +40,8 @@ public static class IngestScenario
             }
 
             var port = mosquitto?.Port ?? collector.BrokerPort;
+            await using var bareBroker = mosquitto is null ? await BareBroker.StartAsync() : null;
+            var barePort = bareBroker?.Port ?? port;
             var state = new PublisherState();
             long expectedBatches = 0;
             // Warm-up (JIT with its background tier-up, connections, SQLite pages): not measured. It
@@ -46,7 +50,7 @@ public static class IngestScenario
             foreach (var (perBatch, messages, warm) in new[] { (50, 2000, true), (1, 4000, true), (50, 8000, false), (1, 20000, false) })
             {
                 var payloads = state.Build(perBatch, messages);
-                var bare = await BareAsync(port, payloads, perBatch);
+                var bare = await BareAsync(barePort, payloads, perBatch);
                 var (rate, batches) = await CollectorAsync(port, collector, payloads, perBatch, expectedBatches);
                 expectedBatches = batches;
                 if (!warm)
@@ -184,7 +188,7 @@ public static class IngestScenario
             return Task.CompletedTask;
         };
         await subscriber.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("bench/v1/+/+/readings", MqttQualityOfServiceLevel.AtLeastOnce).Build());
-        var clients = await ConnectPublishersAsync(port, "bare");
+        var clients = await ConnectPublishersAsync(port);
         var messages = payloads.Select((mine, p) => (IReadOnlyList<MqttApplicationMessage>)mine.Select(b => Mqtt.Message($"bench/v1/newtechpark/bench-pi-{p}/readings", b)).ToList()).ToArray();
         var cpuBefore = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
@@ -200,7 +204,7 @@ public static class IngestScenario
     {
         var total = payloads.Sum(p => p.Length);
         var expected = before + total;
-        var clients = await ConnectPublishersAsync(port, "ingest");
+        var clients = await ConnectPublishersAsync(port);
         var messages = payloads.Select((mine, p) => (IReadOnlyList<MqttApplicationMessage>)mine.Select(b => Mqtt.Message($"ntp/v1/newtechpark/bench-pi-{p}/readings", b)).ToList()).ToArray();
         var commitSecondsBefore = await collector.MetricAsync("ntp_ingest_commit_seconds_sum");
         var commitsBefore = await collector.MetricAsync("ntp_ingest_commit_seconds_count");
@@ -245,8 +249,9 @@ public static class IngestScenario
         return (total * perBatch / elapsed.TotalSeconds, committed);
     }
 
-    private static async Task<IMqttClient[]> ConnectPublishersAsync(int port, string role) =>
-        await Task.WhenAll(Enumerable.Range(0, Publishers).Select(p => Mqtt.ConnectAsync(port, $"bench-{role}-{p}-{Guid.NewGuid():N}")));
+    /// <summary>The publishers log in as devices bench-pi-0… (their own client ids, as the embedded broker requires).</summary>
+    private static async Task<IMqttClient[]> ConnectPublishersAsync(int port) =>
+        await Task.WhenAll(Enumerable.Range(0, Publishers).Select(p => Mqtt.ConnectAsync(port, $"bench-pi-{p}", user: $"bench-pi-{p}")));
 
     private static async Task DisconnectAsync(IEnumerable<IMqttClient> clients)
     {

@@ -70,7 +70,7 @@ public static class LatencyScenario
             await Task.Delay(20);
         }
 
-        using var client = await Mqtt.ConnectAsync(collector.BrokerPort, "bench-latency");
+        using var client = await Mqtt.ConnectAsync(collector.BrokerPort, "pi-entrance", user: "pi-entrance");
         ulong seq = 0;
         long inTotal = 0, outTotal = 0, lastTs = 0;
 

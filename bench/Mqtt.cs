@@ -9,18 +9,28 @@ namespace NewTechPark.Edge.Bench;
 
 public static class Mqtt
 {
-    public static async Task<IMqttClient> ConnectAsync(int port, string clientId, bool cleanStart = true)
+    /// <summary>Connects; with <paramref name="user"/> it logs in as that bench user (<see cref="BenchUsers"/>).</summary>
+    public static async Task<IMqttClient> ConnectAsync(int port, string clientId, bool cleanStart = true, string? user = null)
     {
         var client = new MqttClientFactory().CreateMqttClient();
-        var options = new MqttClientOptionsBuilder()
+        var builder = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithClientId(clientId)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithCleanStart(cleanStart)
             .WithTimeout(TimeSpan.FromSeconds(30))
-            .WithReceiveMaximum(2048)
-            .Build();
-        await client.ConnectAsync(options);
+            .WithReceiveMaximum(2048);
+        if (user is not null)
+        {
+            builder.WithCredentials(user, BenchUsers.PasswordOf(user));
+        }
+
+        var result = await client.ConnectAsync(builder.Build());
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"the broker on port {port} refused {clientId}: {result.ResultCode} {result.ReasonString}");
+        }
+
         return client;
     }
 

@@ -37,6 +37,7 @@ public static class ReplayScenario
             new("Agent:Broker:Port", brokerPort.ToString()),
             new("Agent:Broker:ReconnectMinDelay", "00:00:00.100"),
             new("Agent:Broker:ReconnectMaxDelay", "00:00:00.500"),
+            .. BenchUsers.AgentSettings(Device),
         ]);
         builder.Services.AddLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         builder.Services.AddEdgeAgent(builder.Configuration, new SimulatedHardware());
