@@ -278,8 +278,7 @@ public sealed class SqliteStore : IDisposable
         private readonly SqliteTransaction _transaction;
         private readonly PreparedStatements _statements;
         private SqliteCommand? _batch;
-        private SqliteCommand? _point;
-        private SqliteCommand? _pointUpdate;
+        private PointStatement? _point;
         private SqliteCommand? _series;
         private SqliteCommand? _scan;
         private SqliteCommand? _deviceSeen;
@@ -340,27 +339,7 @@ public sealed class SqliteStore : IDisposable
             return (long)_series.ExecuteScalar()!;
         }
 
-        public PointWrite AddPoint(long seriesId, long tsMs, double value)
-        {
-            // Same series and millisecond: the later write wins (a device resending the same reading);
-            // the rollups need to know whether a value was replaced.
-            _point ??= Prepare("INSERT INTO points (series_id, ts_ms, value) VALUES ($s, $t, $v) ON CONFLICT (series_id, ts_ms) DO NOTHING", "$s", "$t", "$v");
-            var p = _point.Parameters;
-            p[0].Value = seriesId;
-            p[1].Value = tsMs;
-            p[2].Value = value;
-            if (_point.ExecuteNonQuery() == 1)
-            {
-                return PointWrite.Inserted;
-            }
-
-            _pointUpdate ??= Prepare("UPDATE points SET value = $v WHERE series_id = $s AND ts_ms = $t AND value <> $v", "$s", "$t", "$v");
-            p = _pointUpdate.Parameters;
-            p[0].Value = seriesId;
-            p[1].Value = tsMs;
-            p[2].Value = value;
-            return _pointUpdate.ExecuteNonQuery() == 1 ? PointWrite.Replaced : PointWrite.Unchanged;
-        }
+        public PointWrite AddPoint(long seriesId, long tsMs, double value) => (_point ??= new PointStatement(_connection)).Write(seriesId, tsMs, value);
 
         public void AddBadgeScan(string site, string sensor, long tsMs, string visitor)
         {
@@ -419,6 +398,7 @@ public sealed class SqliteStore : IDisposable
         public void Dispose()
         {
             _gaps?.Dispose();
+            _point?.Dispose();
             _statements.Dispose();
         }
 
