@@ -145,6 +145,15 @@ public sealed class ContractValidator(TimeProvider clock)
                 return false;
             }
 
+            // One JSON value and nothing after it but whitespace: anything else makes Read throw
+            // ("'x' is invalid after a single JSON value"), so a message is refused whole.
+            if (reader.Read())
+            {
+                failed = ValidationResult<T>.Invalid(address, ContractRule.MalformedJson, "the message goes on after its JSON value");
+                value = null;
+                return false;
+            }
+
             return true;
         }
         catch (ContractFormatException e)
@@ -167,7 +176,7 @@ public sealed class ContractValidator(TimeProvider clock)
     /// The fast path for a valid message: <c>Deserialize(ref reader)</c> below first skips over the
     /// whole value to scope it and then reads it a second time; a single-segment payload can be read
     /// once. When this pass fails for any reason, the path below runs and has the final word (its
-    /// messages, and its leniency about what follows the value), so the outcome is the same.
+    /// messages), so the outcome is the same: both refuse anything but whitespace after the value.
     /// </summary>
     private static bool TryDeserializeInOnePass<T>(ReadOnlySequence<byte> payload, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, out T? value)
         where T : class

@@ -54,7 +54,11 @@ public sealed class ParseFastPathTests
     }
 
     [Theory]
-    [InlineData("""{"v":1,"seq":1,"sent":"TS","readings":[{"ts":"TS","sensor":"a","kind":"dc","values":{"voltage_v":1}}]} trailing""", true, "")]
+    [InlineData("""{"v":1,"seq":1,"sent":"TS","readings":[{"ts":"TS","sensor":"a","kind":"dc","values":{"voltage_v":1}}]} trailing""", false,
+        "MalformedJson: 't' is invalid after a single JSON value. Expected end of data. LineNumber: 0 | BytePositionInLine: 147.")]
+    [InlineData("""{"v":1,"seq":1,"sent":"TS","readings":[{"ts":"TS","sensor":"a","kind":"dc","values":{"voltage_v":1}}]}{"v":1}""", false,
+        "MalformedJson: '{' is invalid after a single JSON value. Expected end of data. LineNumber: 0 | BytePositionInLine: 146.")]
+    [InlineData("""{"v":1,"seq":1,"sent":"TS","readings":[{"ts":"TS","sensor":"a","kind":"dc","values":{"voltage_v":1}}]}   """, true, "")]
     [InlineData("""{"v":1,"seq":1,"sent":"TS","readings":[{"ts":"TS","sensor":5,"kind":"dc","values":{"voltage_v":1}}]}""", false,
         "MalformedJson: The JSON value could not be converted to NewTechPark.Edge.Contracts.Payloads.Reading. Path: $.readings[0].sensor | LineNumber: 0 | BytePositionInLine: 104.")]
     [InlineData("""{"v":1,"seq":1,"sent":"TS","readings":[{"ts":"TS","sensor":"a","kind":"dc","values":{"voltage_v":1}},x]}""", false,
