@@ -193,6 +193,18 @@ public sealed class EmbeddedBroker(
             entry.LastLogged = now;
         }
 
+        if (_refusals.Count > 10_000)
+        {
+            // Client ids are the client's to choose: forget the ones refused longer than an interval ago.
+            foreach (var (key, old) in _refusals)
+            {
+                if (now - old.LastLogged >= RefusalLogInterval)
+                {
+                    _refusals.TryRemove(key, out _);
+                }
+            }
+        }
+
 #pragma warning disable CA2254 // the templates are the constant strings above
         logger.LogWarning(suppressed > 0 ? message + $" ({suppressed} more refusals of this client since the last line)" : message, args);
 #pragma warning restore CA2254

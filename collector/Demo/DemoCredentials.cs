@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Site;
 
@@ -20,7 +19,7 @@ public sealed class DemoCredentials
     {
         foreach (var device in site.Devices.Append(SpareDevice).Distinct(StringComparer.Ordinal))
         {
-            var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+            var password = MqttPasswordHash.NewPassword(18);
             credentials.Add(device, MqttPasswordHash.Create(password));
             _passwords[device] = password;
         }

@@ -27,7 +27,7 @@ public sealed class BrokerCredentials
 
     public BrokerCredentials(IOptions<CollectorOptions> options)
     {
-        MqttPasswordHash.TryParse(MqttPasswordHash.Create(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))), out _decoy, out _);
+        MqttPasswordHash.TryParse(MqttPasswordHash.Create(MqttPasswordHash.NewPassword(16)), out _decoy, out _);
         var broker = options.Value.Broker;
         var problems = new List<string>();
         foreach (var (user, hash) in broker.Users)

@@ -23,6 +23,9 @@ public static class MqttPasswordHash
     private const int SaltBytes = 12;
     private const int HashBytes = 64;
 
+    /// <summary>A new random password: <paramref name="bytes"/> random bytes as base64url (no quoting needed in a shell or an environment file).</summary>
+    public static string NewPassword(int bytes = 24) => System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(bytes));
+
     public static string Create(string password, int iterations = DefaultIterations)
     {
         ArgumentException.ThrowIfNullOrEmpty(password);

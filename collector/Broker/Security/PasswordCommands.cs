@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace NewTechPark.Edge.Collector.Broker.Security;
@@ -44,7 +43,7 @@ public static class PasswordCommands
             return 2;
         }
 
-        var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+        var password = MqttPasswordHash.NewPassword();
         var lines = File.Exists(file) ? File.ReadAllLines(file, Encoding.UTF8).Where(l => !l.StartsWith(device + ":", StringComparison.Ordinal)).ToList() : [];
         lines.Add($"{device}:{MqttPasswordHash.Create(password)}");
         var temporary = file + ".new";
