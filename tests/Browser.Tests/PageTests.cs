@@ -5,7 +5,10 @@ using static Microsoft.Playwright.Assertions;
 
 namespace NewTechPark.Edge.Browser.Tests;
 
-/// <summary>Every page against the demo site: loads fast, without console errors, with live figures.</summary>
+/// <summary>
+/// Every page against the demo site: loads without console errors, with live figures. Load times are
+/// logged here and measured by bench/ (query scenario), never asserted by a timed test on a shared machine.
+/// </summary>
 public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassFixture<DemoSite>
 {
     private static readonly LocatorAssertionsToHaveTextOptions Live = new() { Timeout = 30_000 };
@@ -23,7 +26,7 @@ public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassF
 
     [Theory]
     [MemberData(nameof(Pages))]
-    public async Task Page_loads_within_a_second_without_console_errors(string path, string name, string ready)
+    public async Task Page_loads_without_console_errors_and_shows_live_figures(string path, string name, string ready)
     {
         // A warm collector: the first requests of a process pay for JIT, not the page.
         (await site.Collector.Http.GetAsync(path)).EnsureSuccessStatusCode();
@@ -45,7 +48,6 @@ public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassF
         await watched.ScreenshotAsync(name);
 
         Assert.True(watched.Errors.Count == 0, $"{path} logged errors:\n{string.Join("\n", watched.Errors)}");
-        Assert.True(loadMs < 1000, $"{path} took {loadMs:F0} ms to load");
     }
 
     [Theory]
