@@ -5,11 +5,12 @@ using System.Runtime.InteropServices;
 namespace NewTechPark.Edge.Bench;
 
 /// <summary>
-/// The real edge agent process (Hardware=Simulated: appsettings.Simulation.json, one of each of
-/// the ten sensor types fed by the built-in scenario) publishing to the collector with its
+/// The real edge agent code as the simulated agent process (simulation/: the agent host on
+/// simulated buses, appsettings.Simulation.json, one of each of the ten sensor types fed by the
+/// built-in scenario) publishing to the collector with its
 /// embedded broker for 60 s, twice: as the NativeAOT binary the Pi runs (published here for this
 /// machine's architecture, as <c>hardware/deploy.sh</c> does) and, for comparison, as the JIT
-/// program (<c>dotnet edge-agent.dll</c>). Resident memory (VmRSS, VmHWM of /proc/PID/status) and
+/// program (<c>dotnet simulated-agent.dll</c>). Resident memory (VmRSS, VmHWM of /proc/PID/status) and
 /// CPU share (utime + stime of /proc/PID/stat) are read from outside. The target (DESIGN.md) is
 /// for the NativeAOT binary.
 /// </summary>
@@ -51,7 +52,7 @@ public static class AgentScenario
         };
         foreach (var a in firstArguments.Concat(
                  [
-                     "--Agent:Hardware=Simulated", $"--Agent:DataDirectory={data.Path}",
+                     $"--Agent:DataDirectory={data.Path}",
                      "--Agent:Broker:Host=127.0.0.1", $"--Agent:Broker:Port={collector.BrokerPort}",
                      "--Agent:Broker:Username=pi-simulated", $"--Agent:Broker:Password={BenchUsers.PasswordOf("pi-simulated")}",
                      "--Logging:LogLevel:Default=Warning",
@@ -117,7 +118,7 @@ public static class AgentScenario
     }
 
     /// <summary>
-    /// <c>dotnet publish edge-agent -r linux-x64|linux-arm64 -p:PublishAot=true</c> into a folder
+    /// <c>dotnet publish simulation -r linux-x64|linux-arm64 -p:PublishAot=true</c> into a folder
     /// beside the benchmark, with its own artifacts folder so that the repository's obj/ is left
     /// alone; the second run only relinks what changed.
     /// </summary>
@@ -129,13 +130,13 @@ public static class AgentScenario
             Architecture.Arm64 => "linux-arm64",
             var other => throw new PlatformNotSupportedException($"the agent is published with NativeAOT for linux-x64 and linux-arm64, not {other}"),
         };
-        var output = Path.Combine(AppContext.BaseDirectory, "edge-agent-aot", rid);
+        var output = Path.Combine(AppContext.BaseDirectory, "simulated-agent-aot", rid);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var arguments = new List<string>
         {
-            "publish", Path.Combine(RepositoryRoot(), "edge-agent", "NewTechPark.Edge.Agent.csproj"),
+            "publish", Path.Combine(RepositoryRoot(), "simulation", "NewTechPark.Edge.Simulation.csproj"),
             "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", output,
-            "--artifacts-path", Path.Combine(AppContext.BaseDirectory, "edge-agent-aot", "artifacts"), "-nologo",
+            "--artifacts-path", Path.Combine(AppContext.BaseDirectory, "simulated-agent-aot", "artifacts"), "-nologo",
         };
         arguments.AddRange((Environment.GetEnvironmentVariable(PublishArgumentsVariable) ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries));
         foreach (var a in arguments)
@@ -143,7 +144,7 @@ public static class AgentScenario
             start.ArgumentList.Add(a);
         }
 
-        Console.WriteLine($"  dotnet publish edge-agent {string.Join(' ', arguments.Skip(2))}");
+        Console.WriteLine($"  dotnet publish simulation {string.Join(' ', arguments.Skip(2))}");
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet publish");
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -154,7 +155,7 @@ public static class AgentScenario
             throw new InvalidOperationException($"the NativeAOT publish of the agent failed:{Environment.NewLine}{await stdout}{await stderr}");
         }
 
-        var binary = Path.Combine(output, "edge-agent");
+        var binary = Path.Combine(output, "simulated-agent");
         return new Published(rid, binary, new FileInfo(binary).Length, watch.Elapsed);
     }
 
@@ -167,13 +168,13 @@ public static class AgentScenario
         var here = new DirectoryInfo(AppContext.BaseDirectory);
         var candidates = new[]
         {
-            // --artifacts-path: bin/NewTechPark.Edge.Bench/release → bin/NewTechPark.Edge.Agent/release.
-            Path.Combine(here.Parent!.Parent!.FullName, "NewTechPark.Edge.Agent", here.Name, "edge-agent.dll"),
-            // bench/bin/Release/net10.0 → edge-agent/bin/Release/net10.0.
-            Path.Combine(RepositoryRoot(), "edge-agent", "bin", here.Parent.Name, here.Name, "edge-agent.dll"),
+            // --artifacts-path: bin/NewTechPark.Edge.Bench/release → bin/NewTechPark.Edge.Simulation/release.
+            Path.Combine(here.Parent!.Parent!.FullName, "NewTechPark.Edge.Simulation", here.Name, "simulated-agent.dll"),
+            // bench/bin/Release/net10.0 → simulation/bin/Release/net10.0.
+            Path.Combine(RepositoryRoot(), "simulation", "bin", here.Parent.Name, here.Name, "simulated-agent.dll"),
         };
         return candidates.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException($"the edge agent was not built: none of {string.Join(", ", candidates)}");
+            ?? throw new FileNotFoundException($"the simulated agent was not built: none of {string.Join(", ", candidates)}");
     }
 
     /// <summary>Found from this source file's path: the benchmark runs from its bin folder.</summary>

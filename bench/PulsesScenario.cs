@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.Readers.Energy;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.State;
 
 namespace NewTechPark.Edge.Bench;
@@ -44,7 +44,7 @@ public static class PulsesScenario
             settings.Add(new($"Agent:Sensors:{c}:SampleInterval", "00:00:01"));
         }
 
-        using var host = EdgeAgentHost.CreateSimulated(settings, hardware, logging => logging.SetMinimumLevel(LogLevel.Error));
+        using var host = SimulatedAgentHost.Create(settings, hardware, logging => logging.SetMinimumLevel(LogLevel.Error));
         await host.StartAsync();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!Enumerable.Range(FirstPin, Channels).All(hardware.Gpio.IsOpen))

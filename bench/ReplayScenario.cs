@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Agent.Hosting;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -29,7 +29,6 @@ public static class ReplayScenario
         var brokerPort = FreePort.Next();
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection([
-            new("Agent:Hardware", "Simulated"),
             new("Agent:Site", "newtechpark"),
             new("Agent:Device", Device),
             new("Agent:DataDirectory", agentData.Path),
@@ -40,7 +39,7 @@ public static class ReplayScenario
             .. BenchUsers.AgentSettings(Device),
         ]);
         builder.Services.AddLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
-        builder.Services.AddEdgeAgent(builder.Configuration, new SimulatedHardware());
+        builder.Services.AddEdgeAgent(builder.Configuration, new SimulatedHardware().ToAgentHardware());
         using var agent = builder.Build();
 
         // Fill the outbox as an agent does during an outage.

@@ -3,7 +3,7 @@ using NewTechPark.Edge.Collector.Hosting;
 using NewTechPark.Edge.Collector.Site;
 
 // The collector: broker, ingest, store, live occupancy, HTTP API and dashboards.
-// `dotnet run --project collector -- --demo` adds simulated agents for the whole default site.
+// The demo (a simulated site around this collector) is its own program: `dotnet run --project demo`.
 if (NewTechPark.Edge.Collector.Broker.Security.PasswordCommands.TryRun(args, Console.In, Console.Out, Console.Error) is { } exitCode)
 {
     return exitCode;

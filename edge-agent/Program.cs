@@ -1,7 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
-using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hosting;
 
 namespace NewTechPark.Edge.Agent;
@@ -9,49 +5,10 @@ namespace NewTechPark.Edge.Agent;
 /// <summary>
 /// The edge agent: reads the sensors of one area of the building and publishes them over MQTT.
 /// <c>--once</c> reads every sensor once and prints the readings; <c>--list-sensors</c> prints the
-/// configured sensors and their health. Neither needs a broker.
+/// configured sensors and their health. Neither needs a broker. Real hardware only: off a Pi it
+/// stops with exit code 2 and points to the simulated agent (<c>dotnet run --project simulation</c>).
 /// </summary>
 public static class Program
 {
-    public static async Task<int> Main(string[] args)
-    {
-        var once = args.Contains("--once");
-        var list = args.Contains("--list-sensors");
-        if (!once && !list)
-        {
-            using var service = EdgeAgentHost.CreateService(args);
-            try
-            {
-                await service.RunAsync().ConfigureAwait(false);
-                return 0;
-            }
-            catch (OptionsValidationException e)
-            {
-                return await ConfigurationInvalidAsync(e).ConfigureAwait(false);
-            }
-        }
-
-        using var host = EdgeAgentHost.CreateSensorsOnly(args);
-        try
-        {
-            await host.StartAsync().ConfigureAwait(false);
-        }
-        catch (OptionsValidationException e)
-        {
-            return await ConfigurationInvalidAsync(e).ConfigureAwait(false);
-        }
-
-        var options = host.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
-        var results = await SensorCheck.ReadOnceAsync(host.Services, SensorCheck.DefaultTimeout, untilHealthKnown: list).ConfigureAwait(false);
-        Console.Write(list ? SensorCheck.FormatSensors(results, options) : SensorCheck.FormatReadings(results));
-        await host.StopAsync().ConfigureAwait(false);
-        return results.All(r => list ? r.Health == "ok" : r.Reading is not null) ? 0 : 1;
-    }
-
-    /// <summary>A wrong setting: say which, without a stack trace, and exit with 2 (systemd does not restart on it).</summary>
-    private static async Task<int> ConfigurationInvalidAsync(OptionsValidationException e)
-    {
-        await Console.Error.WriteLineAsync("The configuration is not valid:" + Environment.NewLine + "- " + string.Join(Environment.NewLine + "- ", e.Failures)).ConfigureAwait(false);
-        return 2;
-    }
+    public static Task<int> Main(string[] args) => AgentCommandLine.RunAsync(args);
 }

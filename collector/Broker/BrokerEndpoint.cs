@@ -6,8 +6,8 @@ using NewTechPark.Edge.Collector.Configuration;
 namespace NewTechPark.Edge.Collector.Broker;
 
 /// <summary>
-/// Where the broker is: the configured host and port, or, in the demo when the configured port is
-/// taken (a system Mosquitto on 1883, say), a free port chosen at start.
+/// Where the broker is: the configured host and port, or a free port chosen at start when the
+/// embedded broker's port is 0 (the demo asks for that when 1883 is taken).
 /// </summary>
 public sealed class BrokerEndpoint
 {
@@ -16,7 +16,7 @@ public sealed class BrokerEndpoint
         var broker = options.Value.Broker;
         Host = broker.Host;
         Port = broker.Port;
-        if (broker.Embedded && (Port == 0 || (options.Value.Demo.Enabled && !IsFree(IPAddress.Parse(broker.BindAddress), Port))))
+        if (broker.Embedded && Port == 0)
         {
             Port = FreePort(IPAddress.Parse(broker.BindAddress));
         }
@@ -36,7 +36,8 @@ public sealed class BrokerEndpoint
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static bool IsFree(IPAddress address, int port)
+    /// <summary>Whether a listener could bind this address and port now.</summary>
+    public static bool IsFree(IPAddress address, int port)
     {
         try
         {

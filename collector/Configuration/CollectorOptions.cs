@@ -21,8 +21,6 @@ public sealed class CollectorOptions
 
     public OccupancyOptions Occupancy { get; set; } = new();
 
-    public DemoOptions Demo { get; set; } = new();
-
     /// <summary>The InfluxDB sink (off by default); see <see cref="Sinks.InfluxOptions"/>.</summary>
     public Sinks.InfluxOptions Influx { get; set; } = new();
 
@@ -132,16 +130,4 @@ public sealed class OccupancyOptions
     /// <summary>Largest jump of a door's in_total/out_total taken as crossings lost in missing readings; a bigger jump starts a new counter segment.</summary>
     [Range(1, 1_000_000)]
     public int MaxDoorGap { get; set; } = 1000;
-}
-
-/// <summary>The demo: simulated agents for the whole default site, publishing to the broker over MQTT.</summary>
-public sealed class DemoOptions
-{
-    public bool Enabled { get; set; }
-
-    public int Seed { get; set; } = 2026;
-
-    /// <summary>People arriving per minute on average, besides the school class at the start.</summary>
-    [Range(0, 10_000)]
-    public double ArrivalsPerMinute { get; set; } = 30;
 }

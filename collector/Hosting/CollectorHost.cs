@@ -6,24 +6,20 @@ public static class CollectorHost
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     /// <summary>
-    /// <c>--demo</c> turns on the simulated site; any <c>--Collector:…=value</c> or environment
-    /// variable <c>NTP_Collector__…</c> overrides appsettings.json.
+    /// Any <c>--Collector:…=value</c> or environment variable <c>NTP_Collector__…</c> overrides
+    /// appsettings.json. <paramref name="configure"/> runs after the collector's services are
+    /// added: the composition hook of hosts built around the collector (the demo adds its
+    /// simulated site there; the tests add log capture).
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var demo = args.Contains("--demo");
-        var rest = args.Where(a => a != "--demo").ToArray();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = rest,
+            Args = args,
             ContentRootPath = AppContext.BaseDirectory,
             WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         builder.Configuration.AddEnvironmentVariables("NTP_");
-        if (demo)
-        {
-            builder.Configuration.AddInMemoryCollection([new("Collector:Demo:Enabled", "true")]);
-        }
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
         {

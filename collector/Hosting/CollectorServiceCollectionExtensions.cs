@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Configuration;
-using NewTechPark.Edge.Collector.Demo;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
@@ -19,7 +18,8 @@ public static class CollectorServiceCollectionExtensions
 {
     /// <summary>
     /// The collector's services, in start order: the embedded broker (unless turned off), the
-    /// ingest pipeline and its MQTT client, and the demo when asked for.
+    /// ingest pipeline and its MQTT client. A host that adds its own services (the demo) does so
+    /// through <see cref="CollectorHost.Build"/>'s configure callback.
     /// </summary>
     public static IServiceCollection AddCollector(this IServiceCollection services, IConfiguration configuration)
     {
@@ -60,13 +60,6 @@ public static class CollectorServiceCollectionExtensions
         services.AddHostedService<DeliveryMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddHostedService(sp => sp.GetRequiredService<IngestClient>());
-        if (options.Demo.Enabled)
-        {
-            services.AddSingleton<DemoCredentials>();
-            services.AddSingleton<DemoRunner>();
-            services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());
-        }
-
         services.AddHostedService<StartupBanner>();
         services.AddProblemDetails();
         services.AddHttpSecurity();

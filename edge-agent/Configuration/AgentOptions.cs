@@ -3,17 +3,17 @@ using Microsoft.Extensions.Options;
 
 namespace NewTechPark.Edge.Agent.Configuration;
 
-/// <summary>Which GPIO and I2C drivers the agent uses.</summary>
+/// <summary>
+/// Which GPIO and I2C drivers the agent uses. The production agent has the Pi's only; simulated
+/// hardware is the simulation project (<c>dotnet run --project simulation</c>).
+/// </summary>
 public enum HardwareMode
 {
-    /// <summary>Real drivers when the machine has a GPIO chip (<c>/dev/gpiochip0</c>), else simulated.</summary>
+    /// <summary>The same as <see cref="Real"/>; kept so configuration files that say <c>Auto</c> still start.</summary>
     Auto,
 
     /// <summary>The Raspberry Pi's GPIO (libgpiod) and I2C buses.</summary>
     Real,
-
-    /// <summary>The simulated GPIO driver and I2C register maps; the reader code is the same.</summary>
-    Simulated,
 }
 
 /// <summary>Settings of one edge agent, bound from the <c>Agent</c> section.</summary>
@@ -29,7 +29,7 @@ public sealed class AgentOptions
     [Required]
     public string Device { get; set; } = string.Empty;
 
-    public HardwareMode Hardware { get; set; } = HardwareMode.Auto;
+    public HardwareMode Hardware { get; set; } = HardwareMode.Real;
 
     /// <summary>Where the agent keeps its state database (sequence numbers, counter totals).</summary>
     [Required]
@@ -54,27 +54,12 @@ public sealed class AgentOptions
     /// </summary>
     public string? SiteKey { get; set; }
 
-    /// <summary>The built-in scenario that feeds the simulated devices when the agent runs on simulated hardware of its own.</summary>
-    [ValidateObjectMembers]
-    public SimulationOptions Simulation { get; set; } = new();
-
     /// <summary>The GPIO character device the beams and meters are on (<c>/dev/gpiochipN</c>); 0 on every Pi with a current kernel.</summary>
     [Range(0, 15)]
     public int GpioChip { get; set; }
 
     /// <summary>The GPIO the 1-Wire bus master (<c>dtoverlay=w1-gpio,gpiopin=N</c>) uses.</summary>
     public int OneWirePin { get; set; } = 4;
-}
-
-/// <summary>The built-in scenario of a simulated agent.</summary>
-public sealed class SimulationOptions
-{
-    /// <summary>Same seed, same visitors, pulses and experiments.</summary>
-    public int Seed { get; set; } = 2026;
-
-    /// <summary>1 = real time; 60 = an hour of scenario a minute.</summary>
-    [Range(0.001, 100_000)]
-    public double Speed { get; set; } = 1;
 }
 
 /// <summary>The MQTT broker the agent publishes to.</summary>

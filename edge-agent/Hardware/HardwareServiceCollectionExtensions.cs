@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
-using NewTechPark.Edge.Agent.Simulation;
 
 namespace NewTechPark.Edge.Agent.Hardware;
 
@@ -12,56 +11,24 @@ public static class HardwareServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the one <see cref="GpioController"/>, <see cref="II2cBus"/>, <see cref="ISpiBus"/>
-    /// and <see cref="IOneWireBus"/> of this agent: the Pi's drivers, or the simulated ones. A
-    /// <see cref="SimulatedHardware"/> instance passed in (the demo and the tests do) is used as the
-    /// simulated hardware and driven by its owner; without one, the agent makes its own and feeds it
-    /// from the built-in scenario (<see cref="Simulation.Scenario.BuiltInSimulation"/>).
+    /// and <see cref="IOneWireBus"/> of this agent: the Pi's drivers (<see cref="AgentHardware.Real"/>,
+    /// the default), or the buses given (the simulation project passes its simulated ones).
     /// </summary>
-    public static IServiceCollection AddAgentHardware(this IServiceCollection services, SimulatedHardware? simulated = null)
+    public static IServiceCollection AddAgentHardware(this IServiceCollection services, AgentHardware? hardware = null)
     {
-        services.AddSingleton(sp =>
+        hardware ??= AgentHardware.Real;
+        services.AddSingleton(hardware);
+        if (hardware.RequiresGpioChip)
         {
-            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            var mode = ResolveMode(options.Hardware);
-            if (mode == HardwareMode.Real)
-            {
-                return new HardwareSelection(mode, null, SelfDriven: false);
-            }
+            services.AddSingleton<IValidateOptions<AgentOptions>, RealHardwareValidator>();
+        }
 
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("NewTechPark.Edge.Agent.Hardware")
-                .LogInformation("Using simulated GPIO, I2C, SPI and 1-Wire (Agent:Hardware is {Mode})", options.Hardware);
-            return new HardwareSelection(mode, simulated ?? new SimulatedHardware(), SelfDriven: simulated is null);
-        });
-
-        // On a machine without GPIO the default GpioController constructor throws, so it is only
-        // created when the real hardware was chosen.
-        services.AddSingleton(sp =>
-        {
-            var selection = sp.GetRequiredService<HardwareSelection>();
-            if (selection.Simulated is { } sim)
-            {
-                return new GpioController(sim.Gpio);
-            }
-
-            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("NewTechPark.Edge.Agent.Hardware");
-            return new GpioController(RealGpioDriver(options.GpioChip, logger));
-        });
-        services.AddSingleton<II2cBus>(sp =>
-        {
-            var selection = sp.GetRequiredService<HardwareSelection>();
-            return selection.Simulated is { } sim ? sim.I2c : new LinuxI2cBus();
-        });
-        services.AddSingleton<ISpiBus>(sp =>
-        {
-            var selection = sp.GetRequiredService<HardwareSelection>();
-            return selection.Simulated is { } sim ? sim.Spi : new LinuxSpiBus();
-        });
-        services.AddSingleton<IOneWireBus>(sp =>
-        {
-            var selection = sp.GetRequiredService<HardwareSelection>();
-            return selection.Simulated is { } sim ? sim.OneWire : new SysfsOneWireBus();
-        });
+        // Each bus is created on first use only: on a machine without GPIO the real
+        // GpioController's constructor throws.
+        services.AddSingleton(sp => sp.GetRequiredService<AgentHardware>().Gpio(sp));
+        services.AddSingleton(sp => sp.GetRequiredService<AgentHardware>().I2c(sp));
+        services.AddSingleton(sp => sp.GetRequiredService<AgentHardware>().Spi(sp));
+        services.AddSingleton(sp => sp.GetRequiredService<AgentHardware>().OneWire(sp));
         return services;
     }
 
@@ -84,16 +51,53 @@ public static class HardwareServiceCollectionExtensions
             return new LibGpiodDriver(chip);
         }
     }
-
-    public static HardwareMode ResolveMode(HardwareMode configured) => configured switch
-    {
-        HardwareMode.Auto => File.Exists("/dev/gpiochip0") ? HardwareMode.Real : HardwareMode.Simulated,
-        _ => configured,
-    };
 }
 
 /// <summary>
-/// The hardware chosen at start: real, or this simulated set. <paramref name="SelfDriven"/>: the
-/// agent made the simulated set itself and feeds it from its built-in scenario.
+/// The buses an agent reads its sensors through, each made on first use. The production agent
+/// has only <see cref="Real"/>; the simulation project (<c>simulation/</c>) hands in its
+/// simulated GPIO driver and register maps, and the readers cannot tell the difference.
 /// </summary>
-public sealed record HardwareSelection(HardwareMode Mode, SimulatedHardware? Simulated, bool SelfDriven = false);
+/// <param name="Name">Shown by <c>--list-sensors</c>: <c>Real</c>, <c>Simulated</c>.</param>
+/// <param name="RequiresGpioChip">Refuse to start when <c>/dev/gpiochipN</c> is missing (not a Pi).</param>
+public sealed record AgentHardware(
+    string Name,
+    Func<IServiceProvider, GpioController> Gpio,
+    Func<IServiceProvider, II2cBus> I2c,
+    Func<IServiceProvider, ISpiBus> Spi,
+    Func<IServiceProvider, IOneWireBus> OneWire,
+    bool RequiresGpioChip = false)
+{
+    private const string LoggerName = "NewTechPark.Edge.Agent.Hardware";
+
+    /// <summary>The Raspberry Pi's buses: GPIO through libgpiod, <c>/dev/i2c-N</c>, <c>/dev/spidevB.C</c>, the kernel's 1-Wire folder.</summary>
+    public static AgentHardware Real { get; } = new(
+        "Real",
+        sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(LoggerName);
+            return new GpioController(HardwareServiceCollectionExtensions.RealGpioDriver(options.GpioChip, logger));
+        },
+        _ => new LinuxI2cBus(),
+        _ => new LinuxSpiBus(),
+        _ => new SysfsOneWireBus(),
+        RequiresGpioChip: true);
+}
+
+/// <summary>
+/// Off a Pi the real drivers cannot work: say so at start, with the setting and what to run
+/// instead, rather than failing later inside libgpiod.
+/// </summary>
+internal sealed class RealHardwareValidator : IValidateOptions<AgentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AgentOptions options)
+    {
+        var chip = $"/dev/gpiochip{options.GpioChip}";
+        return File.Exists(chip)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(
+                $"Agent:GpioChip: {chip} does not exist, so this is not a Raspberry Pi (or its GPIO is off). " +
+                "The edge agent drives real hardware only; off a Pi run the simulated agent instead: dotnet run --project simulation");
+    }
+}

@@ -6,8 +6,6 @@ using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.Publishing;
 using NewTechPark.Edge.Agent.Readers;
-using NewTechPark.Edge.Agent.Simulation;
-using NewTechPark.Edge.Agent.Simulation.Scenario;
 using NewTechPark.Edge.Agent.State;
 
 namespace NewTechPark.Edge.Agent.Hosting;
@@ -18,9 +16,9 @@ public static class AgentServiceCollectionExtensions
     /// Everything an edge agent runs: the sensors (<see cref="AddEdgeAgentSensors"/>) and their
     /// supervisor, the MQTT connection, the batch publisher and the status reporter.
     /// </summary>
-    public static IServiceCollection AddEdgeAgent(this IServiceCollection services, IConfiguration configuration, SimulatedHardware? simulated = null)
+    public static IServiceCollection AddEdgeAgent(this IServiceCollection services, IConfiguration configuration, AgentHardware? hardware = null)
     {
-        services.AddEdgeAgentSensors(configuration, simulated);
+        services.AddEdgeAgentSensors(configuration, hardware);
         services.AddSingleton<ReadingQueue>();
         services.AddSingleton<Outbox>();
         services.AddSingleton<MqttConnection>();
@@ -34,11 +32,11 @@ public static class AgentServiceCollectionExtensions
     }
 
     /// <summary>
-    /// What reading the sensors needs, without any MQTT: validated options, hardware (real or
-    /// simulated, with the built-in scenario feeding simulated hardware the agent made itself), the
-    /// state store and the health table. <c>--once</c> and <c>--list-sensors</c> run on this alone.
+    /// What reading the sensors needs, without any MQTT: validated options, the hardware (the Pi's
+    /// unless other buses are given), the state store and the health table. <c>--once</c> and
+    /// <c>--list-sensors</c> run on this alone.
     /// </summary>
-    public static IServiceCollection AddEdgeAgentSensors(this IServiceCollection services, IConfiguration configuration, SimulatedHardware? simulated = null)
+    public static IServiceCollection AddEdgeAgentSensors(this IServiceCollection services, IConfiguration configuration, AgentHardware? hardware = null)
     {
         services.AddOptions<AgentOptions>()
             .Bind(configuration.GetSection(AgentOptions.Section))
@@ -47,11 +45,9 @@ public static class AgentServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddAgentHardware(simulated);
+        services.AddAgentHardware(hardware);
         services.AddSingleton<AgentStateStore>();
         services.AddSingleton<SensorHealth>();
-        services.AddSingleton<BuiltInSimulation>();
-        services.AddHostedService(sp => sp.GetRequiredService<BuiltInSimulation>());
         return services;
     }
 }

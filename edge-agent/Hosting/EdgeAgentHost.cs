@@ -1,59 +1,37 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
-using NewTechPark.Edge.Agent.Simulation;
 
 namespace NewTechPark.Edge.Agent.Hosting;
 
-/// <summary>Builds agent hosts: the service on a Pi, the one-shot checks, or simulated agents inside the demo and the tests.</summary>
+/// <summary>
+/// Builds agent hosts: the service on a Pi and the one-shot checks. <paramref name="hardware"/>
+/// and <paramref name="configure"/> (run before the agent's own services are added) are how the
+/// simulation project composes the same host with simulated buses and its scenario.
+/// </summary>
 public static class EdgeAgentHost
 {
-    /// <summary>Read beside <c>appsettings.json</c> when the hardware resolves to simulated: a simulated Pi with every kind of sensor.</summary>
-    public const string SimulationSettingsFile = "appsettings.Simulation.json";
-
     /// <summary>The agent as a service: appsettings.json, environment (<c>NTP_</c> prefix), command line; systemd-aware.</summary>
-    public static IHost CreateService(string[] args)
+    public static IHost CreateService(string[] args, AgentHardware? hardware = null, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = CreateBuilder(args);
+        configure?.Invoke(builder);
         builder.Services.AddSystemd();
-        builder.Services.AddEdgeAgent(builder.Configuration);
+        builder.Services.AddEdgeAgent(builder.Configuration, hardware);
         return builder.Build();
     }
 
     /// <summary>The sensors alone, without MQTT: for <c>--once</c> and <c>--list-sensors</c>.</summary>
-    public static IHost CreateSensorsOnly(string[] args)
+    public static IHost CreateSensorsOnly(string[] args, AgentHardware? hardware = null, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = CreateBuilder(args);
         // Only problems on the console: the readings are the output.
         builder.Configuration.AddInMemoryCollection([new("Logging:LogLevel:Default", "Warning"), new("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning")]);
-        builder.Services.AddEdgeAgentSensors(builder.Configuration);
-        return builder.Build();
-    }
-
-    /// <summary>
-    /// An agent configured from key/value settings (<c>Agent:Device</c>, <c>Agent:Sensors:0:Type</c>…)
-    /// on the given simulated hardware, without reading any file or environment variable.
-    /// </summary>
-    public static IHost CreateSimulated(
-        IEnumerable<KeyValuePair<string, string?>> settings,
-        SimulatedHardware hardware,
-        Action<ILoggingBuilder>? logging = null,
-        TimeProvider? clock = null)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Configuration.AddInMemoryCollection([new("Agent:Hardware", "Simulated")]);
-        if (clock is not null)
-        {
-            builder.Services.AddSingleton(clock);
-        }
-
-        builder.Services.AddLogging(logging ?? (_ => { }));
-        builder.Services.AddEdgeAgent(builder.Configuration, hardware);
+        configure?.Invoke(builder);
+        builder.Services.AddEdgeAgentSensors(builder.Configuration, hardware);
         return builder.Build();
     }
 
@@ -65,55 +43,22 @@ public static class EdgeAgentHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddEnvironmentVariables("NTP_");
-        AddSimulationSettings(builder.Configuration);
+        CheckHardwareMode(builder.Configuration);
         return builder;
     }
 
     /// <summary>
-    /// Off a Pi (Agent:Hardware resolves to Simulated) the sensors of <see cref="SimulationSettingsFile"/>
-    /// replace those of appsettings.json; environment and command line still win over both.
+    /// The binder would throw a bare conversion error for a mode this program no longer has
+    /// (<c>Simulated</c>): name the setting and say where simulated hardware went.
     /// </summary>
-    private static void AddSimulationSettings(ConfigurationManager configuration)
+    private static void CheckHardwareMode(IConfiguration configuration)
     {
-        var mode = Enum.TryParse<HardwareMode>(configuration["Agent:Hardware"], ignoreCase: true, out var parsed) ? parsed : HardwareMode.Auto;
-        if (HardwareServiceCollectionExtensions.ResolveMode(mode) != HardwareMode.Simulated)
+        var mode = configuration["Agent:Hardware"];
+        if (!string.IsNullOrEmpty(mode) && !Enum.GetNames<HardwareMode>().Contains(mode, StringComparer.OrdinalIgnoreCase))
         {
-            return;
+            throw new OptionsValidationException(AgentOptions.Section, typeof(AgentOptions), [
+                $"Agent:Hardware '{mode}' is not a hardware mode of the edge agent: it has Real (and Auto, which means Real). " +
+                "Simulated hardware is the simulation project: dotnet run --project simulation"]);
         }
-
-        var path = Path.Combine(AppContext.BaseDirectory, SimulationSettingsFile);
-        if (!File.Exists(path))
-        {
-            return;
-        }
-
-        // The sensor list is replaced, not merged item by item: drop the file's Sensors from the
-        // sources before it, by putting the simulation file right after the last JSON file.
-        var sources = configuration.Sources;
-        var lastJson = -1;
-        for (var i = 0; i < sources.Count; i++)
-        {
-            if (sources[i] is JsonConfigurationSource)
-            {
-                lastJson = i;
-            }
-        }
-
-        var simulation = new ConfigurationBuilder().SetBasePath(AppContext.BaseDirectory).AddJsonFile(SimulationSettingsFile, optional: false).Build();
-        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        if (simulation.GetSection("Agent:Sensors").Exists())
-        {
-            // Blank out every sensor setting of the files before, so the two lists do not mix.
-            foreach (var child in configuration.GetSection("Agent:Sensors").AsEnumerable())
-            {
-                overrides[child.Key] = null;
-            }
-        }
-
-        var memory = new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = overrides };
-        var json = new JsonConfigurationSource { Path = path, Optional = false, ReloadOnChange = false };
-        json.ResolveFileProvider();
-        sources.Insert(lastJson + 1, memory);
-        sources.Insert(lastJson + 2, json);
     }
 }

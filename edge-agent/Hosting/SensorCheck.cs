@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
-using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.Readers;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -103,7 +102,7 @@ public static class SensorCheck
     }
 
     /// <summary>The configured sensors: id, type, kind, room, where it is wired, and its health.</summary>
-    public static string FormatSensors(IEnumerable<SensorCheckResult> results, AgentOptions options)
+    public static string FormatSensors(IEnumerable<SensorCheckResult> results, AgentOptions options, string hardware = "Real")
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"{"sensor",-28} {"type",-11} {"kind",-8} {"room",-26} {"wired to",-26} health");
@@ -113,7 +112,7 @@ public static class SensorCheck
             text.AppendLine(CultureInfo.InvariantCulture, $"{sensor.Id,-28} {sensor.Type,-11} {result.Type.Kind,-8} {sensor.Room ?? "-",-26} {WiredTo(sensor, result.Type, options),-26} {result.Health}");
         }
 
-        text.AppendLine(CultureInfo.InvariantCulture, $"hardware: {HardwareServiceCollectionExtensions.ResolveMode(options.Hardware)} (Agent:Hardware {options.Hardware}), device {options.Device}, site {options.Site}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"hardware: {hardware}, device {options.Device}, site {options.Site}");
         return text.ToString();
     }
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.Readers;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.Tests.Support;
 
 namespace NewTechPark.Edge.Agent.Tests;
@@ -217,7 +217,7 @@ public sealed class AgentOptionsValidatorTests
         var settings = AgentSettings.Base(dir.Path);
         AgentSettings.AddDoor(settings, 0, "door-dc-lab", outerPin: 17, innerPin: 27);
         AgentSettings.AddDoor(settings, 1, "door-lounge", outerPin: 27, innerPin: 22);
-        using var host = EdgeAgentHost.CreateSimulated(settings, new SimulatedHardware());
+        using var host = SimulatedAgentHost.Create(settings, new SimulatedHardware());
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 

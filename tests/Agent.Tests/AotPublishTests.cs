@@ -6,10 +6,13 @@ using NewTechPark.Edge.Agent.Tests.Support;
 namespace NewTechPark.Edge.Agent.Tests;
 
 /// <summary>
-/// The agent published with NativeAOT for this machine (linux-x64 or linux-arm64), as the Pi runs
-/// it, reads every simulated sensor and checks its configuration: proof that trimming and AOT
-/// kept what the readers, the configuration binding, the options validation, SQLite and the JSON
-/// contract need. Needs clang (apt-get install clang); without it the tests fail and say so.
+/// The simulated agent (simulation/: the whole agent, edge-agent's host, readers, publishing and
+/// state, on simulated buses) published with NativeAOT for this machine (linux-x64 or
+/// linux-arm64), as the Pi runs the agent, reads every simulated sensor and checks its
+/// configuration: proof that trimming and AOT kept what the readers, the configuration binding,
+/// the options validation, SQLite and the JSON contract need. One publish only (the production
+/// edge-agent is the same code less the twins; hardware/deploy.sh publishes it). Needs clang
+/// (apt-get install clang); without it the tests fail and say so.
 /// </summary>
 public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : IClassFixture<AotPublishTests.PublishedAgent>
 {
@@ -18,7 +21,7 @@ public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : ICla
     {
         var binary = await agent.BinaryAsync();
         using var data = new TempDirectory();
-        var run = await RunAsync(binary, "--once", "--Agent:Hardware=Simulated", $"--Agent:DataDirectory={data.Path}");
+        var run = await RunAsync(binary, "--once", $"--Agent:DataDirectory={data.Path}");
 
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}{Environment.NewLine}{run.Stdout}{run.Stderr}");
         var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -40,7 +43,7 @@ public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : ICla
         var binary = await agent.BinaryAsync();
         using var data = new TempDirectory();
         var run = await RunAsync(
-            binary, "--list-sensors", "--Agent:Hardware=Simulated", $"--Agent:DataDirectory={data.Path}",
+            binary, "--list-sensors", $"--Agent:DataDirectory={data.Path}",
             "--Agent:Device=Not A Slug", "--Agent:Simulation:Speed=0", "--Agent:Publishing:MaxReadingsPerBatch=5000");
 
         Assert.Equal(2, run.ExitCode);
@@ -100,7 +103,7 @@ public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : ICla
 
             var output = Path.Combine(_temp.Path, "out");
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { "publish", Path.Combine(RepositoryRoot(), "edge-agent", "NewTechPark.Edge.Agent.csproj"), "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", output, "--artifacts-path", Path.Combine(_temp.Path, "artifacts"), "-nologo" })
+            foreach (var arg in new[] { "publish", Path.Combine(RepositoryRoot(), "simulation", "NewTechPark.Edge.Simulation.csproj"), "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", output, "--artifacts-path", Path.Combine(_temp.Path, "artifacts"), "-nologo" })
             {
                 start.ArgumentList.Add(arg);
             }
@@ -112,10 +115,10 @@ public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : ICla
             await process.WaitForExitAsync(timeout.Token);
             Assert.True(process.ExitCode == 0, "the NativeAOT publish failed (a trim or AOT warning is an error):" + Environment.NewLine + await stdout + await stderr);
 
-            var binary = Path.Combine(output, "edge-agent");
-            Assert.True(File.Exists(binary), "no edge-agent binary");
+            var binary = Path.Combine(output, "simulated-agent");
+            Assert.True(File.Exists(binary), "no simulated-agent binary");
             // Native: no managed entry assembly to hand to a runtime, and the SQLite library beside it.
-            Assert.False(File.Exists(Path.Combine(output, "edge-agent.dll")), "edge-agent.dll was published: not a NativeAOT build");
+            Assert.False(File.Exists(Path.Combine(output, "simulated-agent.dll")), "simulated-agent.dll was published: not a NativeAOT build");
             Assert.True(File.Exists(Path.Combine(output, "libe_sqlite3.so")), "libe_sqlite3.so is missing");
             return binary;
         }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Readers;
 using NewTechPark.Edge.Agent.Readers.Badge;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.Tests.Support;
 using NewTechPark.Edge.Contracts.Payloads;
 

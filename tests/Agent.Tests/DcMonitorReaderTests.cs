@@ -4,7 +4,7 @@ using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Readers;
 using NewTechPark.Edge.Agent.Readers.Dc;
 using NewTechPark.Edge.Agent.Readers.Dc.Ina226;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.Tests.Support;
 using NewTechPark.Edge.Contracts.Payloads;
 using UnitsNet;

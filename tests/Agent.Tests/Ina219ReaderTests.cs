@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Readers;
 using NewTechPark.Edge.Agent.Readers.Dc;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.Tests.Support;
 using NewTechPark.Edge.Contracts.Payloads;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.Readers;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.Tests.Support;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -63,7 +63,6 @@ public sealed class OnceTests
         var settings = new Dictionary<string, string?>
         {
             ["Agent:Device"] = "pi-test",
-            ["Agent:Hardware"] = "Simulated",
             ["Agent:DataDirectory"] = temp.Path,
             ["Agent:Sensors:0:Id"] = "climate-bad",
             ["Agent:Sensors:0:Type"] = "sht4x",
@@ -79,7 +78,7 @@ public sealed class OnceTests
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddLogging();
-        builder.Services.AddEdgeAgentSensors(builder.Configuration, hardware);
+        builder.Services.AddEdgeAgentSensors(builder.Configuration, hardware.ToAgentHardware());
         using var host = builder.Build();
         await host.StartAsync();
 
@@ -101,9 +100,37 @@ public sealed class OnceTests
         Assert.Contains("dc       dc-bench-1", printed, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAgentAsync(TempDirectory temp, string mode)
+    [Fact]
+    public async Task The_production_agent_off_a_pi_stops_with_2_and_points_to_the_simulation()
     {
-        var agent = Path.Combine(AppContext.BaseDirectory, "edge-agent.dll");
+        if (File.Exists("/dev/gpiochip0"))
+        {
+            return; // a Pi: the real drivers are there
+        }
+
+        using var temp = new TempDirectory();
+        var output = await RunAgentAsync(temp, "--once", "edge-agent.dll");
+
+        Assert.Equal(2, output.ExitCode);
+        Assert.Contains("Agent:GpioChip: /dev/gpiochip0 does not exist", output.Stderr, StringComparison.Ordinal);
+        Assert.Contains("dotnet run --project simulation", output.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_production_agent_refuses_the_simulated_hardware_mode_by_name()
+    {
+        using var temp = new TempDirectory();
+        var output = await RunAgentAsync(temp, "--list-sensors", "edge-agent.dll", "--Agent:Hardware=Simulated");
+
+        Assert.Equal(2, output.ExitCode);
+        Assert.Contains("Agent:Hardware 'Simulated' is not a hardware mode of the edge agent", output.Stderr, StringComparison.Ordinal);
+        Assert.Contains("dotnet run --project simulation", output.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAgentAsync(TempDirectory temp, string mode, string program = "simulated-agent.dll", params string[] extra)
+    {
+        var agent = Path.Combine(AppContext.BaseDirectory, program);
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -115,7 +142,10 @@ public sealed class OnceTests
         start.ArgumentList.Add($"--Agent:DataDirectory={temp.Path}");
         // No broker is running: --once must not need one.
         start.ArgumentList.Add("--Agent:Broker:Port=1");
-        start.Environment["NTP_Agent__Hardware"] = "Simulated";
+        foreach (var argument in extra)
+        {
+            start.ArgumentList.Add(argument);
+        }
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -25,10 +25,12 @@ public sealed class PublishTests
         await process.WaitForExitAsync(timeout.Token);
 
         Assert.True(process.ExitCode == 0, await stdout + await stderr);
-        // The native host for the Pi, the settings files and the native GPIO library of the bindings.
+        // The native host for the Pi, its settings file and the native GPIO library of the bindings.
         Assert.True(File.Exists(Path.Combine(output, "edge-agent")), "no edge-agent host");
         Assert.True(File.Exists(Path.Combine(output, "appsettings.json")), "no appsettings.json");
-        Assert.True(File.Exists(Path.Combine(output, "appsettings.Simulation.json")), "no appsettings.Simulation.json");
+        // Real hardware only: the simulation (twins, scenario, its settings) is not on a Pi.
+        Assert.False(File.Exists(Path.Combine(output, "appsettings.Simulation.json")), "appsettings.Simulation.json was published with the production agent");
+        Assert.False(File.Exists(Path.Combine(output, "simulated-agent.dll")), "the simulation was published with the production agent");
         Assert.True(File.Exists(Path.Combine(output, "libSystem.Native.so")), "not self-contained");
         var header = new byte[20];
         await using (var host = File.OpenRead(Path.Combine(output, "edge-agent")))

@@ -1,4 +1,4 @@
-using NewTechPark.Edge.Agent.Simulation.Scenario;
+using NewTechPark.Edge.Simulation.Scenario;
 
 namespace NewTechPark.Edge.Agent.Tests;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.Readers;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.Tests.Support;
 
 namespace NewTechPark.Edge.Agent.Tests;
@@ -21,7 +21,7 @@ public sealed class SensorSupervisorTests
         AgentSettings.AddIna219(settings, 1, "dc-bench-1", 0x40);
         AgentSettings.AddIna219(settings, 2, "dc-bench-2", 0x41);
 
-        using var host = EdgeAgentHost.CreateSimulated(settings, hardware);
+        using var host = SimulatedAgentHost.Create(settings, hardware);
         await host.StartAsync();
         try
         {

@@ -1,5 +1,5 @@
 using System.Device.Gpio;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 
 namespace NewTechPark.Edge.Agent.Tests;
 

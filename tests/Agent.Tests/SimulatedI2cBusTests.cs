@@ -1,4 +1,4 @@
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 
 namespace NewTechPark.Edge.Agent.Tests;
 

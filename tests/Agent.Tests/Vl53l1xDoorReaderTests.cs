@@ -5,7 +5,7 @@ using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.Readers;
 using NewTechPark.Edge.Agent.Readers.TimeOfFlight;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Agent.Tests.Support;
 using NewTechPark.Edge.Contracts.Payloads;
@@ -226,7 +226,7 @@ public sealed class Vl53l1xDoorReaderTests : IDisposable
         settings["Agent:Sensors:0:Id"] = SensorId;
         settings["Agent:Sensors:0:Type"] = SensorTypes.Vl53l1xDoor;
         settings[$"Agent:Sensors:0:{setting}"] = value;
-        using var host = EdgeAgentHost.CreateSimulated(settings, new SimulatedHardware());
+        using var host = SimulatedAgentHost.Create(settings, new SimulatedHardware());
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 

@@ -5,13 +5,12 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using NewTechPark.Edge.Collector.Broker;
-using NewTechPark.Edge.Collector.Demo;
-using NewTechPark.Edge.Collector.Hosting;
+using NewTechPark.Edge.Demo;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 
 namespace NewTechPark.Edge.EndToEnd.Tests;
 
-/// <summary>The README's main command: the collector with <c>--demo</c> shows people in rooms within 30 seconds.</summary>
+/// <summary>The README's main command, <c>dotnet run --project demo</c>: the collector with the simulated site shows people in rooms within 30 seconds.</summary>
 public sealed class DemoTests
 {
     [Fact]
@@ -36,7 +35,7 @@ public sealed class DemoTests
     public async Task The_banners_mosquitto_pub_command_publishes_a_reading_as_the_spare_device()
     {
         await using var collector = await RunningCollector.StartAsync(demo: true);
-        var command = StartupBanner.SparePublishCommand(collector.Services.GetRequiredService<DemoCredentials>(), collector.Services.GetRequiredService<BrokerEndpoint>());
+        var command = DemoBanner.SparePublishCommand(collector.Services.GetRequiredService<DemoCredentials>(), collector.Services.GetRequiredService<BrokerEndpoint>());
 
         // The exact text a newcomer pastes, run by bash; a shell function stands in for
         // mosquitto_pub (mosquitto-clients is not needed by the tests) and hands over its arguments

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using NewTechPark.Edge.Agent.Hosting;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 
 namespace NewTechPark.Edge.Browser.Tests.Infrastructure;
 
@@ -22,7 +22,7 @@ public sealed class FastBench : IAsyncDisposable
         var bench = hardware.I2c.Attach(1, 0x41, new SimulatedIna219(1, 0x41, shuntOhms: 0.1));
         bench.SetLoad(5.0, 0.5);
         var data = Directory.CreateTempSubdirectory("ntp-agent-fast-").FullName;
-        var host = EdgeAgentHost.CreateSimulated(
+        var host = SimulatedAgentHost.Create(
         [
             new("Agent:Site", "newtechpark"),
             new("Agent:Device", "pi-fast-bench"),

@@ -23,15 +23,15 @@ public static partial class CommittedSecrets
     /// </summary>
     public static readonly IReadOnlyList<(string File, string Name, string Value, string Why)> Allowed =
     [
-        // The simulated agent (Agent:Hardware resolves to Simulated: no GPIO, no real card reader)
-        // needs a key to run its simulated badge reader without any set-up; it only ever turns
-        // simulated card numbers into pseudonyms, so knowing it reveals no visitor. Real Pis run
-        // Hardware=Real, never read this file, and take their key from /etc/newtechpark/edge-agent.env.
-        ("edge-agent/appsettings.Simulation.json", "Agent:SiteKey", "simulated-site-key-not-a-secret",
+        // The simulated agent (simulation/: no GPIO, no real card reader) needs a key to run its
+        // simulated badge reader without any set-up; it only ever turns simulated card numbers
+        // into pseudonyms, so knowing it reveals no visitor. Real Pis run edge-agent, which never
+        // reads this file, and take their key from /etc/newtechpark/edge-agent.env.
+        ("simulation/appsettings.Simulation.json", "Agent:SiteKey", "simulated-site-key-not-a-secret",
             "simulation only: pseudonymises simulated cards"),
 
-        // The demo (collector --demo) runs simulated agents for the whole default site; same reason.
-        ("collector/Demo/DemoSite.cs", "SiteKey", "newtechpark-demo-site-key-2026",
+        // The demo (dotnet run --project demo) runs simulated agents for the whole default site; same reason.
+        ("demo/DemoSite.cs", "SiteKey", "newtechpark-demo-site-key-2026",
             "demo only: pseudonymises simulated cards"),
     ];
 

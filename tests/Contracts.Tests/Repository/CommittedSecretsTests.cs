@@ -68,9 +68,9 @@ public sealed class CommittedSecretsTests
     [Fact]
     public void AnAllowedValueInAnotherPlaceOrWithAnotherValueIsNotAllowed()
     {
-        Assert.True(CommittedSecrets.IsAllowed(new SecretFinding("edge-agent/appsettings.Simulation.json", "Agent:SiteKey", "simulated-site-key-not-a-secret", "")));
+        Assert.True(CommittedSecrets.IsAllowed(new SecretFinding("simulation/appsettings.Simulation.json", "Agent:SiteKey", "simulated-site-key-not-a-secret", "")));
         Assert.False(CommittedSecrets.IsAllowed(new SecretFinding("edge-agent/appsettings.json", "Agent:SiteKey", "simulated-site-key-not-a-secret", "")));
-        Assert.False(CommittedSecrets.IsAllowed(new SecretFinding("edge-agent/appsettings.Simulation.json", "Agent:SiteKey", "a-real-key-of-the-site", "")));
+        Assert.False(CommittedSecrets.IsAllowed(new SecretFinding("simulation/appsettings.Simulation.json", "Agent:SiteKey", "a-real-key-of-the-site", "")));
     }
 
     private static List<SecretFinding> ScanRepository()

@@ -47,13 +47,14 @@ public sealed class RunningCollector : IAsyncDisposable
             .. TestCredentials.CollectorArgs(),
             .. extra,
         ];
-        var app = CollectorHost.Build(demo ? [.. args, "--demo"] : args, builder =>
+        Action<WebApplicationBuilder> configure = builder =>
         {
             if (logs is not null)
             {
                 builder.Logging.AddProvider(logs);
             }
-        });
+        };
+        var app = demo ? NewTechPark.Edge.Demo.DemoHost.Build(args, configure) : CollectorHost.Build(args, configure);
         await app.StartAsync();
         return new RunningCollector(app, httpPort, brokerPort, data);
     }

@@ -1,7 +1,7 @@
 using System.Device.Gpio;
 using Microsoft.Extensions.Hosting;
 using NewTechPark.Edge.Agent.Hosting;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 
 namespace NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 
@@ -54,7 +54,7 @@ public sealed class SimulatedPi : IAsyncDisposable
         var bench = hardware.I2c.Attach(1, BenchAddress, new SimulatedIna219(1, BenchAddress, shuntOhms: 0.1));
         bench.SetLoad(24.0, 1.5);
         var data = dataDirectory ?? Directory.CreateTempSubdirectory("ntp-agent-").FullName;
-        var host = EdgeAgentHost.CreateSimulated(
+        var host = SimulatedAgentHost.Create(
         [
             new("Agent:Site", "newtechpark"),
             new("Agent:Device", Device),

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Agent.Hosting;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 using NewTechPark.Edge.Collector.Hosting;
@@ -70,7 +70,7 @@ public sealed class BadgePrivacyTests(ITestOutputHelper output)
 
             var hardware = new SimulatedHardware();
             var chip = hardware.Spi.Attach(0, 0, new SimulatedMfrc522());
-            var agent = EdgeAgentHost.CreateSimulated(
+            var agent = SimulatedAgentHost.Create(
             [
                 new("Agent:Site", "newtechpark"),
                 new("Agent:Device", "pi-privacy"),

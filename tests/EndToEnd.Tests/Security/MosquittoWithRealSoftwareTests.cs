@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Agent.Hosting;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Collector.Hosting;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 
@@ -97,7 +97,7 @@ public sealed class MosquittoWithRealSoftwareTests
         var bench = hardware.I2c.Attach(1, 0x40, new SimulatedIna219(1, 0x40, shuntOhms: 0.1));
         bench.SetLoad(24.0, 1.5);
         var data = Directory.CreateTempSubdirectory("ntp-agent-secure-").FullName;
-        var host = EdgeAgentHost.CreateSimulated(
+        var host = SimulatedAgentHost.Create(
         [
             new("Agent:Site", "newtechpark"),
             new("Agent:Device", device),

@@ -1,6 +1,6 @@
 using System.Device.Gpio;
 
-namespace NewTechPark.Edge.Agent.Simulation.Scenario;
+namespace NewTechPark.Edge.Simulation.Scenario;
 
 /// <summary>
 /// Real-time actions at given instants (beam edges, pulse edges, cards held and taken away),

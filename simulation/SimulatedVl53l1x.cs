@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
 
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// A VL53L1X time-of-flight sensor above a door, as a register map (16-bit register index, bytes

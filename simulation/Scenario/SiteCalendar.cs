@@ -1,4 +1,4 @@
-namespace NewTechPark.Edge.Agent.Simulation.Scenario;
+namespace NewTechPark.Edge.Simulation.Scenario;
 
 /// <summary>Who comes: the groups of ANNUAL-FIGURES.md.</summary>
 public enum GroupKind

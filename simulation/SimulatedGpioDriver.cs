@@ -1,6 +1,6 @@
 using System.Device.Gpio;
 
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// A GPIO driver whose input levels are set by a simulation. Edges reach the registered callbacks

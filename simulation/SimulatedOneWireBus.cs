@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using NewTechPark.Edge.Agent.Hardware;
 
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// A 1-Wire bus with simulated DS18B20 thermometers, answering with exactly the <c>w1_slave</c>

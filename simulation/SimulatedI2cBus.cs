@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Device.I2c;
 using NewTechPark.Edge.Agent.Hardware;
 
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// An I2C bus with simulated parts at their addresses. An address with no part behaves like the

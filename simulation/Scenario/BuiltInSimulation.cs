@@ -2,10 +2,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
-using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.Readers;
 
-namespace NewTechPark.Edge.Agent.Simulation.Scenario;
+namespace NewTechPark.Edge.Simulation.Scenario;
 
 /// <summary>
 /// The simulated world of an agent that runs on simulated hardware of its own (off a Pi, with no
@@ -20,22 +19,19 @@ public sealed class BuiltInSimulation : BackgroundService
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
     private readonly AgentOptions _options;
-    private readonly HardwareSelection _selection;
+    private readonly SimulationOptions _simulation;
     private readonly TimeProvider _clock;
     private readonly ILogger<BuiltInSimulation> _logger;
     private readonly Timeline _timeline = new();
     private readonly List<Action<DateTimeOffset, DateTimeOffset, TimeSpan>> _drivers = [];
 
-    public BuiltInSimulation(IOptions<AgentOptions> options, HardwareSelection selection, TimeProvider clock, ILogger<BuiltInSimulation> logger)
+    public BuiltInSimulation(IOptions<AgentOptions> options, IOptions<SimulationOptions> simulation, SimulatedHardware hardware, TimeProvider clock, ILogger<BuiltInSimulation> logger)
     {
         _options = options.Value;
-        _selection = selection;
+        _simulation = simulation.Value;
         _clock = clock;
         _logger = logger;
-        if (selection.SelfDriven && selection.Simulated is { } hardware)
-        {
-            Attach(hardware);
-        }
+        Attach(hardware);
     }
 
     /// <summary>People in the simulated area now.</summary>
@@ -43,14 +39,14 @@ public sealed class BuiltInSimulation : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!_selection.SelfDriven || _drivers.Count == 0)
+        if (_drivers.Count == 0)
         {
             return;
         }
 
-        var scenario = new ScenarioClock(_clock, _clock.GetUtcNow(), _options.Simulation.Speed);
+        var scenario = new ScenarioClock(_clock, _clock.GetUtcNow(), _simulation.Speed);
         _logger.LogInformation("Built-in simulation: {Sensors} simulated sensors, seed {Seed}, {Speed}× real time",
-            _drivers.Count, _options.Simulation.Seed, _options.Simulation.Speed);
+            _drivers.Count, _simulation.Seed, _simulation.Speed);
         var lastScenario = scenario.Now;
         using var timer = new PeriodicTimer(Tick, _clock);
         do
@@ -71,7 +67,7 @@ public sealed class BuiltInSimulation : BackgroundService
 
     private void Attach(SimulatedHardware hardware)
     {
-        var seed = _options.Simulation.Seed;
+        var seed = _simulation.Seed;
         var random = new Random(seed);
         var solar = new SolarModel(seed);
         var visitors = new VisitorPool(seed);
@@ -104,7 +100,7 @@ public sealed class BuiltInSimulation : BackgroundService
                         var into = PeopleInside == 0 || random.NextDouble() < 0.55;
                         var through = walker.Walk(into, now);
                         PeopleInside += into ? 1 : -1;
-                        next = through + TimeSpan.FromSeconds((1.5 + (random.NextDouble() * 5)) / _options.Simulation.Speed);
+                        next = through + TimeSpan.FromSeconds((1.5 + (random.NextDouble() * 5)) / _simulation.Speed);
                     });
                     break;
                 }
@@ -207,7 +203,7 @@ public sealed class BuiltInSimulation : BackgroundService
 
                         if (now >= next)
                         {
-                            next = holder.CheckIn(visitors.Next(), now) + TimeSpan.FromSeconds((2 + (random.NextDouble() * 6)) / _options.Simulation.Speed);
+                            next = holder.CheckIn(visitors.Next(), now) + TimeSpan.FromSeconds((2 + (random.NextDouble() * 6)) / _simulation.Speed);
                         }
                     });
                     break;

@@ -1,11 +1,11 @@
 using System.Globalization;
 using NewTechPark.Edge.Agent.Readers;
-using NewTechPark.Edge.Agent.Simulation;
-using NewTechPark.Edge.Agent.Simulation.Scenario;
+using NewTechPark.Edge.Simulation;
+using NewTechPark.Edge.Simulation.Scenario;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Contracts.Payloads;
 
-namespace NewTechPark.Edge.Collector.Demo;
+namespace NewTechPark.Edge.Demo;
 
 /// <summary>Where a simulated door's beams are wired.</summary>
 public sealed record SimulatedDoor(Door Door, SimulatedGpioDriver Gpio, int OuterPin, int InnerPin);

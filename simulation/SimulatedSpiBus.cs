@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Device.Spi;
 using NewTechPark.Edge.Agent.Hardware;
 
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// SPI buses with simulated parts on their chip selects. A chip select with nothing on it reads

@@ -1,4 +1,4 @@
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// An MFRC522 reader IC (NXP datasheet MFRC522 rev. 3.9) on SPI, with an ISO 14443-3 type A card

@@ -1,7 +1,7 @@
 using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Site;
 
-namespace NewTechPark.Edge.Collector.Demo;
+namespace NewTechPark.Edge.Demo;
 
 /// <summary>
 /// The demo logs in like a real site: every simulated agent gets its own random password (made at

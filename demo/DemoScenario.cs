@@ -1,8 +1,8 @@
 using System.Device.Gpio;
-using NewTechPark.Edge.Agent.Simulation.Scenario;
+using NewTechPark.Edge.Simulation.Scenario;
 using NewTechPark.Edge.Collector.Site;
 
-namespace NewTechPark.Edge.Collector.Demo;
+namespace NewTechPark.Edge.Demo;
 
 /// <summary>
 /// A day at NewTechPark in miniature: a school class arriving for Technodiscovery, an MBO group
@@ -13,7 +13,7 @@ namespace NewTechPark.Edge.Collector.Demo;
 /// one by one; every move through a door is played as the four beam edges a real body makes, every
 /// kWh as S0 pulses, every check-in as a card held to the MFRC522, so the agents' real readers
 /// measure them. The models come from the agent's scenario library
-/// (<see cref="NewTechPark.Edge.Agent.Simulation.Scenario"/>). Deterministic for a seed.
+/// (<see cref="NewTechPark.Edge.Simulation.Scenario"/>). Deterministic for a seed.
 /// </summary>
 public sealed class DemoScenario
 {

@@ -1,6 +1,6 @@
 using System.Device.I2c;
 
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// A BME280 (Bosch datasheet BST-BME280-DS002) as its byte register map: chip id 0x60, the

@@ -1,4 +1,4 @@
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// An INA219 current and power monitor as a register map (TI datasheet SBOS448): the simulation

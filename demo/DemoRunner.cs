@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Simulation;
 
-namespace NewTechPark.Edge.Collector.Demo;
+namespace NewTechPark.Edge.Demo;
 
 /// <summary>
 /// The demo: one simulated edge agent per device of the site file, in this process, each with its
@@ -17,6 +17,7 @@ public sealed class DemoRunner(
     BrokerEndpoint broker,
     DemoCredentials credentials,
     IOptions<CollectorOptions> options,
+    IOptions<DemoOptions> demoOptions,
     TimeProvider clock,
     ILogger<DemoRunner> logger) : BackgroundService
 {
@@ -29,7 +30,7 @@ public sealed class DemoRunner(
         var demo = DemoSite.Build(site, broker.Host, broker.Port, credentials.PasswordOf, Path.Combine(options.Value.DataDirectory, "demo-agents"), TimeSpan.FromMilliseconds(200));
         foreach (var agent in demo.Agents)
         {
-            var host = EdgeAgentHost.CreateSimulated(agent.Settings, agent.Hardware, logging => logging
+            var host = SimulatedAgentHost.Create(agent.Settings, agent.Hardware, logging => logging
                 .AddSimpleConsole(o => o.SingleLine = true)
                 .SetMinimumLevel(LogLevel.Warning));
             await host.StartAsync(stoppingToken).ConfigureAwait(false);
@@ -38,7 +39,7 @@ public sealed class DemoRunner(
 
         logger.LogInformation("Demo: {Agents} simulated agents with {Doors} doors, {Meters} S0 meters, {Benches} DC benches, {Climate} climate sensors and {Badges} badge readers publish to {Broker}",
             demo.Agents.Count, demo.Doors.Count, demo.Meters.Count, demo.Benches.Count, demo.Climate.Count, demo.BadgeReaders.Count, broker.Address);
-        Scenario = new DemoScenario(site, demo, options.Value.Demo.Seed, options.Value.Demo.ArrivalsPerMinute);
+        Scenario = new DemoScenario(site, demo, demoOptions.Value.Seed, demoOptions.Value.ArrivalsPerMinute);
         try
         {
             await Scenario.RunAsync(clock, stoppingToken).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 using System.Device.I2c;
 
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// Base of simulated Sensirion parts (SHT4x, SCD4x): commands are written, answers are read as

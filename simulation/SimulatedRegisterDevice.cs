@@ -1,6 +1,6 @@
 using System.Device.I2c;
 
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// Base of simulated I2C parts with 16-bit big-endian registers behind a register pointer, the

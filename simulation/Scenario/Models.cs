@@ -1,4 +1,4 @@
-namespace NewTechPark.Edge.Agent.Simulation.Scenario;
+namespace NewTechPark.Edge.Simulation.Scenario;
 
 /// <summary>
 /// The sun over Apeldoorn (52.21° N, 5.97° E) and the centre's roof PV: elevation from the

@@ -1,4 +1,4 @@
-namespace NewTechPark.Edge.Agent.Simulation;
+namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// An INA226 or INA236 current and power monitor as a register map (TI datasheets SBOS547 and

@@ -1,4 +1,4 @@
-namespace NewTechPark.Edge.Agent.Simulation.Scenario;
+namespace NewTechPark.Edge.Simulation.Scenario;
 
 /// <summary>
 /// Scenario time: starts at <see cref="Origin"/> when the real clock reads its start and runs

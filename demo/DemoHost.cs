@@ -1,0 +1,47 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Broker;
+using NewTechPark.Edge.Collector.Hosting;
+
+namespace NewTechPark.Edge.Demo;
+
+/// <summary>Builds the demo: the collector, plus the simulated site and its banner lines.</summary>
+public static class DemoHost
+{
+    /// <summary>
+    /// The collector as <see cref="CollectorHost.Build"/> makes it, with the demo's services
+    /// added through its configure hook. When the embedded broker's port is taken (a system
+    /// Mosquitto on 1883, say) the demo takes a free one, so the one command always runs.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
+        CollectorHost.Build(WithFreeBrokerPort(args), builder =>
+        {
+            builder.Services.AddDemo(builder.Configuration);
+            configure?.Invoke(builder);
+        });
+
+    /// <summary>The simulated site: credentials for every device, the simulated agents and their scenario, the banner lines.</summary>
+    public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DemoOptions>, DemoOptionsValidator>();
+        services.AddSingleton<DemoCredentials>();
+        services.AddSingleton<DemoRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());
+        services.AddSingleton<IStartupBannerSection, DemoBanner>();
+        return services;
+    }
+
+    private static string[] WithFreeBrokerPort(string[] args)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables("NTP_")
+            .AddCommandLine(args)
+            .Build();
+        var embedded = configuration.GetValue("Collector:Broker:Embedded", true);
+        var port = configuration.GetValue("Collector:Broker:Port", 1883);
+        var bind = IPAddress.TryParse(configuration["Collector:Broker:BindAddress"], out var address) ? address : IPAddress.Loopback;
+        return embedded && port != 0 && !BrokerEndpoint.IsFree(bind, port) ? [.. args, "--Collector:Broker:Port=0"] : args;
+    }
+}
