@@ -15,9 +15,9 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is SiteFileException or OptionsValidationException)
+catch (Exception e) when (e is SiteFileException or OptionsValidationException or NewTechPark.Edge.Collector.Storage.Schema.StoreVersionException)
 {
-    // A wrong site file or setting: say what is wrong, without a stack trace.
+    // A wrong site file or setting, or a store of a newer collector: say what is wrong, without a stack trace.
     var problems = e is OptionsValidationException invalid ? string.Join(Environment.NewLine + "- ", invalid.Failures) : e.Message;
     Console.Error.WriteLine("The collector cannot start:" + Environment.NewLine + "- " + problems);
     return 2;

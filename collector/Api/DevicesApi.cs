@@ -36,8 +36,8 @@ public static class DevicesApi
     /// <summary><c>GET /api/v1/devices</c></summary>
     public static RouteGroupBuilder MapDevicesApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/devices", (SiteModel site, StoreQueries queries, SqliteStore store, TimeProvider clock) =>
-                TypedResults.Ok(List(site, queries, clock.GetUtcNow(), DeliveryLedger.Read(store))))
+        api.MapGet("/devices", (SiteModel site, StoreQueries queries, TimeProvider clock) =>
+                TypedResults.Ok(List(site, queries, clock.GetUtcNow(), queries.Deliveries())))
             .WithName("GetDevices").WithSummary("Each device: state, last seen, version, outbox backlog and drops, sensor health, and gaps in its sequence numbers.");
         return api;
     }

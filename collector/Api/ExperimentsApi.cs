@@ -40,7 +40,7 @@ public static class ExperimentsApi
             .RequireAdmin()
             .WithName("StopExperiment").WithSummary("Stops a running session now (admin).")
             .Produces<ExperimentSession>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapGet("/experiments/{id:long}/csv", async (long id, HttpContext context, ExperimentSessions sessions, SqliteStore store) =>
+        api.MapGet("/experiments/{id:long}/csv", async (long id, HttpContext context, ExperimentSessions sessions) =>
             {
                 if (sessions.Get(id) is not { } session)
                 {
@@ -48,7 +48,7 @@ public static class ExperimentsApi
                     return;
                 }
 
-                if (!store.KeepsRawPoints(NewTechPark.Edge.Contracts.Payloads.ReadingKinds.Dc))
+                if (!sessions.HasRawPoints)
                 {
                     await TypedResults.Problem(title: "raw points are in InfluxDB only",
                         detail: "With Collector:Influx:Mode=Instead the session's raw readings are in InfluxDB; query it for this window.",

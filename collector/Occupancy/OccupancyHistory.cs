@@ -1,8 +1,8 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Collector.Storage.Occupancy;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 
 namespace NewTechPark.Edge.Collector.Occupancy;
@@ -33,6 +33,8 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     private static readonly HashSet<string> LabKinds = ["lab", "tech-hub"];
 
     private readonly TimeBuckets _buckets = new(TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
+    private readonly OccupancyHistoryStore _db = new(store);
+    private readonly OccupancyStore _doors = new(store);
     private readonly TimeSpan _resetAt = options.Value.Occupancy.DailyReset;
     private readonly Lock _gate = new();
 
@@ -42,13 +44,12 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         lock (_gate)
         {
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            using var connection = store.OpenReader();
-            if (FirstDoorPoint(connection) is not { } first)
+            if (FirstDoorPoint() is not { } first)
             {
                 return 0;
             }
 
-            var built = Built(connection);
+            var built = _db.Built(site.Site);
             var raw = options.Value.Retention.Raw;
             var rawCutoff = Math.Max(store.Rollups.RawCutoffMs, raw > TimeSpan.Zero ? TimeBuckets.FloorTo(now - (long)raw.TotalMilliseconds, TimeBuckets.HourMs) : 0);
             var rebuilt = 0;
@@ -60,13 +61,13 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                     continue; // its raw door readings are (partly) purged: keep the history built before
                 }
 
-                var fingerprint = Fingerprint(connection, start, end);
+                var fingerprint = _db.Fingerprint(site.Site, start, end);
                 if (end <= now && built.TryGetValue(start, out var known) && known == fingerprint)
                 {
                     continue;
                 }
 
-                BuildDay(connection, start, end, Math.Min(end, now), fingerprint, now);
+                BuildDay(start, end, Math.Min(end, now), fingerprint, now);
                 rebuilt++;
             }
 
@@ -146,12 +147,12 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
     private long NextDay(long start) => _buckets.ToUtcMs(_buckets.LocalDate(start).Date.AddDays(1) + _resetAt);
 
-    private void BuildDay(SqliteConnection connection, long start, long end, long until, string fingerprint, long now)
+    private void BuildDay(long start, long end, long until, string fingerprint, long now)
     {
         var counts = site.Rooms.ToDictionary(r => r.Id, _ => (Count: 0L, Since: start), StringComparer.Ordinal);
         var doors = site.Doors.ToDictionary(d => d.Id, StringComparer.Ordinal);
         var totals = new DoorTotals(options.Value.Occupancy.MaxDoorGap);
-        foreach (var (door, ts, inTotal, outTotal) in OccupancyReplay.LastTotalsBefore(connection, start))
+        foreach (var (door, ts, inTotal, outTotal) in _doors.LastTotalsBefore(start))
         {
             totals.Seed(door, ts, inTotal, outTotal);
         }
@@ -175,8 +176,8 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             Peak(hours, room, at, Math.Max(0, count));
         }
 
-        var corrections = new Queue<(long Ts, string Room, long Count)>(OccupancyReplay.Corrections(connection, site.Site, start, until));
-        foreach (var r in OccupancyReplay.DoorReadings(connection, start, until).ToList())
+        var corrections = new Queue<(long Ts, string Room, long Count)>(_doors.Corrections(site.Site, start, until));
+        foreach (var r in _doors.DoorReadings(start, until).ToList())
         {
             while (corrections.TryPeek(out var c) && c.Ts <= r.Ts)
             {
@@ -231,52 +232,9 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             }
         }
 
-        using var transaction = connection.BeginTransaction();
-        using (var delete = connection.CreateCommand())
-        {
-            delete.Transaction = transaction;
-            delete.CommandText = "DELETE FROM room_hours WHERE site = $site AND hour_ms >= $a AND hour_ms < $b";
-            delete.Parameters.AddWithValue("$site", site.Site);
-            delete.Parameters.AddWithValue("$a", TimeBuckets.FloorTo(start, TimeBuckets.HourMs));
-            delete.Parameters.AddWithValue("$b", end);
-            delete.ExecuteNonQuery();
-        }
-
-        using (var insert = connection.CreateCommand())
-        {
-            insert.Transaction = transaction;
-            insert.CommandText = """
-                INSERT OR REPLACE INTO room_hours (site, room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries)
-                VALUES ($site, $room, $hour, $occupied, $open, $occupiedOpen, $person, $max, $entries)
-                """;
-            var p = new[] { "$site", "$room", "$hour", "$occupied", "$open", "$occupiedOpen", "$person", "$max", "$entries" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-            foreach (var ((room, hour), row) in hours)
-            {
-                p[0].Value = site.Site;
-                p[1].Value = room;
-                p[2].Value = hour;
-                p[3].Value = row.OccupiedMs;
-                p[4].Value = row.OpenMs;
-                p[5].Value = row.OccupiedOpenMs;
-                p[6].Value = row.PersonMs;
-                p[7].Value = row.MaxCount;
-                p[8].Value = row.Entries;
-                insert.ExecuteNonQuery();
-            }
-        }
-
-        using (var mark = connection.CreateCommand())
-        {
-            mark.Transaction = transaction;
-            mark.CommandText = "INSERT OR REPLACE INTO room_history_days (site, start_ms, fingerprint, built_ms) VALUES ($site, $start, $fingerprint, $now)";
-            mark.Parameters.AddWithValue("$site", site.Site);
-            mark.Parameters.AddWithValue("$start", start);
-            mark.Parameters.AddWithValue("$fingerprint", fingerprint);
-            mark.Parameters.AddWithValue("$now", now);
-            mark.ExecuteNonQuery();
-        }
-
-        transaction.Commit();
+        _db.ReplaceDay(site.Site, start, TimeBuckets.FloorTo(start, TimeBuckets.HourMs), end,
+            hours.Select(h => new RoomHourRow(h.Key.Room, h.Key.Hour, h.Value.OccupiedMs, h.Value.OpenMs, h.Value.OccupiedOpenMs, h.Value.PersonMs, h.Value.MaxCount, h.Value.Entries)),
+            fingerprint, now);
     }
 
     private static void Integrate(Dictionary<(string Room, long Hour), HourRow> hours, List<(long From, long To)> open, string room, long count, long from, long to)
@@ -319,70 +277,15 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     private static long Overlap(List<(long From, long To)> intervals, long a, long b) =>
         intervals.Sum(i => Math.Max(0, Math.Min(b, i.To) - Math.Max(a, i.From)));
 
-    private long? FirstDoorPoint(SqliteConnection connection)
+    private long? FirstDoorPoint()
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT min((SELECT min(ts_ms) FROM points WHERE series_id = s.id)) FROM series s WHERE s.kind = 'door' AND s.site = $site";
-        command.Parameters.AddWithValue("$site", site.Site);
-        var first = command.ExecuteScalar();
+        var first = _db.FirstDoorPoint(site.Site);
         var cutoff = store.Rollups.RawCutoffMs;
-        return first is long ms ? Math.Max(ms, cutoff) : null;
+        return first is { } ms ? Math.Max(ms, cutoff) : null;
     }
 
-    private Dictionary<long, string> Built(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT start_ms, fingerprint FROM room_history_days WHERE site = $site";
-        command.Parameters.AddWithValue("$site", site.Site);
-        using var reader = command.ExecuteReader();
-        var built = new Dictionary<long, string>();
-        while (reader.Read())
-        {
-            built[reader.GetInt64(0)] = reader.GetString(1);
-        }
-
-        return built;
-    }
-
-    private string Fingerprint(SqliteConnection connection, long start, long end)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT (SELECT count(*) || ':' || coalesce(sum(p.value), 0) FROM series s JOIN points p ON p.series_id = s.id
-                    WHERE s.site = $site AND s.kind = 'door' AND p.ts_ms >= $a AND p.ts_ms < $b)
-                || '/' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM occupancy_corrections WHERE site = $site AND ts_ms >= $a AND ts_ms < $b)
-            """;
-        command.Parameters.AddWithValue("$site", site.Site);
-        command.Parameters.AddWithValue("$a", start);
-        command.Parameters.AddWithValue("$b", end);
-        return (string)command.ExecuteScalar()!;
-    }
-
-    private List<(string Room, long Hour, long OccupiedMs, long OpenMs, long OccupiedOpenMs, double PersonMs, long MaxCount, long Entries)> Rows(string? room, long fromMs, long toMs)
-    {
-        using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_hours
-            WHERE site = $site AND hour_ms >= $a AND hour_ms < $b AND ($room IS NULL OR room = $room)
-            """;
-        command.Parameters.AddWithValue("$site", site.Site);
-        command.Parameters.AddWithValue("$a", _buckets.Floor(Resolution.Day, fromMs));
-        command.Parameters.AddWithValue("$b", toMs);
-        command.Parameters.AddWithValue("$room", (object?)room ?? DBNull.Value);
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string, long, long, long, long, double, long, long)>();
-        while (reader.Read())
-        {
-            var hour = reader.GetInt64(1);
-            if (hour >= fromMs)
-            {
-                rows.Add((reader.GetString(0), hour, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetDouble(5), reader.GetInt64(6), reader.GetInt64(7)));
-            }
-        }
-
-        return rows;
-    }
+    private List<RoomHourRow> Rows(string? room, long fromMs, long toMs) =>
+        _db.Hours(site.Site, room, _buckets.Floor(Resolution.Day, fromMs), toMs).Where(r => r.Hour >= fromMs).ToList();
 
     private struct HourRow
     {

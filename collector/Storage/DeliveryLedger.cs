@@ -33,36 +33,6 @@ public static class DeliveryLedger
     /// <summary>Most gaps listed per device (the newest); the count and missing total cover all.</summary>
     public const int MaxListedGaps = 50;
 
-    internal const string Schema = """
-        CREATE TABLE IF NOT EXISTS seq_gaps (
-            site TEXT NOT NULL, device TEXT NOT NULL, from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL,
-            PRIMARY KEY (site, device, from_seq)) WITHOUT ROWID;
-        """;
-
-    /// <summary>Creates the gap table and adds the delivery columns to a devices table made by an older collector.</summary>
-    public static void Migrate(SqliteConnection connection)
-    {
-        SqliteStore.Execute(connection, Schema);
-        var columns = new HashSet<string>(StringComparer.Ordinal);
-        using (var info = connection.CreateCommand())
-        {
-            info.CommandText = "SELECT name FROM pragma_table_info('devices')";
-            using var reader = info.ExecuteReader();
-            while (reader.Read())
-            {
-                columns.Add(reader.GetString(0));
-            }
-        }
-
-        foreach (var (name, type) in new[] { ("first_seq", "INTEGER"), ("readings", "INTEGER NOT NULL DEFAULT 0"), ("outbox_dropped", "INTEGER"), ("outbox_oldest_ms", "INTEGER") })
-        {
-            if (!columns.Contains(name))
-            {
-                SqliteStore.Execute(connection, $"ALTER TABLE devices ADD COLUMN {name} {type}");
-            }
-        }
-    }
-
     /// <summary>The delivery state of every device, on a read connection.</summary>
     public static IReadOnlyList<DeviceDelivery> Read(SqliteStore store)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Collector.Storage.Schema;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -56,11 +57,17 @@ public sealed class SqliteStore : IDisposable
         // to a timer on its own connection instead; commits stay just as durable (they are fsynced
         // in the WAL either way).
         Execute(_writer, "PRAGMA wal_autocheckpoint=0;");
-        Execute(_writer, Schema);
-        MigrateDeadLetters(_writer);
-        DeliveryLedger.Migrate(_writer);
-        Execute(_writer, RollupState.Schema);
-        Execute(_writer, AnalyticsSchema.Sql);
+        // Every table and column comes from the numbered migrations (Schema/StoreMigrations.cs).
+        try
+        {
+            SchemaLedger.Migrate(_writer, path, StoreMigrations.All);
+        }
+        catch
+        {
+            _writer.Dispose();
+            throw;
+        }
+
         LoadSeries();
         _checkpoints = new Timer(_ => Checkpoint(), null, CheckpointInterval, CheckpointInterval);
     }
@@ -78,40 +85,6 @@ public sealed class SqliteStore : IDisposable
 
     /// <summary>The rollups' bucket boundaries (site time zone) and counter state.</summary>
     public RollupState Rollups => _rollups;
-
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS batches (
-            site TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
-            received_ms INTEGER NOT NULL, readings INTEGER NOT NULL,
-            PRIMARY KEY (site, device, seq)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS series (
-            id INTEGER PRIMARY KEY, site TEXT NOT NULL, sensor TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
-            UNIQUE (site, sensor, field));
-        CREATE TABLE IF NOT EXISTS points (
-            series_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL, value REAL NOT NULL,
-            PRIMARY KEY (series_id, ts_ms)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS badge_scans (
-            site TEXT NOT NULL, sensor TEXT NOT NULL, ts_ms INTEGER NOT NULL, visitor TEXT NOT NULL,
-            PRIMARY KEY (site, sensor, ts_ms, visitor)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS devices (
-            site TEXT NOT NULL, device TEXT NOT NULL, state TEXT NOT NULL, last_seen_ms INTEGER NOT NULL,
-            version TEXT, boot TEXT, outbox_pending INTEGER, sensors_json TEXT, last_seq INTEGER, batches INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (site, device)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS dead_letters (
-            id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, topic TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL,
-            payload_length INTEGER);
-        """;
-
-    /// <summary>Stores made before dead-letter payloads were cut lack <c>payload_length</c> (there it is the payload's own length).</summary>
-    private static void MigrateDeadLetters(SqliteConnection connection)
-    {
-        using var info = connection.CreateCommand();
-        info.CommandText = "SELECT count(*) FROM pragma_table_info('dead_letters') WHERE name = 'payload_length'";
-        if ((long)info.ExecuteScalar()! == 0)
-        {
-            Execute(connection, "ALTER TABLE dead_letters ADD COLUMN payload_length INTEGER");
-        }
-    }
 
     /// <summary>
     /// Writes the items in one transaction and returns what happened to each. Throws when the

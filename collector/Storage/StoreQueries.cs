@@ -233,6 +233,9 @@ public sealed class StoreQueries(SqliteStore store)
         return rows;
     }
 
+    /// <summary>The delivery state of every device (<see cref="DeliveryLedger"/>).</summary>
+    public IReadOnlyList<DeviceDelivery> Deliveries() => DeliveryLedger.Read(store);
+
     /// <summary>Counts of rows, for health and tests.</summary>
     public (long Batches, long Points, long DeadLetters) Counts()
     {

@@ -1,6 +1,7 @@
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Collector.Storage.Rollups;
+using NewTechPark.Edge.Collector.Storage.Visitors;
 
 namespace NewTechPark.Edge.Collector.Visitors;
 
@@ -20,6 +21,7 @@ public sealed class GroupVisits(SqliteStore store, SiteModel site, TimeProvider 
     public static readonly string[] KnownProgrammes = ["Technodiscovery", "Techniek Tastbaar", "Techniekfestival"];
 
     private readonly TimeBuckets _buckets = new(TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
+    private readonly GroupVisitsStore _db = new(store);
 
     /// <summary>Every problem with a registration, in words; empty when it can be stored.</summary>
     public List<string> Check(GroupVisitRequest request)
@@ -67,59 +69,17 @@ public sealed class GroupVisits(SqliteStore store, SiteModel site, TimeProvider 
         var date = request.Date!.Value;
         var programme = KnownProgrammes.FirstOrDefault(p => string.Equals(p, request.Programme!.Trim(), StringComparison.OrdinalIgnoreCase)) ?? request.Programme!.Trim();
         var created = clock.GetUtcNow();
-        using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO group_visits (site, date, day_ms, programme, target_group, head_count, room, is_event, note, created_ms)
-            VALUES ($site, $date, $day, $programme, $group, $count, $room, $event, $note, $created) RETURNING id
-            """;
-        command.Parameters.AddWithValue("$site", site.Site);
-        command.Parameters.AddWithValue("$date", date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
-        command.Parameters.AddWithValue("$day", _buckets.DayStart(date));
-        command.Parameters.AddWithValue("$programme", programme);
-        command.Parameters.AddWithValue("$group", Canonical(request.TargetGroup)!);
-        command.Parameters.AddWithValue("$count", request.HeadCount!.Value);
-        command.Parameters.AddWithValue("$room", (object?)request.Room ?? DBNull.Value);
-        command.Parameters.AddWithValue("$event", request.Event == true ? 1 : 0);
-        command.Parameters.AddWithValue("$note", (object?)request.Note ?? DBNull.Value);
-        command.Parameters.AddWithValue("$created", created.ToUnixTimeMilliseconds());
-        var id = (long)command.ExecuteScalar()!;
+        var id = _db.Add(site.Site, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), _buckets.DayStart(date), programme,
+            Canonical(request.TargetGroup)!, request.HeadCount!.Value, request.Room, request.Event == true, request.Note, created.ToUnixTimeMilliseconds());
         return new GroupVisit(id, date, programme, Canonical(request.TargetGroup)!, request.HeadCount.Value, request.Room, request.Event == true, request.Note, created);
     }
 
-    public bool Delete(long id)
-    {
-        using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM group_visits WHERE site = $site AND id = $id";
-        command.Parameters.AddWithValue("$site", site.Site);
-        command.Parameters.AddWithValue("$id", id);
-        return command.ExecuteNonQuery() == 1;
-    }
+    public bool Delete(long id) => _db.Delete(site.Site, id);
 
     /// <summary>Group visits on the local days that start in [from, to).</summary>
-    public IReadOnlyList<GroupVisit> List(long fromMs, long toMs)
-    {
-        using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id, date, programme, target_group, head_count, room, is_event, note, created_ms FROM group_visits
-            WHERE site = $site AND day_ms >= $from AND day_ms < $to ORDER BY day_ms, id
-            """;
-        command.Parameters.AddWithValue("$site", site.Site);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = command.ExecuteReader();
-        var list = new List<GroupVisit>();
-        while (reader.Read())
-        {
-            list.Add(new GroupVisit(reader.GetInt64(0), DateOnly.ParseExact(reader.GetString(1), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt64(6) == 1,
-                reader.IsDBNull(7) ? null : reader.GetString(7), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8))));
-        }
-
-        return list;
-    }
+    public IReadOnlyList<GroupVisit> List(long fromMs, long toMs) =>
+        _db.List(site.Site, fromMs, toMs).Select(v => new GroupVisit(v.Id, DateOnly.ParseExact(v.Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            v.Programme, v.TargetGroup, v.HeadCount, v.Room, v.Event, v.Note, DateTimeOffset.FromUnixTimeMilliseconds(v.CreatedMs))).ToList();
 
     public long DayStart(DateOnly date) => _buckets.DayStart(date);
 

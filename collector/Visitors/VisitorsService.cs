@@ -1,9 +1,9 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Collector.Storage.Rollups;
+using NewTechPark.Edge.Collector.Storage.Visitors;
 using NewTechPark.Edge.Contracts.Payloads;
 
 namespace NewTechPark.Edge.Collector.Visitors;
@@ -46,6 +46,7 @@ public readonly record struct BadgeCounts(long Scans, long Unique, long Returnin
 public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQueries queries, GroupVisits groups, IOptions<CollectorOptions> options, TimeProvider clock)
 {
     private readonly TimeBuckets _buckets = new(TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
+    private readonly VisitorsStore _db = new(store);
 
     public TimeBuckets Buckets => _buckets;
 
@@ -113,8 +114,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
             return result;
         }
 
-        using var connection = store.OpenReader();
-        var frozen = bucket is { } b ? Frozen(connection, b.Name(), cover[0].Start, cover[^1].End) : [];
+        var frozen = bucket is { } b ? Frozen(b.Name(), cover[0].Start, cover[^1].End) : [];
         var open = cover.Where(c => !frozen.ContainsKey(c.Start)).OrderBy(c => c.Start).ToList();
         foreach (var (start, counts) in frozen)
         {
@@ -128,18 +128,10 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
 
         var fromMs = open.Min(c => c.Start);
         var toMs = open.Max(c => c.End);
-        var firstDay = FirstDays(connection, fromMs, toMs);
+        var firstDay = FirstDays(fromMs, toMs);
         var perBucket = open.ToDictionary(c => c.Start, _ => (Scans: 0L, Unique: new HashSet<string>(StringComparer.Ordinal), Returning: new HashSet<string>(StringComparer.Ordinal)));
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT visitor, ts_ms FROM badge_scans WHERE site = $site AND ts_ms >= $from AND ts_ms < $to";
-        command.Parameters.AddWithValue("$site", site.Site);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        foreach (var (visitor, ts) in _db.Scans(site.Site, fromMs, toMs))
         {
-            var visitor = reader.GetString(0);
-            var ts = reader.GetInt64(1);
             var day = _buckets.Floor(Resolution.Day, ts);
             foreach (var c in Containing(open, ts))
             {
@@ -174,15 +166,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         var o = options.Value.Visitors;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var freezeBefore = now - (long)o.FreezeAfter.TotalMilliseconds;
-        long? earliest;
-        using (var connection = store.OpenReader())
-        using (var first = connection.CreateCommand())
-        {
-            first.CommandText = "SELECT min(ts_ms) FROM badge_scans WHERE site = $site";
-            first.Parameters.AddWithValue("$site", site.Site);
-            earliest = first.ExecuteScalar() as long?;
-        }
-
+        var earliest = _db.EarliestScan(site.Site);
         if (earliest is not { } from)
         {
             return 0;
@@ -191,8 +175,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         foreach (var bucket in new[] { CalendarBucket.Day, CalendarBucket.Week, CalendarBucket.Month, CalendarBucket.Year })
         {
             var complete = _buckets.Cover(bucket, from, freezeBefore).Where(c => c.End <= freezeBefore).ToList();
-            using var connection = store.OpenReader();
-            var frozen = Frozen(connection, bucket.Name(), from - (400L * 86_400_000), freezeBefore);
+            var frozen = Frozen(bucket.Name(), from - (400L * 86_400_000), freezeBefore);
             var unfrozen = complete.Where(c => !frozen.ContainsKey(c.Start)).ToList();
             if (unfrozen.Count == 0)
             {
@@ -200,84 +183,22 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
             }
 
             var counts = Badges(unfrozen, null);
-            using var transaction = connection.BeginTransaction();
-            using var insert = connection.CreateCommand();
-            insert.Transaction = transaction;
-            insert.CommandText = "INSERT OR REPLACE INTO visitor_aggregates (site, bucket, start_ms, scans, unique_visitors, returning_visitors) VALUES ($site, $bucket, $start, $scans, $unique, $returning)";
-            var p = new[] { "$site", "$bucket", "$start", "$scans", "$unique", "$returning" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-            foreach (var c in unfrozen)
+            _db.Freeze(site.Site, bucket.Name(), unfrozen.Select(c =>
             {
                 var value = counts.GetValueOrDefault(c.Start);
-                p[0].Value = site.Site;
-                p[1].Value = bucket.Name();
-                p[2].Value = c.Start;
-                p[3].Value = value.Scans;
-                p[4].Value = value.Unique;
-                p[5].Value = value.Returning;
-                insert.ExecuteNonQuery();
-            }
-
-            transaction.Commit();
+                return new BadgeAggregate(c.Start, value.Scans, value.Unique, value.Returning);
+            }));
         }
 
-        using var purgeConnection = store.OpenReader();
-        // A deleted row stays in the file's free space until SQLite happens to reuse it; with
-        // secure_delete the purge overwrites it, so a purged pseudonym leaves the file, not just the table.
-        SqliteStore.Execute(purgeConnection, "PRAGMA secure_delete = ON");
-        try
-        {
-            using var purge = purgeConnection.CreateCommand();
-            purge.CommandText = "DELETE FROM badge_scans WHERE site = $site AND ts_ms < $cutoff";
-            purge.Parameters.AddWithValue("$site", site.Site);
-            purge.Parameters.AddWithValue("$cutoff", now - (long)o.ScanRetention.TotalMilliseconds);
-            return purge.ExecuteNonQuery();
-        }
-        finally
-        {
-            // The connection goes back to the pool; other deletes keep SQLite's default.
-            SqliteStore.Execute(purgeConnection, "PRAGMA secure_delete = OFF");
-        }
+        return _db.PurgeScans(site.Site, now - (long)o.ScanRetention.TotalMilliseconds);
     }
 
-    private Dictionary<long, BadgeCounts> Frozen(SqliteConnection connection, string bucket, long fromMs, long toMs)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT start_ms, scans, unique_visitors, returning_visitors FROM visitor_aggregates WHERE site = $site AND bucket = $bucket AND start_ms >= $from AND start_ms < $to";
-        command.Parameters.AddWithValue("$site", site.Site);
-        command.Parameters.AddWithValue("$bucket", bucket);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = command.ExecuteReader();
-        var result = new Dictionary<long, BadgeCounts>();
-        while (reader.Read())
-        {
-            result[reader.GetInt64(0)] = new BadgeCounts(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
-        }
-
-        return result;
-    }
+    private Dictionary<long, BadgeCounts> Frozen(string bucket, long fromMs, long toMs) =>
+        _db.Frozen(site.Site, bucket, fromMs, toMs).ToDictionary(a => a.Start, a => new BadgeCounts(a.Scans, a.Unique, a.Returning));
 
     /// <summary>The local day each visitor seen in [from, to) was first seen on (as far as the kept scans go).</summary>
-    private Dictionary<string, long> FirstDays(SqliteConnection connection, long fromMs, long toMs)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT visitor, min(ts_ms) FROM badge_scans
-            WHERE site = $site AND visitor IN (SELECT visitor FROM badge_scans WHERE site = $site AND ts_ms >= $from AND ts_ms < $to)
-            GROUP BY visitor
-            """;
-        command.Parameters.AddWithValue("$site", site.Site);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = command.ExecuteReader();
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            result[reader.GetString(0)] = _buckets.Floor(Resolution.Day, reader.GetInt64(1));
-        }
-
-        return result;
-    }
+    private Dictionary<string, long> FirstDays(long fromMs, long toMs) =>
+        _db.FirstScans(site.Site, fromMs, toMs).ToDictionary(f => f.Key, f => _buckets.Floor(Resolution.Day, f.Value), StringComparer.Ordinal);
 
     private Dictionary<long, RollupRow> Rows(string sensor, string field, long fromMs, long toMs) =>
         queries.SeriesId(site.Site, sensor, field) is { } id

@@ -20,7 +20,7 @@ public sealed class RetentionService(
     TimeProvider clock,
     ILogger<RetentionService> logger) : BackgroundService
 {
-    private const long Day = 86_400_000;
+    private readonly RetentionStore _db = new(store);
 
     /// <summary>One pass; also called by tests.</summary>
     public void RunOnce()
@@ -32,7 +32,7 @@ public sealed class RetentionService(
             // Whole hours, so a minute is either all kept or all gone.
             var cutoff = TimeBuckets.FloorTo(now - (long)retention.Raw.TotalMilliseconds, TimeBuckets.HourMs);
             store.Rollups.RawCutoffMs = cutoff;
-            var deleted = Purge("points", "ts_ms", null, cutoff);
+            var deleted = _db.PurgePoints(cutoff);
             if (deleted > 0)
             {
                 logger.LogInformation("Retention: deleted {Count} raw point(s) older than {Cutoff:u}", deleted, DateTimeOffset.FromUnixTimeMilliseconds(cutoff));
@@ -84,52 +84,7 @@ public sealed class RetentionService(
     {
         if (keep > TimeSpan.Zero)
         {
-            Purge("rollups", "bucket_ms", (int)resolution, now - (long)keep.TotalMilliseconds);
+            _db.PurgeRollups(resolution, now - (long)keep.TotalMilliseconds);
         }
-    }
-
-    /// <summary>Deletes rows older than the cutoff, series by series and a day at a time.</summary>
-    private long Purge(string table, string column, int? resolution, long cutoff)
-    {
-        using var connection = store.OpenReader();
-        var series = new List<(long Id, long Oldest)>();
-        using (var list = connection.CreateCommand())
-        {
-            var res = resolution is null ? string.Empty : $" AND res = {resolution}";
-            list.CommandText = $"SELECT s.id, (SELECT min({column}) FROM {table} WHERE series_id = s.id{res}) FROM series s";
-            using var reader = list.ExecuteReader();
-            while (reader.Read())
-            {
-                if (!reader.IsDBNull(1) && reader.GetInt64(1) < cutoff)
-                {
-                    series.Add((reader.GetInt64(0), reader.GetInt64(1)));
-                }
-            }
-        }
-
-        var deleted = 0L;
-        foreach (var (id, oldest) in series)
-        {
-            for (var until = Math.Min(cutoff, oldest + Day); ; until = Math.Min(cutoff, until + Day))
-            {
-                using var delete = connection.CreateCommand();
-                var res = resolution is null ? string.Empty : " AND res = $res";
-                delete.CommandText = $"DELETE FROM {table} WHERE series_id = $id{res} AND {column} < $until";
-                delete.Parameters.AddWithValue("$id", id);
-                delete.Parameters.AddWithValue("$until", until);
-                if (resolution is { } r)
-                {
-                    delete.Parameters.AddWithValue("$res", r);
-                }
-
-                deleted += delete.ExecuteNonQuery();
-                if (until >= cutoff)
-                {
-                    break;
-                }
-            }
-        }
-
-        return deleted;
     }
 }

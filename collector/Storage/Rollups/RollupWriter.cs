@@ -24,21 +24,11 @@ public enum PointWrite
 }
 
 /// <summary>
-/// The long-lived part of the rollups: the schema, the bucket boundaries and, per counter series,
+/// The long-lived part of the rollups: the bucket boundaries and, per counter series,
 /// its last point as of the last commit (so a new point's increase needs no query).
 /// </summary>
 public sealed class RollupState(TimeBuckets buckets)
 {
-    public const string Schema = """
-        CREATE TABLE IF NOT EXISTS rollups (
-            series_id INTEGER NOT NULL, res INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
-            min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
-            inc REAL NOT NULL DEFAULT 0, resets INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (series_id, res, bucket_ms)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS counter_last (
-            series_id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, value REAL NOT NULL);
-        """;
-
     /// <summary>Higher resolutions kept from the minute buckets up.</summary>
     public static readonly Resolution[] Levels = [Resolution.Minute, Resolution.Hour, Resolution.Day, Resolution.Month, Resolution.Year];
 

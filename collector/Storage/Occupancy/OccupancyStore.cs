@@ -1,0 +1,282 @@
+using Microsoft.Data.Sqlite;
+using NewTechPark.Edge.Contracts.Payloads;
+
+namespace NewTechPark.Edge.Collector.Storage.Occupancy;
+
+/// <summary>One door reading as stored: crossings and, when the device sends them, totals.</summary>
+public readonly record struct DoorReadingRow(string Door, long Ts, long In, long Out, double? InTotal, double? OutTotal);
+
+/// <summary>A staff correction as the audit trail keeps it (times in Unix ms).</summary>
+public readonly record struct CorrectionRow(long Id, string Room, long TsMs, long Previous, long Count, string Reason, string Actor);
+
+/// <summary>
+/// The SQL of occupancy: the stored door readings the live count and the history are replayed
+/// from, and staff corrections (<c>occupancy_corrections</c>). A correction is written through a
+/// second writer (Storage/README.md): one row per staff action.
+/// </summary>
+public sealed class OccupancyStore(SqliteStore store)
+{
+    /// <summary>Records a correction; its id.</summary>
+    public long AddCorrection(string site, string room, long tsMs, long previous, long count, string reason, string actor)
+    {
+        using var connection = store.OpenSecondWriter();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO occupancy_corrections (site, room, ts_ms, previous, count, reason, actor)
+            VALUES ($site, $room, $ts, $previous, $count, $reason, $actor) RETURNING id
+            """;
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$room", room);
+        command.Parameters.AddWithValue("$ts", tsMs);
+        command.Parameters.AddWithValue("$previous", previous);
+        command.Parameters.AddWithValue("$count", count);
+        command.Parameters.AddWithValue("$reason", reason);
+        command.Parameters.AddWithValue("$actor", actor);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>The audit trail in [from, to), oldest first; every room when <paramref name="room"/> is null.</summary>
+    public List<CorrectionRow> CorrectionTrail(string site, long fromMs, long toMs, string? room)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, room, ts_ms, previous, count, reason, actor FROM occupancy_corrections
+            WHERE site = $site AND ts_ms >= $from AND ts_ms < $to AND ($room IS NULL OR room = $room) ORDER BY ts_ms, id
+            """;
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        command.Parameters.AddWithValue("$room", (object?)room ?? DBNull.Value);
+        using var reader = command.ExecuteReader();
+        var list = new List<CorrectionRow>();
+        while (reader.Read())
+        {
+            list.Add(new CorrectionRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetString(5), reader.GetString(6)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Staff corrections in [from, to), oldest first: what a replay applies.</summary>
+    public List<(long Ts, string Room, long Count)> Corrections(string site, long fromMs, long toMs = long.MaxValue)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT ts_ms, room, count FROM occupancy_corrections WHERE site = $site AND ts_ms >= $from AND ts_ms < $to ORDER BY ts_ms, id";
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        using var reader = command.ExecuteReader();
+        var list = new List<(long, string, long)>();
+        while (reader.Read())
+        {
+            list.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Door readings in [from, to), one row per (door, time), oldest first; read as they are enumerated.</summary>
+    public IEnumerable<DoorReadingRow> DoorReadings(long fromMs, long toMs)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT s.sensor, p.ts_ms,
+                sum(CASE WHEN s.field = $in THEN p.value ELSE 0 END),
+                sum(CASE WHEN s.field = $out THEN p.value ELSE 0 END),
+                max(CASE WHEN s.field = $inTotal THEN p.value END),
+                max(CASE WHEN s.field = $outTotal THEN p.value END)
+            FROM points p JOIN series s ON s.id = p.series_id
+            WHERE s.kind = $kind AND s.field IN ($in, $out, $inTotal, $outTotal) AND p.ts_ms >= $since AND p.ts_ms < $until
+            GROUP BY s.sensor, p.ts_ms
+            ORDER BY p.ts_ms, s.sensor
+            """;
+        command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
+        command.Parameters.AddWithValue("$in", ReadingKinds.DoorValues.In);
+        command.Parameters.AddWithValue("$out", ReadingKinds.DoorValues.Out);
+        command.Parameters.AddWithValue("$inTotal", ReadingKinds.DoorValues.InTotal);
+        command.Parameters.AddWithValue("$outTotal", ReadingKinds.DoorValues.OutTotal);
+        command.Parameters.AddWithValue("$since", fromMs);
+        command.Parameters.AddWithValue("$until", toMs);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return new DoorReadingRow(
+                reader.GetString(0),
+                reader.GetInt64(1),
+                (long)reader.GetDouble(2),
+                (long)reader.GetDouble(3),
+                reader.IsDBNull(4) ? null : reader.GetDouble(4),
+                reader.IsDBNull(5) ? null : reader.GetDouble(5));
+        }
+    }
+
+    /// <summary>Each door's last totals before <paramref name="beforeMs"/>.</summary>
+    public List<(string Door, long Ts, double InTotal, double OutTotal)> LastTotalsBefore(long beforeMs)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT s.sensor, s.field, p.ts_ms, p.value FROM series s
+            JOIN points p ON p.series_id = s.id AND p.ts_ms = (SELECT max(ts_ms) FROM points WHERE series_id = s.id AND ts_ms < $before)
+            WHERE s.kind = $kind AND s.field IN ($inTotal, $outTotal)
+            """;
+        command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
+        command.Parameters.AddWithValue("$inTotal", ReadingKinds.DoorValues.InTotal);
+        command.Parameters.AddWithValue("$outTotal", ReadingKinds.DoorValues.OutTotal);
+        command.Parameters.AddWithValue("$before", beforeMs);
+        using var reader = command.ExecuteReader();
+        var totals = new Dictionary<string, (long Ts, double In, double Out)>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            var door = reader.GetString(0);
+            var t = totals.GetValueOrDefault(door);
+            t.Ts = Math.Max(t.Ts, reader.GetInt64(2));
+            if (reader.GetString(1) == ReadingKinds.DoorValues.InTotal)
+            {
+                t.In = reader.GetDouble(3);
+            }
+            else
+            {
+                t.Out = reader.GetDouble(3);
+            }
+
+            totals[door] = t;
+        }
+
+        return totals.Select(t => (t.Key, t.Value.Ts, t.Value.In, t.Value.Out)).ToList();
+    }
+}
+
+/// <summary>A room's occupancy in one hour, as the history stores it (times in Unix ms).</summary>
+public record struct RoomHourRow(string Room, long Hour, long OccupiedMs, long OpenMs, long OccupiedOpenMs, double PersonMs, long MaxCount, long Entries);
+
+/// <summary>
+/// The SQL of the per-room, per-hour occupancy history (<c>room_hours</c>) and of which occupancy
+/// days are built from which data (<c>room_history_days</c>). A day is replaced in one
+/// transaction through a second writer (Storage/README.md: housekeeping).
+/// </summary>
+public sealed class OccupancyHistoryStore(SqliteStore store)
+{
+    /// <summary>The time of the site's first stored door reading, or null when there is none.</summary>
+    public long? FirstDoorPoint(string site)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT min((SELECT min(ts_ms) FROM points WHERE series_id = s.id)) FROM series s WHERE s.kind = $kind AND s.site = $site";
+        command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
+        command.Parameters.AddWithValue("$site", site);
+        return command.ExecuteScalar() is long ms ? ms : null;
+    }
+
+    /// <summary>The days built so far (start → fingerprint of the data they were built from).</summary>
+    public Dictionary<long, string> Built(string site)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT start_ms, fingerprint FROM room_history_days WHERE site = $site";
+        command.Parameters.AddWithValue("$site", site);
+        using var reader = command.ExecuteReader();
+        var built = new Dictionary<long, string>();
+        while (reader.Read())
+        {
+            built[reader.GetInt64(0)] = reader.GetString(1);
+        }
+
+        return built;
+    }
+
+    /// <summary>What the door readings and corrections of [start, end) add up to; it changes when late data arrives.</summary>
+    public string Fingerprint(string site, long start, long end)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT (SELECT count(*) || ':' || coalesce(sum(p.value), 0) FROM series s JOIN points p ON p.series_id = s.id
+                    WHERE s.site = $site AND s.kind = $kind AND p.ts_ms >= $a AND p.ts_ms < $b)
+                || '/' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM occupancy_corrections WHERE site = $site AND ts_ms >= $a AND ts_ms < $b)
+            """;
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
+        command.Parameters.AddWithValue("$a", start);
+        command.Parameters.AddWithValue("$b", end);
+        return (string)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Replaces the hours from <paramref name="fromHour"/> to <paramref name="end"/> with the rows, and marks the day built, in one transaction.</summary>
+    public void ReplaceDay(string site, long start, long fromHour, long end, IEnumerable<RoomHourRow> rows, string fingerprint, long nowMs)
+    {
+        using var connection = store.OpenSecondWriter();
+        using var transaction = connection.BeginTransaction();
+        using (var delete = connection.CreateCommand())
+        {
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM room_hours WHERE site = $site AND hour_ms >= $a AND hour_ms < $b";
+            delete.Parameters.AddWithValue("$site", site);
+            delete.Parameters.AddWithValue("$a", fromHour);
+            delete.Parameters.AddWithValue("$b", end);
+            delete.ExecuteNonQuery();
+        }
+
+        using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT OR REPLACE INTO room_hours (site, room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries)
+                VALUES ($site, $room, $hour, $occupied, $open, $occupiedOpen, $person, $max, $entries)
+                """;
+            var p = new[] { "$site", "$room", "$hour", "$occupied", "$open", "$occupiedOpen", "$person", "$max", "$entries" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+            foreach (var row in rows)
+            {
+                p[0].Value = site;
+                p[1].Value = row.Room;
+                p[2].Value = row.Hour;
+                p[3].Value = row.OccupiedMs;
+                p[4].Value = row.OpenMs;
+                p[5].Value = row.OccupiedOpenMs;
+                p[6].Value = row.PersonMs;
+                p[7].Value = row.MaxCount;
+                p[8].Value = row.Entries;
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        using (var mark = connection.CreateCommand())
+        {
+            mark.Transaction = transaction;
+            mark.CommandText = "INSERT OR REPLACE INTO room_history_days (site, start_ms, fingerprint, built_ms) VALUES ($site, $start, $fingerprint, $now)";
+            mark.Parameters.AddWithValue("$site", site);
+            mark.Parameters.AddWithValue("$start", start);
+            mark.Parameters.AddWithValue("$fingerprint", fingerprint);
+            mark.Parameters.AddWithValue("$now", nowMs);
+            mark.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>The hour rows in [from, to) of one room, or of every room when <paramref name="room"/> is null.</summary>
+    public List<RoomHourRow> Hours(string site, string? room, long fromMs, long toMs)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_hours
+            WHERE site = $site AND hour_ms >= $a AND hour_ms < $b AND ($room IS NULL OR room = $room)
+            """;
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$a", fromMs);
+        command.Parameters.AddWithValue("$b", toMs);
+        command.Parameters.AddWithValue("$room", (object?)room ?? DBNull.Value);
+        using var reader = command.ExecuteReader();
+        var rows = new List<RoomHourRow>();
+        while (reader.Read())
+        {
+            rows.Add(new RoomHourRow(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetDouble(5), reader.GetInt64(6), reader.GetInt64(7)));
+        }
+
+        return rows;
+    }
+}

@@ -1,0 +1,108 @@
+namespace NewTechPark.Edge.Collector.Storage.Schema;
+
+/// <summary>
+/// The schema of the collector's store (<c>collector.db</c>), as numbered migrations. Append a new
+/// migration for every change; never edit one that has shipped.
+/// </summary>
+public static class StoreMigrations
+{
+    public static readonly IReadOnlyList<Migration> All =
+    [
+        new(1, "baseline: the schema as of the ledger's introduction", Baseline),
+    ];
+
+    /// <summary>The newest version this collector writes.</summary>
+    public static int Current => All.Count;
+
+    /// <summary>
+    /// Migration 1 is the schema the collector made before the ledger, written with
+    /// <c>IF NOT EXISTS</c> and column checks, so a store of that code (user_version 0, tables
+    /// present, perhaps from before some columns were added) is brought up to date in place.
+    /// </summary>
+    private static void Baseline(MigrationContext db)
+    {
+        db.Execute("""
+            CREATE TABLE IF NOT EXISTS batches (
+                site TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
+                received_ms INTEGER NOT NULL, readings INTEGER NOT NULL,
+                PRIMARY KEY (site, device, seq)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS series (
+                id INTEGER PRIMARY KEY, site TEXT NOT NULL, sensor TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
+                UNIQUE (site, sensor, field));
+            CREATE TABLE IF NOT EXISTS points (
+                series_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL, value REAL NOT NULL,
+                PRIMARY KEY (series_id, ts_ms)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS badge_scans (
+                site TEXT NOT NULL, sensor TEXT NOT NULL, ts_ms INTEGER NOT NULL, visitor TEXT NOT NULL,
+                PRIMARY KEY (site, sensor, ts_ms, visitor)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS devices (
+                site TEXT NOT NULL, device TEXT NOT NULL, state TEXT NOT NULL, last_seen_ms INTEGER NOT NULL,
+                version TEXT, boot TEXT, outbox_pending INTEGER, sensors_json TEXT, last_seq INTEGER, batches INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (site, device)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS dead_letters (
+                id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, topic TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL,
+                payload_length INTEGER);
+            """);
+
+        // Stores made before dead-letter payloads were cut lack payload_length (there it is the payload's own length).
+        db.AddColumnIfMissing("dead_letters", "payload_length", "INTEGER");
+
+        // The delivery ledger: gaps in each device's seq, and the delivery columns of devices.
+        db.Execute("""
+            CREATE TABLE IF NOT EXISTS seq_gaps (
+                site TEXT NOT NULL, device TEXT NOT NULL, from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL,
+                PRIMARY KEY (site, device, from_seq)) WITHOUT ROWID;
+            """);
+        db.AddColumnIfMissing("devices", "first_seq", "INTEGER");
+        db.AddColumnIfMissing("devices", "readings", "INTEGER NOT NULL DEFAULT 0");
+        db.AddColumnIfMissing("devices", "outbox_dropped", "INTEGER");
+        db.AddColumnIfMissing("devices", "outbox_oldest_ms", "INTEGER");
+
+        // Rollups, and the last point of counters whose raw points are not kept (Influx Mode=Instead).
+        db.Execute("""
+            CREATE TABLE IF NOT EXISTS rollups (
+                series_id INTEGER NOT NULL, res INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
+                min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+                inc REAL NOT NULL DEFAULT 0, resets INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (series_id, res, bucket_ms)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS counter_last (
+                series_id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, value REAL NOT NULL);
+            """);
+
+        // Analytics beside the raw points: staff corrections (the audit trail), group visits, frozen
+        // visitor aggregates (kept after the raw scans are purged), the per-room, per-hour history.
+        db.Execute("""
+            CREATE TABLE IF NOT EXISTS occupancy_corrections (
+                id INTEGER PRIMARY KEY, site TEXT NOT NULL, room TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+                previous INTEGER NOT NULL, count INTEGER NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS occupancy_corrections_ts ON occupancy_corrections (site, ts_ms);
+            CREATE TABLE IF NOT EXISTS group_visits (
+                id INTEGER PRIMARY KEY, site TEXT NOT NULL, date TEXT NOT NULL, day_ms INTEGER NOT NULL,
+                programme TEXT NOT NULL, target_group TEXT NOT NULL, head_count INTEGER NOT NULL,
+                room TEXT, is_event INTEGER NOT NULL DEFAULT 0, note TEXT, created_ms INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS group_visits_day ON group_visits (site, day_ms);
+            CREATE TABLE IF NOT EXISTS visitor_aggregates (
+                site TEXT NOT NULL, bucket TEXT NOT NULL, start_ms INTEGER NOT NULL,
+                scans INTEGER NOT NULL, unique_visitors INTEGER NOT NULL, returning_visitors INTEGER NOT NULL,
+                PRIMARY KEY (site, bucket, start_ms)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS badge_scans_ts ON badge_scans (site, ts_ms);
+            CREATE INDEX IF NOT EXISTS badge_scans_visitor ON badge_scans (site, visitor, ts_ms);
+            CREATE TABLE IF NOT EXISTS room_hours (
+                site TEXT NOT NULL, room TEXT NOT NULL, hour_ms INTEGER NOT NULL,
+                occupied_ms INTEGER NOT NULL, open_ms INTEGER NOT NULL, occupied_open_ms INTEGER NOT NULL,
+                person_ms REAL NOT NULL, max_count INTEGER NOT NULL, entries INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (site, room, hour_ms)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS room_history_days (
+                site TEXT NOT NULL, start_ms INTEGER NOT NULL, fingerprint TEXT NOT NULL, built_ms INTEGER NOT NULL,
+                PRIMARY KEY (site, start_ms)) WITHOUT ROWID;
+            """);
+
+        // DC-Lab experiment sessions.
+        db.Execute("""
+            CREATE TABLE IF NOT EXISTS experiment_sessions (
+                id INTEGER PRIMARY KEY, site TEXT NOT NULL, name TEXT NOT NULL, notes TEXT, sensor TEXT,
+                started_ms INTEGER NOT NULL, stopped_ms INTEGER, started_by TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS experiment_sessions_started ON experiment_sessions (site, started_ms);
+            """);
+    }
+}
