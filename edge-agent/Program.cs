@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hosting;
+using NewTechPark.Edge.Contracts.Configuration;
 
 namespace NewTechPark.Edge.Agent;
 
@@ -25,7 +26,7 @@ public static class Program
                 await service.RunAsync().ConfigureAwait(false);
                 return 0;
             }
-            catch (OptionsValidationException e)
+            catch (Exception e) when (e is OptionsValidationException || BindingError.Explain(e) is not null)
             {
                 return await ConfigurationInvalidAsync(e).ConfigureAwait(false);
             }
@@ -36,7 +37,7 @@ public static class Program
         {
             await host.StartAsync().ConfigureAwait(false);
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when (e is OptionsValidationException || BindingError.Explain(e) is not null)
         {
             return await ConfigurationInvalidAsync(e).ConfigureAwait(false);
         }
@@ -49,9 +50,11 @@ public static class Program
     }
 
     /// <summary>A wrong setting: say which, without a stack trace, and exit with 2 (systemd does not restart on it).</summary>
-    private static async Task<int> ConfigurationInvalidAsync(OptionsValidationException e)
+    private static async Task<int> ConfigurationInvalidAsync(Exception e)
     {
-        await Console.Error.WriteLineAsync("The configuration is not valid:" + Environment.NewLine + "- " + string.Join(Environment.NewLine + "- ", e.Failures)).ConfigureAwait(false);
+        // A value of the wrong type (Port=abc) fails in the binder, before any validator runs.
+        IEnumerable<string> problems = e is OptionsValidationException invalid ? invalid.Failures : [BindingError.Explain(e)!];
+        await Console.Error.WriteLineAsync("The configuration is not valid:" + Environment.NewLine + "- " + string.Join(Environment.NewLine + "- ", problems)).ConfigureAwait(false);
         return 2;
     }
 }
