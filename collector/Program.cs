@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Contracts.Configuration;
 using NewTechPark.Edge.Collector.Hosting;
 using NewTechPark.Edge.Collector.Site;
 
@@ -15,10 +16,11 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is SiteFileException or OptionsValidationException or NewTechPark.Edge.Collector.Storage.Schema.StoreVersionException)
+catch (Exception e) when (e is SiteFileException or OptionsValidationException or NewTechPark.Edge.Collector.Storage.Schema.StoreVersionException || BindingError.Explain(e) is not null)
 {
-    // A wrong site file or setting, or a store of a newer collector: say what is wrong, without a stack trace.
-    var problems = e is OptionsValidationException invalid ? string.Join(Environment.NewLine + "- ", invalid.Failures) : e.Message;
+    // A wrong site file or setting, or a store of a newer collector: say what is wrong, without a
+    // stack trace (exit 2: systemd does not restart).
+    var problems = e is OptionsValidationException invalid ? string.Join(Environment.NewLine + "- ", invalid.Failures) : BindingError.Explain(e) ?? e.Message;
     Console.Error.WriteLine("The collector cannot start:" + Environment.NewLine + "- " + problems);
     return 2;
 }

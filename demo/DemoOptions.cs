@@ -11,7 +11,7 @@ public sealed class DemoOptions
     public int Seed { get; set; } = 2026;
 
     /// <summary>People arriving per minute on average, besides the school class at the start.</summary>
-    [Range(0, 10_000)]
+    [Range(0.0, 10_000.0)]
     public double ArrivalsPerMinute { get; set; } = 30;
 }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace NewTechPark.Edge.Collector.Configuration;
@@ -9,12 +10,16 @@ namespace NewTechPark.Edge.Collector.Configuration;
 public sealed class HttpOptions
 {
     /// <summary>State-changing requests (POST, PUT, PATCH, DELETE) one client address may make per minute, on average.</summary>
+    /// <remarks>At most 600: the partitioned limiter refills buckets on a 100 ms timer, so a faster pace would not hold.</remarks>
+    [Range(1, 600)]
     public int WritesPerMinute { get; set; } = 30;
 
     /// <summary>State-changing requests one client address may make at once before the per-minute pace applies.</summary>
+    [Range(1, 1000)]
     public int WriteBurst { get; set; } = 10;
 
     /// <summary>Wrong admin tokens one client address may send per <see cref="AuthFailureWindow"/>; after that its admin calls get 429 until the window ends.</summary>
+    [Range(1, 10_000)]
     public int AuthFailureLimit { get; set; } = 10;
 
     public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
@@ -36,32 +41,18 @@ public sealed class HttpOptionsValidator : IValidateOptions<CollectorOptions>
     {
         var http = options.Http;
         var problems = new List<string>();
-        // At most 600: the partitioned limiter refills buckets on a 100 ms timer, so a faster pace would not hold.
-        if (http.WritesPerMinute is < 1 or > 600)
-        {
-            problems.Add($"Collector:Http:WritesPerMinute must be between 1 and 600, not {http.WritesPerMinute}");
-        }
-
-        if (http.WriteBurst is < 1 or > 1000)
-        {
-            problems.Add($"Collector:Http:WriteBurst must be between 1 and 1000, not {http.WriteBurst}");
-        }
-
-        if (http.AuthFailureLimit is < 1 or > 10_000)
-        {
-            problems.Add($"Collector:Http:AuthFailureLimit must be between 1 and 10000, not {http.AuthFailureLimit}");
-        }
-
+        // The ranges of the numbers are attributes, checked by CollectorOptionsAttributes.
         if (http.AuthFailureWindow < TimeSpan.FromSeconds(1) || http.AuthFailureWindow > TimeSpan.FromDays(1))
         {
             problems.Add($"Collector:Http:AuthFailureWindow must be between 00:00:01 and 1.00:00:00, not {http.AuthFailureWindow}");
         }
 
-        foreach (var origin in http.CorsOrigins)
+        for (var i = 0; i < http.CorsOrigins.Count; i++)
         {
+            var origin = http.CorsOrigins[i];
             if (!IsOrigin(origin))
             {
-                problems.Add($"Collector:Http:CorsOrigins entry '{origin}' is not an origin: give scheme://host[:port], such as https://intranet.newtechpark.nl (no '*', no path)");
+                problems.Add($"Collector:Http:CorsOrigins:{i} '{origin}' is not an origin: give scheme://host[:port], such as https://intranet.newtechpark.nl (no '*', no path)");
             }
         }
 

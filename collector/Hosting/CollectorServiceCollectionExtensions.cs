@@ -11,6 +11,7 @@ using NewTechPark.Edge.Collector.Reports;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Sinks;
 using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Contracts.Configuration;
 
 namespace NewTechPark.Edge.Collector.Hosting;
 
@@ -25,13 +26,9 @@ public static class CollectorServiceCollectionExtensions
     {
         services.AddOptions<CollectorOptions>()
             .Bind(configuration.GetSection(CollectorOptions.Section))
-            .ValidateDataAnnotations()
-            .Validate(o => System.Net.IPAddress.TryParse(o.Broker.BindAddress, out _), "Collector:Broker:BindAddress must be an IP address, such as 127.0.0.1")
-            .Validate(o => !o.Broker.Tls.Enabled || System.Net.IPAddress.TryParse(o.Broker.Tls.BindAddress, out _), "Collector:Broker:Tls:BindAddress must be an IP address, such as 0.0.0.0")
-            .Validate(o => !o.Broker.Tls.Enabled || (o.Broker.Tls.Port is > 0 and <= 65535 && o.Broker.Tls.Port != o.Broker.Port), "Collector:Broker:Tls:Port must be a port (1-65535) other than Collector:Broker:Port")
-            .Validate(o => o.Broker.Readers.All(BrokerCredentials.IsValidUserName), "Collector:Broker:Readers must be user names matching " + NewTechPark.Edge.Contracts.Identifiers.SlugPattern)
-            .Validate(o => o.Occupancy.DailyReset >= TimeSpan.Zero && o.Occupancy.DailyReset < TimeSpan.FromDays(1), "Collector:Occupancy:DailyReset must be a time of day, such as 04:00:00")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsAttributes>();
+        services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => LoadSite(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
 
@@ -49,7 +46,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddSingleton<IngestIntake>();
         services.AddSingleton<IngestClient>();
 
-        var options = configuration.GetSection(CollectorOptions.Section).Get<CollectorOptions>() ?? new CollectorOptions();
+        var options = BindOrExplain(configuration);
         if (options.Broker.Embedded)
         {
             services.AddSingleton<EmbeddedBroker>();
@@ -71,6 +68,22 @@ public static class CollectorServiceCollectionExtensions
             json.SerializerOptions.DictionaryKeyPolicy = null;
         });
         return services;
+    }
+
+    /// <summary>
+    /// Binds the settings once to decide which services to add; a value of the wrong type
+    /// (<c>Port=abc</c>, an unknown enum name) becomes a named refusal instead of the binder's exception.
+    /// </summary>
+    public static CollectorOptions BindOrExplain(IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(CollectorOptions.Section).Get<CollectorOptions>() ?? new CollectorOptions();
+        }
+        catch (InvalidOperationException e) when (BindingError.Explain(e) is { } problem)
+        {
+            throw new OptionsValidationException(CollectorOptions.Section, typeof(CollectorOptions), [problem]);
+        }
     }
 
     /// <summary>Loads the site file; a relative path is looked up in the working folder, then beside the program.</summary>

@@ -30,7 +30,7 @@ public sealed class DeliveryMetrics : IHostedService
             }
             catch (Microsoft.Data.Sqlite.SqliteException e)
             {
-                logger.LogDebug("Delivery metrics not read: {Problem}", e.Message);
+                logger.LogDebug(e, "Delivery metrics not read");
             }
         });
     }

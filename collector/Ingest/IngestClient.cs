@@ -7,6 +7,7 @@ using MQTTnet.Protocol;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Contracts.Resilience;
 using NewTechPark.Edge.Contracts.Topics;
 using NewTechPark.Edge.Contracts.Validation;
 
@@ -49,7 +50,7 @@ public sealed class IngestClient : BackgroundService
         {
             if (e.ClientWasConnected && !_stopping)
             {
-                _logger.LogWarning("Ingest lost the broker: {Reason} {Problem}", e.Reason, e.Exception?.Message);
+                _logger.LogWarning(e.Exception, "Ingest lost the broker: {Reason}", e.Reason);
                 _disconnected.Release();
             }
 
@@ -95,7 +96,7 @@ public sealed class IngestClient : BackgroundService
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                _logger.LogDebug("Ingest disconnect: {Problem}", e.Message);
+                _logger.LogDebug(e, "Ingest disconnect failed");
             }
         }
     }
@@ -109,7 +110,7 @@ public sealed class IngestClient : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.FromMilliseconds(250);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5), _clock);
         var clientOptions = BuildOptions();
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -143,7 +144,7 @@ public sealed class IngestClient : BackgroundService
                     await _client.SubscribeAsync(subscribe, stoppingToken).ConfigureAwait(false);
                     _logger.LogInformation("Ingest subscribed at {Broker} (session present: {Session})", _endpoint.Address, result.IsSessionPresent);
                     _subscribed.TrySetResult();
-                    delay = TimeSpan.FromMilliseconds(250);
+                    backoff.Reset();
                     continue;
                 }
             }
@@ -153,19 +154,17 @@ public sealed class IngestClient : BackgroundService
             }
             catch (Exception e)
             {
-                _logger.LogWarning("Ingest cannot reach broker {Broker}: {Problem}; retrying in {Delay}", _endpoint.Address, e.Message, delay);
+                _logger.LogWarning(e, "Ingest cannot reach broker {Broker}; retrying in about {Delay}", _endpoint.Address, backoff.Current);
             }
 
             try
             {
-                await Task.Delay(delay * (0.5 + Random.Shared.NextDouble()), _clock, stoppingToken).ConfigureAwait(false);
+                await backoff.WaitAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-
-            delay = delay * 2 > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : delay * 2;
         }
     }
 

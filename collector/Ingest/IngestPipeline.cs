@@ -8,6 +8,7 @@ using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
 using NewTechPark.Edge.Collector.Occupancy;
 using NewTechPark.Edge.Collector.Sinks;
+using NewTechPark.Edge.Contracts.Resilience;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -123,7 +124,7 @@ public sealed class IngestPipeline(
                 {
                     // The connection dropped after the commit: the broker sends it again and the
                     // (site, device, seq) check keeps it from being stored twice.
-                    logger.LogDebug("Acknowledgement lost: {Problem}", e.Message);
+                    logger.LogDebug(e, "Acknowledgement lost");
                 }
             }
         }
@@ -135,7 +136,8 @@ public sealed class IngestPipeline(
     /// <summary>Commits, retrying with backoff while the disk refuses (full, read-only); nothing is acknowledged meanwhile.</summary>
     private async Task<CommitOutcome[]> CommitWithRetryAsync(List<IngestItem> items, CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMilliseconds(200);
+        // No jitter: one writer per store, nobody to fall in lockstep with.
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), clock, jitter: 0);
         while (true)
         {
             var started = Stopwatch.GetTimestamp();
@@ -148,10 +150,9 @@ public sealed class IngestPipeline(
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
                 metrics.CommitFailures.Inc();
-                logger.LogError("Cannot commit {Count} message(s) to {Store}: {Problem}; retrying in {Delay} (nothing is acknowledged until then)",
-                    items.Count, store.FilePath, e.Message, delay);
-                await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
-                delay = delay * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : delay * 2;
+                logger.LogError(e, "Cannot commit {Count} message(s) to {Store}; retrying in {Delay} (nothing is acknowledged until then)",
+                    items.Count, store.FilePath, backoff.Current);
+                await backoff.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -177,7 +178,7 @@ public sealed class IngestPipeline(
 
         foreach (var sink in _sinks)
         {
-            var delay = TimeSpan.FromMilliseconds(200);
+            var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), clock, jitter: 0);
             while (true)
             {
                 try
@@ -187,10 +188,9 @@ public sealed class IngestPipeline(
                 }
                 catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
                 {
-                    logger.LogError("Cannot queue {Count} batch(es) for {Sink}: {Problem}; retrying in {Delay} (nothing is acknowledged until then)",
-                        batches.Count, sink.GetType().Name, e.Message, delay);
-                    await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
-                    delay = delay * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : delay * 2;
+                    logger.LogError(e, "Cannot queue {Count} batch(es) for {Sink}; retrying in {Delay} (nothing is acknowledged until then)",
+                        batches.Count, sink.GetType().Name, backoff.Current);
+                    await backoff.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
         }

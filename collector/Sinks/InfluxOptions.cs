@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 
@@ -37,18 +38,23 @@ public sealed class InfluxOptions
     /// <summary>API token (InfluxDB 2/3, Cloud); empty for servers without authentication.</summary>
     public string? Token { get; set; }
 
+    [Required]
     public string Org { get; set; } = "newtechpark";
 
     /// <summary>Bucket (InfluxDB 2) or database (InfluxDB 3).</summary>
+    [Required]
     public string Bucket { get; set; } = "ntp";
 
     /// <summary>The queue file, relative to <c>Collector:DataDirectory</c>.</summary>
+    [Required]
     public string QueueFile { get; set; } = "influx-queue.db";
 
     /// <summary>Bytes of line protocol the queue may hold; past it the oldest are dropped and counted. Default 10 GiB.</summary>
+    [Range(1L << 20, long.MaxValue)]
     public long QueueMaxBytes { get; set; } = 10L << 30;
 
     /// <summary>Points (lines) per HTTP write.</summary>
+    [Range(1, 100_000)]
     public int MaxPointsPerWrite { get; set; } = 5000;
 
     /// <summary>Timeout of one write request.</summary>
@@ -71,54 +77,33 @@ public sealed class InfluxOptionsValidator : IValidateOptions<CollectorOptions>
             return ValidateOptionsResult.Fail($"Collector:Influx:Mode '{influx.Mode}' must be Beside or Instead");
         }
 
-        if (!influx.Enabled)
+        // Checked when the sink is off too: a wrong value fails today, not on the day the sink is turned on.
+        var errors = new List<string>();
+        if (!influx.Enabled && influx.Mode == InfluxMode.Instead)
         {
-            return influx.Mode == InfluxMode.Instead
-                ? ValidateOptionsResult.Fail("Collector:Influx:Mode=Instead keeps raw points in InfluxDB only, so it needs Collector:Influx:Enabled=true and Collector:Influx:Url; "
-                    + "turn the sink on or set Collector:Influx:Mode=Beside")
-                : ValidateOptionsResult.Success;
+            errors.Add("Collector:Influx:Mode=Instead keeps raw points in InfluxDB only, so it needs Collector:Influx:Enabled=true and Collector:Influx:Url; "
+                + "turn the sink on or set Collector:Influx:Mode=Beside");
         }
 
-        var errors = new List<string>();
         if (!Uri.TryCreate(influx.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
             errors.Add($"Collector:Influx:Url '{influx.Url}' must be an http or https address, such as http://127.0.0.1:8086"
                 + (influx.Mode == InfluxMode.Instead ? " (Collector:Influx:Mode=Instead sends the raw points there only)" : string.Empty));
         }
 
-        if (string.IsNullOrWhiteSpace(influx.Bucket))
+        if (influx.Timeout < TimeSpan.FromSeconds(1) || influx.Timeout > TimeSpan.FromHours(1))
         {
-            errors.Add("Collector:Influx:Bucket is missing");
+            errors.Add($"Collector:Influx:Timeout {influx.Timeout} must be between 00:00:01 and 01:00:00");
         }
 
-        if (string.IsNullOrWhiteSpace(influx.Org))
+        if (influx.RetryMinDelay <= TimeSpan.Zero || influx.RetryMinDelay > influx.RetryMaxDelay)
         {
-            errors.Add("Collector:Influx:Org is missing");
+            errors.Add($"Collector:Influx:RetryMinDelay {influx.RetryMinDelay} must be above 00:00:00 and not above Collector:Influx:RetryMaxDelay");
         }
 
-        if (string.IsNullOrWhiteSpace(influx.QueueFile))
+        if (influx.RetryMaxDelay <= TimeSpan.Zero || influx.RetryMaxDelay > TimeSpan.FromDays(1))
         {
-            errors.Add("Collector:Influx:QueueFile is missing");
-        }
-
-        if (influx.QueueMaxBytes < 1L << 20)
-        {
-            errors.Add($"Collector:Influx:QueueMaxBytes {influx.QueueMaxBytes} must be at least 1048576 (1 MiB)");
-        }
-
-        if (influx.MaxPointsPerWrite is < 1 or > 100_000)
-        {
-            errors.Add($"Collector:Influx:MaxPointsPerWrite {influx.MaxPointsPerWrite} must be between 1 and 100000");
-        }
-
-        if (influx.Timeout < TimeSpan.FromSeconds(1))
-        {
-            errors.Add("Collector:Influx:Timeout must be at least 1 second");
-        }
-
-        if (influx.RetryMinDelay <= TimeSpan.Zero || influx.RetryMaxDelay < influx.RetryMinDelay)
-        {
-            errors.Add("Collector:Influx:RetryMinDelay must be positive and not above RetryMaxDelay");
+            errors.Add($"Collector:Influx:RetryMaxDelay {influx.RetryMaxDelay} must be above 00:00:00 and at most 1.00:00:00");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Metrics;
 using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Contracts.Resilience;
 using Prometheus;
 
 namespace NewTechPark.Edge.Collector.Sinks;
@@ -102,7 +103,7 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var writer = _client.GetWriteApiAsync();
-        var delay = _options.RetryMinDelay;
+        var backoff = new Backoff(_options.RetryMinDelay, _options.RetryMaxDelay, _clock);
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -133,7 +134,7 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
                     failing = false;
                 }
 
-                delay = _options.RetryMinDelay;
+                backoff.Reset();
                 continue;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -144,8 +145,8 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
             {
                 // Bad line protocol or a point the server will never take: retrying cannot help.
                 _rejected.Inc(chunk.Points);
-                _logger.LogError("InfluxDB refused {Points} point(s) for good ({Status}): {Problem}; kept in the rejected table of {Queue}",
-                    chunk.Points, e.Status, e.Message, _queue.FilePath);
+                _logger.LogError(e, "InfluxDB refused {Points} point(s) for good ({Status}); kept in the rejected table of {Queue}",
+                    chunk.Points, e.Status, _queue.FilePath);
                 _queue.Reject(chunk, $"{e.Status}: {e.Message}", _clock.GetUtcNow().ToUnixTimeMilliseconds());
                 continue;
             }
@@ -154,21 +155,19 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
                 // Down, unreachable, overloaded (429, 5xx), timed out, or not authorised yet: keep and retry.
                 _failures.Inc();
                 var level = failing ? LogLevel.Debug : LogLevel.Warning;
-                _logger.Log(level, "Writing to InfluxDB at {Url} failed: {Problem}; {Points} point(s) stay queued, retrying in about {Delay}",
-                    _options.Url, e.Message, _queue.Points, delay);
+                _logger.Log(level, e, "Writing to InfluxDB at {Url} failed; {Points} point(s) stay queued, retrying in about {Delay}",
+                    _options.Url, _queue.Points, backoff.Current);
                 failing = true;
             }
 
             try
             {
-                await Task.Delay(delay * (0.5 + Random.Shared.NextDouble()), _clock, stoppingToken).ConfigureAwait(false);
+                await backoff.WaitAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-
-            delay = delay * 2 > _options.RetryMaxDelay ? _options.RetryMaxDelay : delay * 2;
         }
     }
 

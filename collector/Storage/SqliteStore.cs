@@ -201,7 +201,7 @@ public sealed class SqliteStore : IDisposable
         }
         catch (SqliteException e)
         {
-            _logger.LogWarning("WAL checkpoint of {Store} failed: {Problem}; the next one tries again", FilePath, e.Message);
+            _logger.LogWarning(e, "WAL checkpoint of {Store} failed; the next one tries again", FilePath);
         }
         finally
         {

@@ -33,14 +33,29 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add($"Agent:Broker:Port {options.Broker.Port} is not a TCP port");
         }
 
-        if (options.Broker.KeepAlive < TimeSpan.FromSeconds(1))
+        if (!Enum.IsDefined(options.Hardware))
         {
-            errors.Add("Agent:Broker:KeepAlive must be at least 1 second");
+            errors.Add($"Agent:Hardware '{options.Hardware}' must be Auto, Real or Simulated");
+        }
+
+        if (options.Broker.KeepAlive < TimeSpan.FromSeconds(1) || options.Broker.KeepAlive > TimeSpan.FromSeconds(ushort.MaxValue))
+        {
+            errors.Add($"Agent:Broker:KeepAlive {options.Broker.KeepAlive} must be between 1 second and 65535 seconds (MQTT's limit)");
+        }
+
+        if (options.Broker.SessionExpiry <= TimeSpan.Zero || options.Broker.SessionExpiry > TimeSpan.FromSeconds(uint.MaxValue))
+        {
+            errors.Add($"Agent:Broker:SessionExpiry {options.Broker.SessionExpiry} must be above 00:00:00 and at most 4294967295 seconds (MQTT's limit)");
+        }
+
+        if (options.Broker.ReconnectMaxDelay > TimeSpan.FromDays(1))
+        {
+            errors.Add($"Agent:Broker:ReconnectMaxDelay {options.Broker.ReconnectMaxDelay} must be at most 1.00:00:00");
         }
 
         if (options.Broker.ReconnectMinDelay <= TimeSpan.Zero || options.Broker.ReconnectMaxDelay < options.Broker.ReconnectMinDelay)
         {
-            errors.Add("Agent:Broker:ReconnectMinDelay must be positive and not above ReconnectMaxDelay");
+            errors.Add($"Agent:Broker:ReconnectMinDelay {options.Broker.ReconnectMinDelay} must be above 00:00:00 and not above Agent:Broker:ReconnectMaxDelay ({options.Broker.ReconnectMaxDelay})");
         }
 
         if (options.Publishing.BatchLinger < TimeSpan.Zero || options.Publishing.BatchLinger > TimeSpan.FromMinutes(1))
@@ -53,9 +68,9 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("Agent:Publishing:HeartbeatInterval must be above 0 and at most 60 seconds (CONTRACT.md)");
         }
 
-        if (options.Outbox.MaxAge < TimeSpan.FromMinutes(1))
+        if (options.Outbox.MaxAge < TimeSpan.FromMinutes(1) || options.Outbox.MaxAge > TimeSpan.FromDays(400))
         {
-            errors.Add($"Agent:Outbox:MaxAge {options.Outbox.MaxAge} must be at least 1 minute");
+            errors.Add($"Agent:Outbox:MaxAge {options.Outbox.MaxAge} must be between 1 minute and 400 days (older readings are refused by the collector)");
         }
 
         if (options.Outbox.MaxBytes < 1L << 20)
@@ -71,6 +86,11 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         if (options.OneWirePin is < 0 or > 53)
         {
             errors.Add($"Agent:OneWirePin {options.OneWirePin} is not a Raspberry Pi GPIO (0-53)");
+        }
+
+        if (!string.IsNullOrEmpty(options.SiteKey) && options.SiteKey.Length < Readers.Badge.VisitorPseudonym.MinimumKeyLength)
+        {
+            errors.Add($"Agent:SiteKey must have at least {Readers.Badge.VisitorPseudonym.MinimumKeyLength} characters");
         }
 
         if (!string.IsNullOrEmpty(options.Broker.Username) && string.IsNullOrEmpty(options.Broker.Password))

@@ -47,7 +47,7 @@ public static class HardwareServiceCollectionExtensions
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or PlatformNotSupportedException or IOException)
         {
-            logger.LogInformation("GPIO: libgpiod v2 not available ({Problem}); using the libgpiod v1 driver on gpiochip{Chip}", e.Message, chip);
+            logger.LogInformation(e, "GPIO: libgpiod v2 not available; using the libgpiod v1 driver on gpiochip{Chip}", chip);
             return new LibGpiodDriver(chip);
         }
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
+using NewTechPark.Edge.Contracts.Configuration;
 
 namespace NewTechPark.Edge.Agent.Hosting;
 
@@ -37,9 +38,9 @@ public static class AgentCommandLine
         {
             host = EdgeAgentHost.CreateSensorsOnly(args, hardware, configure);
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when (Invalid(e) is { } invalid)
         {
-            return await ConfigurationInvalidAsync(e.Failures).ConfigureAwait(false);
+            return await ConfigurationInvalidAsync(invalid).ConfigureAwait(false);
         }
 
         using (host)
@@ -70,6 +71,8 @@ public static class AgentCommandLine
         OptionsValidationException invalid => invalid.Failures,
         AggregateException many when many.InnerExceptions.All(i => i is OptionsValidationException) =>
             many.InnerExceptions.SelectMany(i => ((OptionsValidationException)i).Failures).ToList(),
+        // A value of the wrong type (Port=abc) fails in the binder, before any validator runs.
+        _ when BindingError.Explain(e) is { } binding => [binding],
         _ => null,
     };
 

@@ -41,7 +41,7 @@ public static class AgentServiceCollectionExtensions
         services.AddOptions<AgentOptions>()
             .Bind(configuration.GetSection(AgentOptions.Section))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsAttributeValidator>();
+        services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsAttributes>();
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 

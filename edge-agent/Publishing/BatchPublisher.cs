@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Contracts.Resilience;
 using NewTechPark.Edge.Contracts.Topics;
 
 namespace NewTechPark.Edge.Agent.Publishing;
@@ -66,7 +67,7 @@ public sealed class BatchPublisher(
     private async Task RecordAsync(CancellationToken cancellationToken)
     {
         var buffer = new List<Reading>(_options.Publishing.MaxReadingsPerBatch);
-        var delay = TimeSpan.FromMilliseconds(100);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), clock, jitter: 0);
         while (!cancellationToken.IsCancellationRequested)
         {
             if (buffer.Count == 0)
@@ -78,15 +79,14 @@ public sealed class BatchPublisher(
             {
                 outbox.Append(buffer);
                 buffer.Clear();
-                delay = TimeSpan.FromMilliseconds(100);
+                backoff.Reset();
             }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
                 // Disk full or read-only: keep the readings in memory and try again; the queue
                 // before us absorbs the wait (and counts what it cannot take).
-                logger.LogError("Cannot write {Count} reading(s) to the outbox: {Problem}; retrying in {Delay}", buffer.Count, e.Message, delay);
-                await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
-                delay = delay * 2 > TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : delay * 2;
+                logger.LogError(e, "Cannot write {Count} reading(s) to the outbox; retrying in {Delay}", buffer.Count, backoff.Current);
+                await backoff.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -135,7 +135,7 @@ public sealed class BatchPublisher(
     {
         var topic = ContractTopics.Readings(_options.Site, _options.Device);
         ulong cursor = 0;
-        var delay = TimeSpan.FromMilliseconds(100);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), clock, jitter: 0);
         var window = new Queue<OutboxBatch>();
         var generation = outbox.DropGeneration;
         var replay = new ReplayMeter(clock);
@@ -179,7 +179,7 @@ public sealed class BatchPublisher(
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                logger.LogDebug("Publishing batch {Seq} failed: {Problem}; it stays in the outbox", next.Seq, e.Message);
+                logger.LogDebug(e, "Publishing batch {Seq} failed; it stays in the outbox", next.Seq);
                 acknowledged = false;
             }
 
@@ -189,12 +189,11 @@ public sealed class BatchPublisher(
                 // Read the window again after the pause: the outbox may have dropped batches meanwhile.
                 window.Clear();
                 cursor = next.Seq - 1;
-                await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
-                delay = delay * 2 > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : delay * 2;
+                await backoff.WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            delay = TimeSpan.FromMilliseconds(100);
+            backoff.Reset();
             window.Dequeue();
             cursor = next.Seq;
             outbox.Acknowledge(next);

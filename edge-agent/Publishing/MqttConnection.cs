@@ -9,6 +9,7 @@ using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Contracts.Resilience;
 using NewTechPark.Edge.Contracts.Serialization;
 using NewTechPark.Edge.Contracts.Topics;
 
@@ -89,7 +90,7 @@ public sealed class MqttConnection : BackgroundService
             }
             catch (Exception e) when (e is OperationCanceledException or MqttCommunicationException or InvalidOperationException)
             {
-                _logger.LogDebug("Goodbye to the broker failed: {Problem}", e.Message);
+                _logger.LogDebug(e, "Goodbye to the broker failed");
             }
         }
     }
@@ -103,7 +104,7 @@ public sealed class MqttConnection : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delay = _options.Broker.ReconnectMinDelay;
+        var backoff = new Backoff(_options.Broker.ReconnectMinDelay, _options.Broker.ReconnectMaxDelay, _clock);
         while (!stoppingToken.IsCancellationRequested)
         {
             if (_client.IsConnected)
@@ -119,7 +120,7 @@ public sealed class MqttConnection : BackgroundService
                 {
                     _logger.LogInformation("Connected to mqtt://{Host}:{Port} as {ClientId} (session present: {Session})",
                         _options.Broker.Host, _options.Broker.Port, _clientOptions.ClientId, result.IsSessionPresent);
-                    delay = _options.Broker.ReconnectMinDelay;
+                    backoff.Reset();
                     if (Connected is { } connected)
                     {
                         await connected(stoppingToken).ConfigureAwait(false);
@@ -139,21 +140,18 @@ public sealed class MqttConnection : BackgroundService
             }
             catch (Exception e)
             {
-                _logger.LogWarning("Cannot reach broker mqtt://{Host}:{Port}: {Problem}; retrying in {Delay}",
-                    _options.Broker.Host, _options.Broker.Port, e.Message, delay);
+                _logger.LogWarning(e, "Cannot reach broker mqtt://{Host}:{Port}; retrying in about {Delay}",
+                    _options.Broker.Host, _options.Broker.Port, backoff.Current);
             }
 
-            var jittered = delay * (0.5 + Random.Shared.NextDouble());
             try
             {
-                await Task.Delay(jittered, _clock, stoppingToken).ConfigureAwait(false);
+                await backoff.WaitAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-
-            delay = delay * 2 > _options.Broker.ReconnectMaxDelay ? _options.Broker.ReconnectMaxDelay : delay * 2;
         }
     }
 
@@ -167,7 +165,7 @@ public sealed class MqttConnection : BackgroundService
 
         if (e.ClientWasConnected && !_stopping)
         {
-            _logger.LogWarning("Disconnected from the broker: {Reason} {Problem}", e.Reason, e.Exception?.Message);
+            _logger.LogWarning(e.Exception, "Disconnected from the broker: {Reason}", e.Reason);
             _disconnected.Release();
         }
 

@@ -75,7 +75,7 @@ public sealed class StatusReporter : BackgroundService
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _logger.LogWarning("Status not published: {Problem}", e.Message);
+            _logger.LogWarning(e, "Status not published");
         }
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Publishing;
+using NewTechPark.Edge.Contracts.Resilience;
 
 namespace NewTechPark.Edge.Agent.Readers;
 
@@ -32,7 +33,7 @@ public sealed class SensorSupervisor(
 
     private async Task SuperviseAsync(ISensorReader reader, CancellationToken stoppingToken)
     {
-        var delay = FirstRetryDelay;
+        var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, clock, jitter: 0.2);
         health.ReportStarting(reader.SensorId);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -51,25 +52,22 @@ public sealed class SensorSupervisor(
                 if (clock.GetElapsedTime(started) > MaxRetryDelay)
                 {
                     // It ran well for a while: this is a new failure, not the same one again.
-                    delay = FirstRetryDelay;
+                    backoff.Reset();
                 }
 
                 health.ReportError(reader.SensorId, e.Message);
-                logger.LogWarning("Sensor {Sensor} ({Kind}) failed: {Problem}; retrying in {Delay}", reader.SensorId, reader.Kind, e.Message, delay);
+                logger.LogWarning(e, "Sensor {Sensor} ({Kind}) failed; retrying in about {Delay}", reader.SensorId, reader.Kind, backoff.Current);
             }
 
             try
             {
                 // Jitter keeps many failing sensors from retrying in lockstep.
-                var jittered = delay * (0.8 + (Random.Shared.NextDouble() * 0.4));
-                await Task.Delay(jittered, clock, stoppingToken).ConfigureAwait(false);
+                await backoff.WaitAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-
-            delay = delay * 2 > MaxRetryDelay ? MaxRetryDelay : delay * 2;
         }
     }
 }

@@ -310,7 +310,7 @@ public sealed class Outbox : IDisposable
         }
         catch (Exception e) when (e is SqliteException or ObjectDisposedException or InvalidOperationException)
         {
-            _logger.LogDebug("Outbox flush at shutdown failed: {Problem}", e.Message);
+            _logger.LogDebug(e, "Outbox flush at shutdown failed");
         }
 
         _meter.Dispose();

@@ -69,7 +69,7 @@ public sealed class RetentionService(
                 }
                 catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
                 {
-                    logger.LogWarning("Housekeeping failed, trying again in {Interval}: {Problem}", interval, e.Message);
+                    logger.LogWarning(e, "Housekeeping failed, trying again in {Interval}", interval);
                 }
 
                 await Task.Delay(interval, clock, stoppingToken).ConfigureAwait(false);

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Hosting;
+using NewTechPark.Edge.Contracts.Configuration;
+using NewTechPark.Edge.Tests.Settings;
+using Xunit.Abstractions;
+
+namespace NewTechPark.Edge.Collector.Tests.Settings;
+
+/// <summary>
+/// Every setting of the collector, found by reflection on <see cref="CollectorOptions"/>, is given
+/// values it must refuse; the collector must refuse each one at start, naming the setting. All of
+/// them through the real builder and start-up validation in-process, a few through the real program
+/// (exit code 2, message on stderr, no stack trace).
+/// </summary>
+public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
+{
+    /// <summary>Bad values that attributes cannot derive: custom rules, files, addresses.</summary>
+    private static readonly Dictionary<string, string[]> Custom = new(StringComparer.Ordinal)
+    {
+        ["Collector:SiteFile"] = ["missing-site.json"],
+        ["Collector:Broker:BindAddress"] = ["not-an-ip"],
+        ["Collector:Broker:PasswordFile"] = ["/nonexistent/passwords"],
+        ["Collector:Broker:Readers:0"] = ["Not A User!"],
+        ["Collector:Broker:Tls:CertificateFile"] = ["/nonexistent/cert.pem"],
+        ["Collector:Broker:Tls:KeyFile"] = ["/nonexistent/key.pem"],
+        ["Collector:Broker:Tls:BindAddress"] = ["not-an-ip"],
+        ["Collector:Ingest:SessionExpiry"] = ["00:00:00", "50000.00:00:00"],
+        ["Collector:Occupancy:DailyReset"] = ["1.00:00:00"],
+        ["Collector:Influx:Mode"] = ["Instead"],
+        ["Collector:Influx:Url"] = ["ftp://influx.local", "not a url"],
+        ["Collector:Influx:Timeout"] = ["00:00:00.500", "02:00:00"],
+        ["Collector:Influx:RetryMinDelay"] = ["00:00:00", "00:02:00"],
+        ["Collector:Influx:RetryMaxDelay"] = ["2.00:00:00"],
+        ["Collector:Retention:Raw"] = ["12:00:00"],
+        ["Collector:Retention:Minute"] = ["10.00:00:00"],
+        ["Collector:Retention:Hour"] = ["10.00:00:00"],
+        ["Collector:Retention:Day"] = ["10.00:00:00"],
+        ["Collector:Retention:Interval"] = ["00:00:05", "2.00:00:00"],
+        ["Collector:Visitors:ScanRetention"] = ["30.00:00:00"],
+        ["Collector:Visitors:FreezeAfter"] = ["400.00:00:00"],
+        ["Collector:Admin:Token"] = ["short", "with spaces in the token"],
+        ["Collector:Http:AuthFailureWindow"] = ["00:00:00.500", "2.00:00:00"],
+        ["Collector:Http:CorsOrigins:0"] = ["*", "https://intranet.example/path"],
+    };
+
+    /// <summary>Settings that take any value of their type, and why.</summary>
+    private static readonly Dictionary<string, string> AnyValue = new(StringComparer.Ordinal)
+    {
+        ["Collector:Broker:Username"] = "whatever user name the outside broker has",
+        ["Collector:Broker:Password"] = "whatever password the outside broker has",
+        ["Collector:Broker:Users:example"] = "hashes are checked when the broker loads them (BrokerCredentials, EmbeddedBrokerSecurityTests)",
+        ["Collector:Broker:Tls:CertificatePassword"] = "whatever password the PKCS#12 file has",
+        ["Collector:Influx:Token"] = "whatever token the server has; empty for none",
+    };
+
+    public static TheoryData<string> SettingPaths()
+    {
+        var data = new TheoryData<string>();
+        foreach (var setting in SettingsWalker.Leaves(typeof(CollectorOptions), CollectorOptions.Section))
+        {
+            data.Add(setting.Path);
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Every_setting_has_values_to_refuse_or_a_reason_it_takes_any()
+    {
+        var missing = SettingsWalker.Leaves(typeof(CollectorOptions), CollectorOptions.Section)
+            .Where(s => SettingsWalker.NeedsTable(s) && !Custom.ContainsKey(s.Path) && !AnyValue.ContainsKey(s.Path))
+            .Select(s => s.Path)
+            .ToList();
+        Assert.True(missing.Count == 0, "Settings without a range, a [Required] or a custom check: give them one (and bad values here), or list why any value is fine: " + string.Join(", ", missing));
+        Assert.Empty(Custom.Keys.Concat(AnyValue.Keys).Except(SettingsWalker.Leaves(typeof(CollectorOptions), CollectorOptions.Section).Select(s => s.Path)));
+    }
+
+    [Fact]
+    public async Task The_defaults_start()
+    {
+        using var data = new TempDirectory();
+        Assert.Null(await RefusalAsync([$"--Collector:DataDirectory={data.Path}"]));
+    }
+
+    [Fact]
+    public async Task Every_setting_refuses_values_out_of_its_range_naming_itself()
+    {
+        using var data = new TempDirectory();
+        var started = Stopwatch.StartNew();
+        var problems = new List<string>();
+        var cases = 0;
+        foreach (var setting in SettingsWalker.Leaves(typeof(CollectorOptions), CollectorOptions.Section))
+        {
+            foreach (var value in BadValues(setting))
+            {
+                cases++;
+                var refusal = await RefusalAsync([$"--Collector:DataDirectory={data.Path}", $"--{setting.Path}={value}"]);
+                if (refusal is null)
+                {
+                    problems.Add($"{setting.Path}={value} was accepted");
+                }
+                else if (!refusal.Contains(setting.Path, StringComparison.Ordinal))
+                {
+                    problems.Add($"{setting.Path}={value} was refused without naming the setting: {refusal}");
+                }
+            }
+        }
+
+        output.WriteLine($"{cases} bad values of {SettingPaths().Count} settings checked in {started.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Theory]
+    [InlineData("Collector:Ingest:MaxMessagesPerCommit", "0")]
+    [InlineData("Collector:Ingest:ReceiveMaximum", "70000")]
+    [InlineData("Collector:Broker:Port", "70000")]
+    [InlineData("Collector:Broker:Tls:Port", "0")]
+    [InlineData("Collector:Ingest:ReceiveMaximum", "lots")]
+    [InlineData("Collector:Influx:Mode", "Sideways")]
+    [InlineData("Collector:Retention:Interval", "-00:00:01")]
+    public async Task The_program_exits_with_2_naming_the_setting(string setting, string value)
+    {
+        using var data = new TempDirectory();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = data.Path,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "collector.dll"), $"--Collector:DataDirectory={data.Path}", "--urls=http://127.0.0.1:0", $"--{setting}={value}"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        var error = await stderr;
+        output.WriteLine(error + await stdout);
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains(setting, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<string> BadValues(Setting setting)
+    {
+        var values = SettingsWalker.UnconvertibleValues(setting).Concat(SettingsWalker.AttributeValues(setting));
+        if (setting.Type == typeof(TimeSpan))
+        {
+            values = values.Append("-00:00:01");
+        }
+
+        return values.Concat(Custom.GetValueOrDefault(setting.Path, [])).Distinct();
+    }
+
+    /// <summary>Builds the collector as Program does and runs the start-up validation; the refusal it would print, or null.</summary>
+    private static async Task<string?> RefusalAsync(string[] args)
+    {
+        try
+        {
+            var app = CollectorHost.Build(args);
+            await using (app.ConfigureAwait(false))
+            {
+                app.Services.GetRequiredService<IStartupValidator>().Validate();
+            }
+
+            return null;
+        }
+        catch (OptionsValidationException e)
+        {
+            return string.Join(Environment.NewLine, e.Failures);
+        }
+        catch (InvalidOperationException e) when (BindingError.Explain(e) is { } problem)
+        {
+            return problem;
+        }
+    }
+}
