@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace NewTechPark.Edge.Agent.Tests.Support;
 
-/// <summary>Key/value settings for <c>EdgeAgentHost.CreateSimulated</c>.</summary>
+/// <summary>Key/value settings for <c>SimulatedAgentHost.Create</c>.</summary>
 public static class AgentSettings
 {
     /// <summary>A TCP port on the loopback that nothing listens on (the agent just keeps retrying it).</summary>
