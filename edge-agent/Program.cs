@@ -23,6 +23,8 @@ public static class Program
             using var service = EdgeAgentHost.CreateService(args);
             try
             {
+                // Checked before the host starts, so a wrong setting is not also logged with a stack trace as a failed start.
+                service.Services.GetRequiredService<IStartupValidator>().Validate();
                 await service.RunAsync().ConfigureAwait(false);
                 return 0;
             }
@@ -35,6 +37,7 @@ public static class Program
         using var host = EdgeAgentHost.CreateSensorsOnly(args);
         try
         {
+            host.Services.GetRequiredService<IStartupValidator>().Validate();
             await host.StartAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is OptionsValidationException || BindingError.Explain(e) is not null)
