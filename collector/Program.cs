@@ -13,6 +13,8 @@ if (NewTechPark.Edge.Collector.Broker.Security.PasswordCommands.TryRun(args, Con
 try
 {
     var app = CollectorHost.Build(args);
+    // Checked before the host starts, so a wrong setting is not also logged with a stack trace as a failed start.
+    app.Services.GetRequiredService<IStartupValidator>().Validate();
     await app.RunAsync();
     return 0;
 }

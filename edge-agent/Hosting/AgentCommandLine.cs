@@ -24,6 +24,8 @@ public static class AgentCommandLine
             try
             {
                 using var service = EdgeAgentHost.CreateService(args, hardware, configure);
+                // Checked before the host starts, so a wrong setting is not also logged with a stack trace as a failed start.
+                service.Services.GetRequiredService<IStartupValidator>().Validate();
                 await service.RunAsync().ConfigureAwait(false);
                 return 0;
             }
@@ -47,6 +49,7 @@ public static class AgentCommandLine
         {
             try
             {
+                host.Services.GetRequiredService<IStartupValidator>().Validate();
                 await host.StartAsync().ConfigureAwait(false);
             }
             catch (Exception e) when (Invalid(e) is { } invalid)

@@ -182,10 +182,11 @@ public sealed class AgentSettingsValidationTests(ITestOutputHelper output)
         }
 
         var error = await stderr;
-        output.WriteLine(error + await stdout);
+        var console = await stdout;
+        output.WriteLine(error + console);
         Assert.Equal(2, process.ExitCode);
         Assert.Contains(setting, error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error + console, StringComparison.Ordinal);
     }
 
     private static IEnumerable<string> BadValues(Setting setting)

@@ -150,10 +150,11 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         }
 
         var error = await stderr;
-        output.WriteLine(error + await stdout);
+        var console = await stdout;
+        output.WriteLine(error + console);
         Assert.Equal(2, process.ExitCode);
         Assert.Contains(setting, error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error + console, StringComparison.Ordinal);
     }
 
     private static IEnumerable<string> BadValues(Setting setting)
