@@ -11,6 +11,7 @@ namespace NewTechPark.Edge.Agent.Tests;
 /// kept what the readers, the configuration binding, the options validation, SQLite and the JSON
 /// contract need. Needs clang (apt-get install clang); without it the tests fail and say so.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : IClassFixture<AotPublishTests.PublishedAgent>
 {
     [Fact]

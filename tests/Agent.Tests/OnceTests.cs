@@ -11,6 +11,7 @@ using NewTechPark.Edge.Contracts.Payloads;
 namespace NewTechPark.Edge.Agent.Tests;
 
 /// <summary><c>--once</c> and <c>--list-sensors</c>: every sensor read once through the real readers, no broker.</summary>
+[Trait("Category", "Slow")]
 public sealed class OnceTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using NewTechPark.Edge.Agent.Tests.Support;
 namespace NewTechPark.Edge.Agent.Tests;
 
 /// <summary>The agent publishes as a self-contained linux-arm64 program, as the deploy script does for a Pi 3/4/5.</summary>
+[Trait("Category", "Slow")]
 public sealed class PublishTests
 {
     [Fact]

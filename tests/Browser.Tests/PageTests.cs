@@ -6,6 +6,7 @@ using static Microsoft.Playwright.Assertions;
 namespace NewTechPark.Edge.Browser.Tests;
 
 /// <summary>Every page against the demo site: loads fast, without console errors, with live figures.</summary>
+[Trait("Category", "Slow")]
 public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassFixture<DemoSite>
 {
     private static readonly LocatorAssertionsToHaveTextOptions Live = new() { Timeout = 30_000 };

@@ -12,6 +12,7 @@ using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 namespace NewTechPark.Edge.EndToEnd.Tests;
 
 /// <summary>The README's main command: the collector with <c>--demo</c> shows people in rooms within 30 seconds.</summary>
+[Trait("Category", "Slow")]
 public sealed class DemoTests
 {
     [Fact]

@@ -3,11 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace NewTechPark.Edge.Reliability.Tests.Infrastructure;
+namespace NewTechPark.Edge.TestSupport;
 
 /// <summary>
 /// A real process started by a test, with its output kept (and shown when a test fails), that can
-/// be stopped gracefully (SIGTERM) or killed like a power cut (SIGKILL, kill -9).
+/// be stopped gracefully (SIGTERM) or killed like a power cut (SIGKILL, kill -9). Disposing kills
+/// the whole process tree, so nothing a test started outlives it.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
@@ -41,7 +42,7 @@ public sealed class ChildProcess : IAsyncDisposable
     public static ChildProcess StartDotnet(string name, string dll, IEnumerable<string> args) =>
         Start(name, "dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. args]);
 
-    public static ChildProcess Start(string name, string executable, IEnumerable<string> args)
+    public static ChildProcess Start(string name, string executable, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(executable, args)
         {
@@ -52,6 +53,11 @@ public sealed class ChildProcess : IAsyncDisposable
         };
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["DOTNET_TieredPGO"] = "0";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
         var child = new ChildProcess(name, process);
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
@@ -59,6 +65,16 @@ public sealed class ChildProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    /// <summary>Runs a short command to its end (killed after <paramref name="timeout"/>) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string executable, IEnumerable<string> args, TimeSpan timeout)
+    {
+        await using var child = Start(Path.GetFileName(executable), executable, args);
+        var exitCode = await child.WaitForExitAsync(timeout);
+        // The exit can come before the last lines of output were read; the streams end with the process.
+        child._process.WaitForExit();
+        return (exitCode, child.Output);
     }
 
     /// <summary>kill -9: no goodbye, no flush, like a power cut for the process.</summary>
@@ -110,6 +126,22 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the process to exit on its own and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name} did not exit within {timeout}.\n{Tail()}");
+        }
+
+        return _process.ExitCode;
+    }
+
     public string Tail(int lines = 60)
     {
         var all = Output.Split('\n');
@@ -118,7 +150,12 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await KillAsync();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
         _process.Dispose();
     }
 
