@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -105,23 +104,8 @@ public sealed class OnceTests
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAgentAsync(TempDirectory temp, string mode)
     {
         var agent = Path.Combine(AppContext.BaseDirectory, "edge-agent.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = temp.Path,
-        };
-        start.ArgumentList.Add(agent);
-        start.ArgumentList.Add(mode);
-        start.ArgumentList.Add($"--Agent:DataDirectory={temp.Path}");
         // No broker is running: --once must not need one.
-        start.ArgumentList.Add("--Agent:Broker:Port=1");
-        start.Environment["NTP_Agent__Hardware"] = "Simulated";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        return await ChildProcess.RunToEndAsync("dotnet", [agent, mode, $"--Agent:DataDirectory={temp.Path}", "--Agent:Broker:Port=1"], TimeSpan.FromSeconds(90), temp.Path,
+            new Dictionary<string, string> { ["NTP_Agent__Hardware"] = "Simulated" });
     }
 }

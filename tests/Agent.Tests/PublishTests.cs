@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NewTechPark.Edge.Agent.Tests.Support;
 
 namespace NewTechPark.Edge.Agent.Tests;
@@ -13,19 +12,11 @@ public sealed class PublishTests
         using var temp = new TempDirectory();
         var project = Path.Combine(RepositoryRoot(), "edge-agent", "NewTechPark.Edge.Agent.csproj");
         var output = Path.Combine(temp.Path, "out");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "publish", project, "-c", "Release", "-r", "linux-arm64", "--self-contained", "-o", output, "--artifacts-path", Path.Combine(temp.Path, "artifacts"), "-nologo" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var publish = await ChildProcess.RunToEndAsync("dotnet",
+            ["publish", project, "-c", "Release", "-r", "linux-arm64", "--self-contained", "-o", output, "--artifacts-path", Path.Combine(temp.Path, "artifacts"), "-nologo"],
+            TimeSpan.FromMinutes(8));
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        await process.WaitForExitAsync(timeout.Token);
-
-        Assert.True(process.ExitCode == 0, await stdout + await stderr);
+        Assert.True(publish.ExitCode == 0, publish.Stdout + publish.Stderr);
         // The native host for the Pi, the settings files and the native GPIO library of the bindings.
         Assert.True(File.Exists(Path.Combine(output, "edge-agent")), "no edge-agent host");
         Assert.True(File.Exists(Path.Combine(output, "appsettings.json")), "no appsettings.json");

@@ -31,14 +31,7 @@ public sealed class InfluxSinkTests(ITestOutputHelper output)
         rig.StartAgent(device, rate: 125, total: total, "--Load:DistinctMilliseconds=true");
         await WaitAsync(async () => (await vm.ExportAsync("load_n_total")).Count > 0, TimeSpan.FromSeconds(30), "first points in VictoriaMetrics");
 
-        // The outage lasts until the events it is about happened (no fixed sleeps): points wait in
-        // the sink's queue, the collector is killed with them there, and its successor has them again.
-        await vm.StopAsync();
-        await WaitAsync(async () => await QueuedPointsAsync(rig) > 0, TimeSpan.FromSeconds(30), "points queued for VictoriaMetrics while it is away");
-        await rig.KillCollectorAsync();
-        await rig.StartCollectorAsync();
-        await WaitAsync(async () => await QueuedPointsAsync(rig) > 0, TimeSpan.FromSeconds(30), "the queued points after the collector's kill -9");
-        await vm.StartAsync();
+        await OutageWithCollectorKillAsync(vm, rig);
 
         await rig.WaitAgentDoneAsync(device, TimeSpan.FromSeconds(120));
         await rig.WaitDeliveredAsync(device, TimeSpan.FromSeconds(60));
@@ -73,12 +66,7 @@ public sealed class InfluxSinkTests(ITestOutputHelper output)
 
         // VictoriaMetrics away, the collector killed (kill -9) meanwhile: the raw points exist only
         // in the sink's queue file now.
-        await vm.StopAsync();
-        await WaitAsync(async () => await QueuedPointsAsync(rig) > 0, TimeSpan.FromSeconds(30), "points queued for VictoriaMetrics while it is away");
-        await rig.KillCollectorAsync();
-        await rig.StartCollectorAsync();
-        await WaitAsync(async () => await QueuedPointsAsync(rig) > 0, TimeSpan.FromSeconds(30), "the queued points after the collector's kill -9");
-        await vm.StartAsync();
+        await OutageWithCollectorKillAsync(vm, rig);
 
         await rig.WaitAgentDoneAsync(device, TimeSpan.FromSeconds(40));
         await rig.WaitDeliveredAsync(device, TimeSpan.FromSeconds(20));
@@ -123,6 +111,21 @@ public sealed class InfluxSinkTests(ITestOutputHelper output)
         using var reader = command.ExecuteReader();
         reader.Read();
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2));
+    }
+
+    /// <summary>
+    /// VictoriaMetrics goes away and comes back once the events the outage is about happened (no
+    /// fixed sleeps): points wait in the sink's queue, the collector is killed with kill -9 with them
+    /// there, and its successor has them queued again.
+    /// </summary>
+    private static async Task OutageWithCollectorKillAsync(VictoriaMetricsProcess vm, FaultRig rig)
+    {
+        await vm.StopAsync();
+        await WaitAsync(async () => await QueuedPointsAsync(rig) > 0, TimeSpan.FromSeconds(30), "points queued for VictoriaMetrics while it is away");
+        await rig.KillCollectorAsync();
+        await rig.StartCollectorAsync();
+        await WaitAsync(async () => await QueuedPointsAsync(rig) > 0, TimeSpan.FromSeconds(30), "the queued points after the collector's kill -9");
+        await vm.StartAsync();
     }
 
     /// <summary>The collector's <c>ntp_influx_queue_points</c> gauge: points waiting for InfluxDB.</summary>

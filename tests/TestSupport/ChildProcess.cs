@@ -67,14 +67,40 @@ public sealed class ChildProcess : IAsyncDisposable
         return child;
     }
 
-    /// <summary>Runs a short command to its end (killed after <paramref name="timeout"/>) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string executable, IEnumerable<string> args, TimeSpan timeout)
+    /// <summary>
+    /// Runs a command to its end and returns its exit code, standard output and standard error;
+    /// past <paramref name="timeout"/> it kills the process tree and throws.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(
+        string executable, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        await using var child = Start(Path.GetFileName(executable), executable, args);
-        var exitCode = await child.WaitForExitAsync(timeout);
-        // The exit can come before the last lines of output were read; the streams end with the process.
-        child._process.WaitForExit();
-        return (exitCode, child.Output);
+        var start = new ProcessStartInfo(executable, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{executable} did not exit within {timeout}.\n{await stdout}{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>kill -9: no goodbye, no flush, like a power cut for the process.</summary>

@@ -203,10 +203,10 @@ public sealed class SecuredMosquitto : IAsyncDisposable
 
     private static async Task RunAsync(string executable, string[] args)
     {
-        var (exitCode, output) = await ChildProcess.RunAsync(executable, args, TimeSpan.FromSeconds(30));
+        var (exitCode, stdout, stderr) = await ChildProcess.RunToEndAsync(executable, args, TimeSpan.FromSeconds(30));
         if (exitCode != 0)
         {
-            throw new InvalidOperationException($"{executable} {args[0]} failed with {exitCode}: {output}");
+            throw new InvalidOperationException($"{executable} {args[0]} failed with {exitCode}: {stdout}{stderr}");
         }
     }
 }
