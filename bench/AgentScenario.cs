@@ -41,7 +41,7 @@ public static class AgentScenario
     private static async Task<Run> MeasureAsync(string label, string fileName, IReadOnlyList<string> firstArguments, TimeSpan duration)
     {
         await using var collector = await BenchCollector.StartAsync();
-        using var data = new TempFolder("ntp-bench-agent-");
+        using var data = new TempDirectory("ntp-bench-agent-");
         var program = fileName == "dotnet" ? firstArguments[0] : fileName;
         var start = new ProcessStartInfo(fileName)
         {

@@ -66,62 +66,13 @@ public sealed class BareBroker : IAsyncDisposable
     }
 }
 
-/// <summary>Loopback ports.</summary>
-public static class FreePort
-{
-    public static int Next()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public static async Task WaitListeningAsync(int port, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
-}
-
-/// <summary>A temp folder removed on dispose.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public TempFolder(string prefix) => Path = Directory.CreateTempSubdirectory(prefix).FullName;
-
-    public string Path { get; }
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
 /// <summary>The real collector (Kestrel and, optionally, the embedded broker on free loopback ports; SQLite in a temp folder) in this process.</summary>
 public sealed class BenchCollector : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly TempFolder _data;
+    private readonly TempDirectory _data;
 
-    private BenchCollector(WebApplication app, TempFolder data, int httpPort, int brokerPort)
+    private BenchCollector(WebApplication app, TempDirectory data, int httpPort, int brokerPort)
     {
         _app = app;
         _data = data;
@@ -141,7 +92,7 @@ public sealed class BenchCollector : IAsyncDisposable
     {
         var httpPort = FreePort.Next();
         var brokerPort = outsideBrokerPort ?? embeddedPort ?? FreePort.Next();
-        var data = new TempFolder("ntp-bench-collector-");
+        var data = new TempDirectory("ntp-bench-collector-");
         var app = CollectorHost.Build([
             "--urls", $"http://127.0.0.1:{httpPort}",
             $"--Collector:DataDirectory={data.Path}",
@@ -195,9 +146,9 @@ public sealed class BenchCollector : IAsyncDisposable
 public sealed class BenchMosquitto : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly TempFolder _folder;
+    private readonly TempDirectory _folder;
 
-    private BenchMosquitto(Process process, TempFolder folder, int port)
+    private BenchMosquitto(Process process, TempDirectory folder, int port)
     {
         _process = process;
         _folder = folder;
@@ -211,7 +162,7 @@ public sealed class BenchMosquitto : IAsyncDisposable
         var executable = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mosquitto is not installed (apt-get install -y mosquitto)");
         var port = FreePort.Next();
-        var folder = new TempFolder("ntp-bench-mosquitto-");
+        var folder = new TempDirectory("ntp-bench-mosquitto-");
         var config = Path.Combine(folder.Path, "mosquitto.conf");
         await File.WriteAllTextAsync(config, $"""
             listener {port} 127.0.0.1

@@ -93,7 +93,7 @@ public static class IngestScenario
         var readings = all.Count * 50L;
         for (var round = 0; round < 2; round++)
         {
-            using var folder = new TempFolder("ntp-bench-store-");
+            using var folder = new TempDirectory("ntp-bench-store-");
             using var store = new SqliteStore(Path.Combine(folder.Path, "collector.db"), NullLogger<SqliteStore>.Instance);
             TimeSpan parse = default, commit = default, parseCpu = default, commitCpu = default;
             foreach (var group in all.Chunk(512))

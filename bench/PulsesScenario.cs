@@ -24,7 +24,7 @@ public static class PulsesScenario
 
     public static async Task<string> RunAsync(TimeSpan duration)
     {
-        using var data = new TempFolder("ntp-bench-pulses-");
+        using var data = new TempDirectory("ntp-bench-pulses-");
         var hardware = new SimulatedHardware();
         var settings = new List<KeyValuePair<string, string?>>
         {

@@ -23,7 +23,7 @@ public static class QueryScenario
 
     public static Task<string> RunAsync()
     {
-        using var folder = new TempFolder("ntp-bench-query-");
+        using var folder = new TempDirectory("ntp-bench-query-");
         var path = Path.Combine(folder.Path, "collector.db");
         using var store = new SqliteStore(path, NullLogger<SqliteStore>.Instance);
         var from = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -25,7 +25,7 @@ public static class ReplayScenario
 
     public static async Task<string> RunAsync()
     {
-        using var agentData = new TempFolder("ntp-bench-replay-agent-");
+        using var agentData = new TempDirectory("ntp-bench-replay-agent-");
         var brokerPort = FreePort.Next();
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection([

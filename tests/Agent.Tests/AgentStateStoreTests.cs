@@ -11,14 +11,14 @@ public sealed class AgentStateStoreTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     /// <summary>A clock at 1970-01-01, where a new store's sequence starts at zero.</summary>
-    private static readonly TimeProvider Epoch = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+    private static readonly TimeProvider Epoch = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
 
     private string DbPath => _dir.File("agent-pi-test.db");
 
     [Fact]
     public void A_new_store_starts_its_sequence_at_the_time_in_microseconds_so_a_lost_state_file_never_reuses_numbers()
     {
-        var earlier = new ManualTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+        var earlier = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
         ulong lastBeforeLoss;
         using (var store = new AgentStateStore(DbPath, earlier))
         {
@@ -33,7 +33,7 @@ public sealed class AgentStateStoreTests : IDisposable
 
         // The SD card is replaced a second later: the state file is gone.
         File.Delete(DbPath);
-        using var fresh = new AgentStateStore(DbPath, new ManualTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 1, TimeSpan.Zero)));
+        using var fresh = new AgentStateStore(DbPath, new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 1, TimeSpan.Zero)));
         Assert.True(fresh.NextSequence() > lastBeforeLoss);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using NewTechPark.Edge.Agent.Tests.Support;
@@ -14,6 +13,7 @@ namespace NewTechPark.Edge.Agent.Tests;
 /// edge-agent is the same code less the twins; hardware/deploy.sh publishes it). Needs clang
 /// (apt-get install clang); without it the tests fail and say so.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : IClassFixture<AotPublishTests.PublishedAgent>
 {
     [Fact]
@@ -61,21 +61,8 @@ public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : ICla
         return ids;
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string fileName, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(fileName)! };
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string fileName, params string[] arguments) =>
+        ChildProcess.RunToEndAsync(fileName, arguments, TimeSpan.FromMinutes(1), Path.GetDirectoryName(fileName)!);
 
     /// <summary>One NativeAOT publish for the tests of this class, into a temp folder with its own artifacts.</summary>
     public sealed class PublishedAgent : IDisposable
@@ -102,18 +89,10 @@ public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : ICla
                 "NativeAOT needs clang to compile and link the agent, and it is not installed: apt-get install -y clang (Debian/Ubuntu; clang-14 or later).");
 
             var output = Path.Combine(_temp.Path, "out");
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { "publish", Path.Combine(RepositoryRoot(), "simulation", "NewTechPark.Edge.Simulation.csproj"), "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", output, "--artifacts-path", Path.Combine(_temp.Path, "artifacts"), "-nologo" })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, "the NativeAOT publish failed (a trim or AOT warning is an error):" + Environment.NewLine + await stdout + await stderr);
+            var publish = await ChildProcess.RunToEndAsync("dotnet",
+                ["publish", Path.Combine(RepositoryRoot(), "simulation", "NewTechPark.Edge.Simulation.csproj"), "-c", "Release", "-r", rid, "-p:PublishAot=true", "-o", output, "--artifacts-path", Path.Combine(_temp.Path, "artifacts"), "-nologo"],
+                TimeSpan.FromMinutes(10));
+            Assert.True(publish.ExitCode == 0, "the NativeAOT publish failed (a trim or AOT warning is an error):" + Environment.NewLine + publish.Stdout + publish.Stderr);
 
             var binary = Path.Combine(output, "simulated-agent");
             Assert.True(File.Exists(binary), "no simulated-agent binary");

@@ -22,10 +22,14 @@ public sealed class BadgeReaderTests
     private static string Expected(byte[] uid) =>
         Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(SiteKey), uid))[..22];
 
-    private static (Mfrc522BadgeReader Reader, SimulatedMfrc522 Chip, GpioController Gpio) Setup(TimeSpan? repeat = null)
+    private static (Mfrc522BadgeReader Reader, SimulatedMfrc522 Chip, GpioController Gpio) Setup(TimeSpan? repeat = null) =>
+        Setup(repeat, out _);
+
+    private static (Mfrc522BadgeReader Reader, SimulatedMfrc522 Chip, GpioController Gpio) Setup(TimeSpan? repeat, out PollCounter polls)
     {
         var spi = new SimulatedSpiBus();
-        var chip = spi.Attach(0, 0, new SimulatedMfrc522());
+        var chip = new SimulatedMfrc522();
+        polls = spi.Attach(0, 0, new PollCounter(chip));
         var gpio = new GpioController(new SimulatedGpioDriver());
         var options = new SensorOptions { Id = "badge-entrance", Type = SensorTypes.Mfrc522, RepeatSuppression = repeat ?? TimeSpan.FromSeconds(5) };
         var agent = Options.Create(new AgentOptions { Device = "pi-entrance", SiteKey = SiteKey });
@@ -37,7 +41,7 @@ public sealed class BadgeReaderTests
     [InlineData(new byte[] { 0x04, 0x52, 0x11, 0x9A, 0x3C, 0x5D, 0x80 })]
     public async Task A_card_becomes_one_reading_with_the_hmac_pseudonym_and_never_its_uid(byte[] uid)
     {
-        var (reader, chip, gpio) = Setup();
+        var (reader, chip, gpio) = Setup(null, out var polls);
         using var _ = gpio;
         chip.PresentCard(uid);
         var sink = new RecordingSink();
@@ -53,7 +57,8 @@ public sealed class BadgeReaderTests
 
         // The card stays on the reader: it was halted, so it is not read again.
         var selected = chip.CardsSelected;
-        await Task.Delay(400);
+        var after = polls.Requests;
+        await Eventually.UntilAsync(() => polls.Requests >= after + 3, "the reader polled the field three more times", Timeout);
         Assert.Equal(selected, chip.CardsSelected);
         Assert.Single(sink.Readings);
 
@@ -104,5 +109,27 @@ public sealed class BadgeReaderTests
         Assert.Throws<ArgumentException>(() => new VisitorPseudonym("short"));
         using var pseudonym = new VisitorPseudonym(SiteKey);
         Assert.Equal(Expected([9, 9, 9, 9]), pseudonym.Of([9, 9, 9, 9]));
+    }
+
+    /// <summary>
+    /// Sits between the SPI bus and the chip and counts the reader's polls (a REQA or WUPA written
+    /// to the FIFO), so a test can wait for "the reader looked again" instead of sleeping.
+    /// </summary>
+    private sealed class PollCounter(SimulatedMfrc522 chip) : SimulatedSpiPart
+    {
+        private const byte FifoDataWrite = 0x09 << 1;
+        private long _requests;
+
+        public long Requests => Interlocked.Read(ref _requests);
+
+        public override void Transfer(ReadOnlySpan<byte> mosi, Span<byte> miso)
+        {
+            if (mosi.Length >= 2 && mosi[0] == FifoDataWrite && mosi[1] is 0x26 or 0x52)
+            {
+                Interlocked.Increment(ref _requests);
+            }
+
+            chip.Transfer(mosi, miso);
+        }
     }
 }

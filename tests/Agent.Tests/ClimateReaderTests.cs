@@ -64,7 +64,7 @@ public sealed class ClimateReaderTests
     [Fact]
     public async Task Scd4x_sets_self_calibration_and_pressure_and_reads_co2_every_period()
     {
-        var clock = new ManualTimeProvider();
+        var clock = TestClock.Create();
         var bus = new SimulatedI2cBus();
         var part = bus.Attach(1, 0x62, new SimulatedScd4x(1, 0x62, clock));
         part.SetAir(1234, 23.5, 48.0);

@@ -19,7 +19,7 @@ public sealed class DoorCounterReaderTests : IDisposable
 
     private readonly TempDirectory _dir = new();
     private readonly SimulatedGpioDriver _driver = new();
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = TestClock.Create();
 
     public void Dispose() => _dir.Dispose();
 
@@ -85,7 +85,8 @@ public sealed class DoorCounterReaderTests : IDisposable
         Beam(OuterPin, true);
         _clock.Advance(TimeSpan.FromMilliseconds(100));
         Beam(InnerPin, true);
-        var through = _clock.Advance(TimeSpan.FromMilliseconds(100));
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        var through = _clock.GetUtcNow();
         Beam(OuterPin, false);
         _clock.Advance(TimeSpan.FromMilliseconds(100));
         Beam(InnerPin, false);

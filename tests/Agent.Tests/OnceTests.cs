@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -11,6 +10,7 @@ using NewTechPark.Edge.Contracts.Payloads;
 namespace NewTechPark.Edge.Agent.Tests;
 
 /// <summary><c>--once</c> and <c>--list-sensors</c>: every sensor read once through the real readers, no broker.</summary>
+[Trait("Category", "Slow")]
 public sealed class OnceTests
 {
     [Fact]
@@ -131,26 +131,7 @@ public sealed class OnceTests
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAgentAsync(TempDirectory temp, string mode, string program = "simulated-agent.dll", params string[] extra)
     {
         var agent = Path.Combine(AppContext.BaseDirectory, program);
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = temp.Path,
-        };
-        start.ArgumentList.Add(agent);
-        start.ArgumentList.Add(mode);
-        start.ArgumentList.Add($"--Agent:DataDirectory={temp.Path}");
         // No broker is running: --once must not need one.
-        start.ArgumentList.Add("--Agent:Broker:Port=1");
-        foreach (var argument in extra)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        return await ChildProcess.RunToEndAsync("dotnet", [agent, mode, $"--Agent:DataDirectory={temp.Path}", "--Agent:Broker:Port=1", .. extra], TimeSpan.FromSeconds(90), temp.Path);
     }
 }

@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using NewTechPark.Edge.Agent.Tests.Support;
 
 namespace NewTechPark.Edge.Agent.Tests;
 
 /// <summary>The agent publishes as a self-contained linux-arm64 program, as the deploy script does for a Pi 3/4/5.</summary>
+[Trait("Category", "Slow")]
 public sealed class PublishTests
 {
     [Fact]
@@ -12,19 +12,11 @@ public sealed class PublishTests
         using var temp = new TempDirectory();
         var project = Path.Combine(RepositoryRoot(), "edge-agent", "NewTechPark.Edge.Agent.csproj");
         var output = Path.Combine(temp.Path, "out");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "publish", project, "-c", "Release", "-r", "linux-arm64", "--self-contained", "-o", output, "--artifacts-path", Path.Combine(temp.Path, "artifacts"), "-nologo" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var publish = await ChildProcess.RunToEndAsync("dotnet",
+            ["publish", project, "-c", "Release", "-r", "linux-arm64", "--self-contained", "-o", output, "--artifacts-path", Path.Combine(temp.Path, "artifacts"), "-nologo"],
+            TimeSpan.FromMinutes(8));
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        await process.WaitForExitAsync(timeout.Token);
-
-        Assert.True(process.ExitCode == 0, await stdout + await stderr);
+        Assert.True(publish.ExitCode == 0, publish.Stdout + publish.Stderr);
         // The native host for the Pi, its settings file and the native GPIO library of the bindings.
         Assert.True(File.Exists(Path.Combine(output, "edge-agent")), "no edge-agent host");
         Assert.True(File.Exists(Path.Combine(output, "appsettings.json")), "no appsettings.json");

@@ -13,7 +13,7 @@ namespace NewTechPark.Edge.Agent.Tests;
 /// <summary>S0 pulses to energy and power at known rates, on a clock the test moves.</summary>
 public sealed class S0MeterTests
 {
-    private static readonly DateTimeOffset T0 = ManualTimeProvider.DefaultStart;
+    private static readonly DateTimeOffset T0 = TestClock.Start;
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan PulseWidth = TimeSpan.FromMilliseconds(40);
 
@@ -83,7 +83,7 @@ public sealed class S0MeterTests
     public async Task The_reader_counts_gpio_edges_from_the_simulated_driver_and_persists_the_total()
     {
         using var temp = new TempDirectory();
-        var clock = new ManualTimeProvider();
+        var clock = TestClock.Create();
         var driver = new SimulatedGpioDriver();
         using var gpio = new GpioController(driver);
         var options = new SensorOptions { Id = "meter-grid", Type = SensorTypes.S0Meter, PulsePin = 22, PulsesPerKwh = 1000, SampleInterval = TimeSpan.FromHours(1) };

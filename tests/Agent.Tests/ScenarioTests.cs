@@ -122,7 +122,7 @@ public sealed class ScenarioTests
     [Fact]
     public void The_scenario_clock_runs_at_its_factor()
     {
-        var real = new Support.ManualTimeProvider();
+        var real = Support.TestClock.Create();
         var origin = new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.FromHours(1));
         var clock = new ScenarioClock(real, origin, factor: 60);
         real.Advance(TimeSpan.FromMinutes(1));

@@ -11,6 +11,7 @@ namespace NewTechPark.Edge.Browser.Tests;
 /// Every dashboard page under the collector's Content-Security-Policy (no inline script or style):
 /// chromium reports no violation, and the page still shows its live figures.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed partial class ContentSecurityPolicyTests(DemoSite site, ITestOutputHelper output) : IClassFixture<DemoSite>
 {
     private static readonly LocatorAssertionsToHaveTextOptions Live = new() { Timeout = 30_000 };

@@ -9,6 +9,7 @@ namespace NewTechPark.Edge.Browser.Tests;
 /// Every page against the demo site: loads without console errors, with live figures. Load times are
 /// logged here and measured by bench/ (query scenario), never asserted by a timed test on a shared machine.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassFixture<DemoSite>
 {
     private static readonly LocatorAssertionsToHaveTextOptions Live = new() { Timeout = 30_000 };

@@ -52,7 +52,7 @@ public sealed class AnnualReportTests : IDisposable
             Value("meter-solar", ReadingKinds.Energy, Local(1, 1, 0), "energy_wh_total", 0),
             Value("meter-solar", ReadingKinds.Energy, Local(12, 31, 23), "energy_wh_total", 400_000));
 
-        var clock = new ManualTimeProvider(Local(1, 1, 0).AddYears(1).AddDays(3));
+        var clock = new FakeTimeProvider(Local(1, 1, 0).AddYears(1).AddDays(3));
         var options = new CollectorOptions();
         options.Visitors.EventDayVisits = 50;
         options.Report.RoomInUseMinShareOfOpenDays = 0.01; // 261 weekdays in 2026: at least 3 days

@@ -2,12 +2,15 @@ using System.Reflection;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
+using NewTechPark.Edge.Collector.Sinks;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.TestSupport;
 using static NewTechPark.Edge.Collector.Tests.TestData;
 
 namespace NewTechPark.Edge.Collector.Tests;
@@ -16,6 +19,10 @@ namespace NewTechPark.Edge.Collector.Tests;
 /// A full disk: SQLite refuses to grow the database (SQLITE_FULL, made here with
 /// <c>PRAGMA max_page_count</c> on the writer's connection). Nothing is acknowledged, nothing stored
 /// is harmed, and once there is room again every batch is committed once and acknowledged once.
+/// The 100 batches are queued while the pipeline is held (a sink that waits for the test), so they
+/// reach the store as one commit that cannot fit: without the hold the pipeline could commit the
+/// first few of them into the free space of existing pages before the rest arrived (the flaky
+/// "expected 1 acknowledged, saw 5").
 /// </summary>
 public sealed class FullDiskTests : IAsyncLifetime
 {
@@ -23,7 +30,8 @@ public sealed class FullDiskTests : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly TempDirectory _dir = new();
-    private readonly GatedTimeProvider _clock = new(Noon);
+    private readonly FakeTimeProvider _clock = new(Noon);
+    private readonly HeldSink _hold = new();
     private readonly CollectorMetrics _metrics = new();
     private readonly SqliteStore _store;
     private readonly IngestPipeline _pipeline;
@@ -32,13 +40,14 @@ public sealed class FullDiskTests : IAsyncLifetime
     {
         _store = Store(_dir);
         var hub = new LiveEventHub(_metrics);
-        _pipeline = new IngestPipeline(_store, Engine(_clock, _metrics, hub), hub, _metrics, Options.Create(new CollectorOptions()), _clock, NullLogger<IngestPipeline>.Instance);
+        _pipeline = new IngestPipeline(_store, Engine(_clock, _metrics, hub), hub, _metrics, Options.Create(new CollectorOptions()), _clock, NullLogger<IngestPipeline>.Instance, [_hold]);
     }
 
     public Task InitializeAsync() => _pipeline.StartAsync(CancellationToken.None);
 
     public async Task DisposeAsync()
     {
+        _hold.Release();
         await _pipeline.StopAsync(CancellationToken.None);
         _pipeline.Dispose();
         _store.Dispose();
@@ -49,16 +58,15 @@ public sealed class FullDiskTests : IAsyncLifetime
     public async Task A_full_disk_acknowledges_nothing_harms_nothing_and_commits_everything_once_when_there_is_room()
     {
         var acknowledged = new int[101];
-        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _pipeline.Enqueue(Energy(1), _ =>
         {
             Interlocked.Increment(ref acknowledged[0]);
-            first.SetResult();
             return Task.CompletedTask;
         });
-        await first.Task.WaitAsync(Patience);
 
-        // The pipeline is idle: cap the database at its present size, as a full disk does.
+        // The first batch is committed and the pipeline is held in the sink, before its
+        // acknowledgement: the writer is idle. Cap the database at its present size, as a full disk does.
+        await _hold.Entered.WaitAsync(Patience);
         var writer = (SqliteConnection)typeof(SqliteStore).GetField("_writer", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(_store)!;
         var pages = Scalar(writer, "PRAGMA page_count");
         Scalar(writer, $"PRAGMA max_page_count = {pages}");
@@ -73,21 +81,25 @@ public sealed class FullDiskTests : IAsyncLifetime
             });
         }
 
-        // The commit fails and the pipeline waits to try again (its retry delay runs on the gated clock).
-        await _clock.WaitForTimerAsync(Patience);
-        Assert.True(_metrics.CommitFailures.Value >= 1);
+        // Let go: the first batch is acknowledged, the 100 waiting ones go to the store as one
+        // commit (5,000 readings need new pages), which fails; the retry waits on the fake clock.
+        _hold.Release();
+        await Eventually.UntilAsync(() => _metrics.CommitFailures.Value >= 1 && acknowledged[0] == 1, "the commit failed on the full disk", Patience);
         Assert.Equal(1, acknowledged.Sum());
         Assert.Equal(100, _pipeline.Queued);
         Assert.Equal((1L, 50L, 0L), new StoreQueries(_store).Counts());
 
-        // Room again: the retry commits every batch, once.
+        // Room again: the retry commits every batch, once. The clock moves until it does (the
+        // retry's timer may be made after any single move).
         Scalar(writer, "PRAGMA max_page_count = 1073741823");
-        _clock.FireTimers();
-        var deadline = DateTime.UtcNow + Patience;
-        while (acknowledged.Sum() < 101 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually.UntilAsync(
+            () =>
+            {
+                _clock.Advance(TimeSpan.FromSeconds(1));
+                return acknowledged.Sum() >= 101;
+            },
+            "every batch was acknowledged once there was room",
+            Patience);
 
         Assert.All(acknowledged, count => Assert.Equal(1, count));
         Assert.Equal((101L, 101L * 50, 0L), new StoreQueries(_store).Counts());
@@ -108,57 +120,21 @@ public sealed class FullDiskTests : IAsyncLifetime
         return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>A clock whose timers fire only when the test says so: the pipeline's retry waits on it, so the test can change the writer's connection while the pipeline is parked.</summary>
-    private sealed class GatedTimeProvider(DateTimeOffset now) : TimeProvider
+    /// <summary>A sink that holds the pipeline's first commit until the test releases it, then lets everything through.</summary>
+    private sealed class HeldSink : IIngestSink
     {
-        private readonly List<(TimerCallback Callback, object? State)> _timers = [];
-        private readonly SemaphoreSlim _created = new(0);
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _open = new(false);
 
-        public override DateTimeOffset GetUtcNow() => now;
+        public Task Entered => _entered.Task;
 
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        public void Accept(IReadOnlyList<ReadingsItem> batches)
         {
-            lock (_timers)
-            {
-                _timers.Add((callback, state));
-            }
-
-            _created.Release();
-            return new Gated();
+            _entered.TrySetResult();
+            // Blocks the commit loop's thread on purpose: nothing else may reach the store meanwhile.
+            _open.Wait(Patience);
         }
 
-        public async Task WaitForTimerAsync(TimeSpan timeout)
-        {
-            if (!await _created.WaitAsync(timeout))
-            {
-                throw new TimeoutException("the pipeline never waited to retry");
-            }
-        }
-
-        public void FireTimers()
-        {
-            List<(TimerCallback Callback, object? State)> due;
-            lock (_timers)
-            {
-                due = [.. _timers];
-                _timers.Clear();
-            }
-
-            foreach (var (callback, state) in due)
-            {
-                callback(state);
-            }
-        }
-
-        private sealed class Gated : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-            public void Dispose()
-            {
-            }
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-        }
+        public void Release() => _open.Set();
     }
 }

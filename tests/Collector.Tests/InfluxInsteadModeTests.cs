@@ -24,7 +24,7 @@ public sealed class InfluxInsteadModeTests : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly TempDirectory _dir = new();
-    private readonly ManualTimeProvider _clock = new(Noon);
+    private readonly FakeTimeProvider _clock = new(Noon);
 
     public void Dispose() => _dir.Dispose();
 
@@ -146,7 +146,7 @@ public sealed class InfluxInsteadModeTests : IDisposable
         private readonly IngestPipeline _pipeline;
         private readonly SqliteStore _store;
 
-        public Run(IOptions<CollectorOptions> options, ManualTimeProvider clock)
+        public Run(IOptions<CollectorOptions> options, FakeTimeProvider clock)
         {
             var metrics = new CollectorMetrics();
             _store = new SqliteStore(options, NullLogger<SqliteStore>.Instance);

@@ -19,7 +19,7 @@ public sealed class IngestPipelineTests : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly TempDirectory _dir = new();
-    private readonly ManualTimeProvider _clock = new(Noon);
+    private readonly FakeTimeProvider _clock = new(Noon);
     private readonly CollectorMetrics _metrics = new();
     private readonly SqliteStore _store;
     private readonly StoreQueries _queries;

@@ -21,7 +21,7 @@ public sealed class OccupancyAnalyticsTests : IDisposable
     [Fact]
     public void A_lost_door_reading_is_recovered_from_the_next_totals_and_not_counted_again_when_it_arrives_late()
     {
-        var clock = new ManualTimeProvider(Ten);
+        var clock = new FakeTimeProvider(Ten);
         var engine = Engine(clock);
 
         engine.Apply(Door(DoorMain, Ten, 1, 0, inTotal: 101, outTotal: 50));
@@ -45,7 +45,7 @@ public sealed class OccupancyAnalyticsTests : IDisposable
     [Fact]
     public async Task Capacity_warnings_at_90_and_100_percent_go_on_the_stream_and_a_correction_is_audited()
     {
-        var clock = new ManualTimeProvider(Ten);
+        var clock = new FakeTimeProvider(Ten);
         var metrics = new CollectorMetrics();
         var hub = new LiveEventHub(metrics);
         var engine = Engine(clock, metrics, hub);
@@ -59,7 +59,7 @@ public sealed class OccupancyAnalyticsTests : IDisposable
         engine.Apply(DoorLab, 1, 0, Ten.AddMinutes(2));
         engine.Apply(DoorLab, 2, 0, Ten.AddMinutes(3));
         using var store = Store(_dir);
-        clock.Set(Ten.AddMinutes(5));
+        clock.SetUtcNow(Ten.AddMinutes(5));
         var corrections = new OccupancyCorrections(store, engine, clock);
         var correction = corrections.Correct(Lab, 5, "counted by hand", "facility");
 
@@ -112,7 +112,7 @@ public sealed class OccupancyAnalyticsTests : IDisposable
     public void Crossings_through_a_pass_through_hall_a_correction_and_the_daily_reset_give_history_and_utilisation()
     {
         using var store = Store(_dir);
-        var clock = new ManualTimeProvider(Ten);
+        var clock = new FakeTimeProvider(Ten);
         // 10:00 five come in; 10:05 three walk through the hall into the lab; 10:30 they come back; 11:00 all leave.
         store.Commit([Batch("pi-entrance", 1, Ten,
             Door(DoorMain, Ten, 5, 0, 5, 0),
@@ -120,12 +120,12 @@ public sealed class OccupancyAnalyticsTests : IDisposable
             Door(DoorLab, Ten.AddMinutes(30), 0, 3, 3, 3),
             Door(DoorMain, Ten.AddHours(1), 0, 5, 5, 5))]);
         // 12:00 staff find two people in the meeting room that no door saw: a correction.
-        clock.Set(Ten.AddHours(2));
+        clock.SetUtcNow(Ten.AddHours(2));
         var engine = Engine(clock);
         new OccupancyCorrections(store, engine, clock).Correct(Room, 2, "two people came in with a delivery", "facility");
 
         // A restart the same afternoon rebuilds the same counts from the store.
-        clock.Set(Ten.AddHours(3));
+        clock.SetUtcNow(Ten.AddHours(3));
         var restarted = Engine(clock);
         new OccupancyReplay(store, restarted, NullLogger.Instance).Run();
         Assert.Equal(2, restarted.Snapshot().Count(Room));
@@ -133,7 +133,7 @@ public sealed class OccupancyAnalyticsTests : IDisposable
         Assert.Equal(0, restarted.Snapshot().Count(Lab));
 
         // Two days later the history holds both local days; the reset at 04:00 ended the room's count.
-        clock.Set(Ten.AddDays(2));
+        clock.SetUtcNow(Ten.AddDays(2));
         var options = new CollectorOptions();
         var history = new OccupancyHistory(store, SmallSite, Options.Create(options), clock);
         Assert.True(history.Update() >= 2);
@@ -204,7 +204,7 @@ public sealed class OpeningHoursTests
         store.Commit([TestData.Batch("pi-entrance", 1, today,
             TestData.Door(TestData.DoorMain, yesterday, 0, 1, 500, 500),
             TestData.Door(TestData.DoorMain, today, 1, 0, 503, 500))]);
-        var clock = new ManualTimeProvider(today.AddMinutes(5));
+        var clock = new FakeTimeProvider(today.AddMinutes(5));
         var engine = TestData.Engine(clock);
 
         new OccupancyReplay(store, engine, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Run();

@@ -9,7 +9,7 @@ public sealed class OccupancyEngineTests
     // 10:00 UTC = 12:00 in Apeldoorn (summer time); the last reset was 02:00 UTC the same day.
     private static readonly DateTimeOffset Noon = new(2026, 6, 10, 10, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _clock = new(Noon);
+    private FakeTimeProvider _clock = new(Noon);
 
     [Fact]
     public void Entries_through_the_main_door_raise_hall_and_building()
@@ -106,7 +106,7 @@ public sealed class OccupancyEngineTests
         engine.Apply(DoorRoom, 1, 0, Noon.AddMinutes(2));
 
         // 03:59:59 local the next morning: still counted.
-        _clock.Set(new DateTimeOffset(2026, 6, 11, 1, 59, 59, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 6, 11, 1, 59, 59, TimeSpan.Zero));
         var before = engine.Snapshot();
         Assert.Equal(2, before.Count(Hall));
         Assert.Equal(2, before.Count(Lab));
@@ -114,7 +114,7 @@ public sealed class OccupancyEngineTests
         Assert.Equal(5, before.Building);
 
         // 04:00:01 local (02:00:01 UTC, summer time).
-        _clock.Set(new DateTimeOffset(2026, 6, 11, 2, 0, 1, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 6, 11, 2, 0, 1, TimeSpan.Zero));
         var after = engine.Snapshot();
         Assert.All(after.Rooms, r => Assert.Equal(0, r.Count));
         Assert.Equal(0, after.Building);
@@ -124,15 +124,15 @@ public sealed class OccupancyEngineTests
     [Fact]
     public void Daily_reset_in_winter_time_is_at_three_utc()
     {
-        _clock.Set(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
+        _clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero)); // before Noon: a clock of its own
         var engine = Engine(_clock);
         Assert.Equal(new DateTimeOffset(2026, 1, 15, 3, 0, 0, TimeSpan.Zero), engine.LastReset);
         engine.Apply(DoorMain, 4, 0, _clock.GetUtcNow());
 
-        _clock.Set(new DateTimeOffset(2026, 1, 16, 2, 59, 59, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 1, 16, 2, 59, 59, TimeSpan.Zero));
         Assert.Equal(4, engine.Snapshot().Count(Hall));
 
-        _clock.Set(new DateTimeOffset(2026, 1, 16, 3, 0, 0, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 1, 16, 3, 0, 0, TimeSpan.Zero));
         Assert.Equal(0, engine.Snapshot().Count(Hall));
         Assert.Equal(new DateTimeOffset(2026, 1, 16, 3, 0, 0, TimeSpan.Zero), engine.LastReset);
     }
@@ -141,30 +141,30 @@ public sealed class OccupancyEngineTests
     public void Reset_on_the_spring_dst_night_happens_once_at_four_local()
     {
         // Sunday 2026-03-29: 02:00 CET becomes 03:00 CEST (01:00 UTC). 04:00 CEST is 02:00 UTC.
-        _clock.Set(new DateTimeOffset(2026, 3, 28, 12, 0, 0, TimeSpan.Zero));
+        _clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 28, 12, 0, 0, TimeSpan.Zero)); // before Noon: a clock of its own
         var engine = Engine(_clock);
         Assert.Equal(new DateTimeOffset(2026, 3, 28, 3, 0, 0, TimeSpan.Zero), engine.LastReset); // 04:00 CET
 
         engine.Apply(DoorMain, 3, 0, new DateTimeOffset(2026, 3, 28, 20, 0, 0, TimeSpan.Zero));
 
         // 03:00 UTC would be the winter-time reset moment, but that is 05:00 local now; 01:59:59 UTC is 03:59:59 CEST.
-        _clock.Set(new DateTimeOffset(2026, 3, 29, 1, 59, 59, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 3, 29, 1, 59, 59, TimeSpan.Zero));
         Assert.Equal(3, engine.Snapshot().Count(Hall));
 
-        _clock.Set(new DateTimeOffset(2026, 3, 29, 2, 0, 0, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 3, 29, 2, 0, 0, TimeSpan.Zero));
         Assert.Equal(0, engine.Snapshot().Count(Hall));
         Assert.Equal(new DateTimeOffset(2026, 3, 29, 2, 0, 0, TimeSpan.Zero), engine.LastReset);
 
         // People arriving after the reset are not reset again that night, nor at 03:00 UTC.
         engine.Apply(DoorMain, 2, 0, new DateTimeOffset(2026, 3, 29, 2, 30, 0, TimeSpan.Zero));
-        _clock.Set(new DateTimeOffset(2026, 3, 29, 3, 0, 0, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 3, 29, 3, 0, 0, TimeSpan.Zero));
         Assert.Equal(2, engine.Snapshot().Count(Hall));
-        _clock.Set(new DateTimeOffset(2026, 3, 30, 1, 59, 59, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 3, 30, 1, 59, 59, TimeSpan.Zero));
         Assert.Equal(2, engine.Snapshot().Count(Hall));
         Assert.Equal(new DateTimeOffset(2026, 3, 29, 2, 0, 0, TimeSpan.Zero), engine.LastReset);
 
         // The next reset is again 04:00 CEST = 02:00 UTC.
-        _clock.Set(new DateTimeOffset(2026, 3, 30, 2, 0, 0, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 3, 30, 2, 0, 0, TimeSpan.Zero));
         Assert.Equal(0, engine.Snapshot().Count(Hall));
         Assert.Equal(new DateTimeOffset(2026, 3, 30, 2, 0, 0, TimeSpan.Zero), engine.LastReset);
     }
@@ -173,28 +173,28 @@ public sealed class OccupancyEngineTests
     public void Reset_on_the_autumn_dst_night_happens_once_at_four_local()
     {
         // Sunday 2026-10-25: 03:00 CEST becomes 02:00 CET (01:00 UTC). 04:00 CET is 03:00 UTC.
-        _clock.Set(new DateTimeOffset(2026, 10, 24, 12, 0, 0, TimeSpan.Zero));
+        _clock = new FakeTimeProvider(new DateTimeOffset(2026, 10, 24, 12, 0, 0, TimeSpan.Zero)); // before Noon: a clock of its own
         var engine = Engine(_clock);
         Assert.Equal(new DateTimeOffset(2026, 10, 24, 2, 0, 0, TimeSpan.Zero), engine.LastReset); // 04:00 CEST
 
         engine.Apply(DoorMain, 3, 0, new DateTimeOffset(2026, 10, 24, 20, 0, 0, TimeSpan.Zero));
 
         // 02:00 UTC would be the summer-time reset moment; on this night it is 03:00 CET.
-        _clock.Set(new DateTimeOffset(2026, 10, 25, 2, 0, 0, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 10, 25, 2, 0, 0, TimeSpan.Zero));
         Assert.Equal(3, engine.Snapshot().Count(Hall));
-        _clock.Set(new DateTimeOffset(2026, 10, 25, 2, 59, 59, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 10, 25, 2, 59, 59, TimeSpan.Zero));
         Assert.Equal(3, engine.Snapshot().Count(Hall));
 
-        _clock.Set(new DateTimeOffset(2026, 10, 25, 3, 0, 0, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 10, 25, 3, 0, 0, TimeSpan.Zero));
         Assert.Equal(0, engine.Snapshot().Count(Hall));
         Assert.Equal(new DateTimeOffset(2026, 10, 25, 3, 0, 0, TimeSpan.Zero), engine.LastReset);
 
         engine.Apply(DoorMain, 2, 0, new DateTimeOffset(2026, 10, 25, 3, 30, 0, TimeSpan.Zero));
-        _clock.Set(new DateTimeOffset(2026, 10, 26, 2, 59, 59, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 10, 26, 2, 59, 59, TimeSpan.Zero));
         Assert.Equal(2, engine.Snapshot().Count(Hall));
         Assert.Equal(new DateTimeOffset(2026, 10, 25, 3, 0, 0, TimeSpan.Zero), engine.LastReset);
 
-        _clock.Set(new DateTimeOffset(2026, 10, 26, 3, 0, 0, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 10, 26, 3, 0, 0, TimeSpan.Zero));
         Assert.Equal(0, engine.Snapshot().Count(Hall));
         Assert.Equal(new DateTimeOffset(2026, 10, 26, 3, 0, 0, TimeSpan.Zero), engine.LastReset);
     }
@@ -205,7 +205,7 @@ public sealed class OccupancyEngineTests
         var engine = Engine(_clock);
         engine.Apply(DoorMain, 5, 0, Noon);
 
-        _clock.Set(new DateTimeOffset(2026, 6, 11, 6, 0, 0, TimeSpan.Zero)); // 08:00 local next day, no snapshot in between
+        _clock.SetUtcNow(new DateTimeOffset(2026, 6, 11, 6, 0, 0, TimeSpan.Zero)); // 08:00 local next day, no snapshot in between
         engine.Apply(DoorMain, 1, 0, _clock.GetUtcNow());
 
         var snapshot = engine.Snapshot();
@@ -230,7 +230,7 @@ public sealed class OccupancyEngineTests
         Assert.Equal(1, engine.Snapshot().Count(Hall));
 
         // After the next reset, a late crossing from the previous day is ignored as well.
-        _clock.Set(new DateTimeOffset(2026, 6, 11, 2, 0, 0, TimeSpan.Zero));
+        _clock.SetUtcNow(new DateTimeOffset(2026, 6, 11, 2, 0, 0, TimeSpan.Zero));
         engine.Apply(DoorMain, 3, 0, Noon.AddHours(10)); // 22:00 local the evening before
         Assert.Equal(0, engine.Snapshot().Count(Hall));
     }

@@ -12,7 +12,7 @@ public sealed class OccupancyReplayTests : IDisposable
     private static readonly DateTimeOffset Reset = new(2026, 6, 10, 2, 0, 0, TimeSpan.Zero);
 
     private readonly TempDirectory _dir = new();
-    private readonly ManualTimeProvider _clock = new(Noon);
+    private readonly FakeTimeProvider _clock = new(Noon);
 
     public void Dispose() => _dir.Dispose();
 

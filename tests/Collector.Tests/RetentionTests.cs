@@ -25,7 +25,7 @@ public sealed class RetentionTests : IDisposable
         store.Commit([Batch("pi-dc-lab", 1, now,
             Value("dc-bench-1", ReadingKinds.Dc, old, "power_w", 10), Value("dc-bench-1", ReadingKinds.Dc, old.AddSeconds(1), "power_w", 20),
             Value("dc-bench-1", ReadingKinds.Dc, recent, "power_w", 30))]);
-        var clock = new ManualTimeProvider(now);
+        var clock = new FakeTimeProvider(now);
         var options = new CollectorOptions();
         options.Retention.Raw = TimeSpan.FromDays(30);
         var o = Options.Create(options);

@@ -67,7 +67,7 @@ public sealed class VisitorsRetentionTests : IDisposable
     {
         using var store = Store(_dir);
         var total = Scans(store);
-        var clock = new ManualTimeProvider(Now);
+        var clock = new FakeTimeProvider(Now);
         var (visitors, _) = Services(store, SmallSite, clock);
         var before = Completed.Select(c => Counts(visitors, c.Bucket, c.From, c.To)).ToList();
         var openDay = Counts(visitors, CalendarBucket.Day, SeptemberMonday, SeptemberMonday.AddHours(1)).Single().Value;
@@ -120,7 +120,7 @@ public sealed class VisitorsRetentionTests : IDisposable
         using var store = Store(_dir);
         store.Commit([Batch("pi-entrance", 1, Now, Scan(OldMonday, "Q"), Scan(AugustMonday, "R"))]);
         Checkpoint(store); // the scans are in collector.db itself, the WAL is empty
-        var (visitors, _) = Services(store, SmallSite, new ManualTimeProvider(Now));
+        var (visitors, _) = Services(store, SmallSite, new FakeTimeProvider(Now));
 
         Assert.Equal(1, visitors.FreezeAndPurge());
         Checkpoint(store);

@@ -50,7 +50,7 @@ public sealed class VisitorsTests : IDisposable
     {
         using var store = Store(_dir);
         CraftedWeek(store);
-        var clock = new ManualTimeProvider(Monday.AddDays(10));
+        var clock = new FakeTimeProvider(Monday.AddDays(10));
         var (visitors, _) = Services(store, SmallSite, clock);
 
         var days = visitors.Report(Monday.AddHours(-9), Monday.AddDays(3).AddHours(-9), CalendarBucket.Day).Buckets;
@@ -76,12 +76,12 @@ public sealed class VisitorsTests : IDisposable
     {
         using var store = Store(_dir);
         CraftedWeek(store);
-        var clock = new ManualTimeProvider(Monday.AddDays(10));
+        var clock = new FakeTimeProvider(Monday.AddDays(10));
         var (visitors, _) = Services(store, SmallSite, clock);
         var before = visitors.Report(Monday.AddHours(-9), Monday.AddDays(14), CalendarBucket.Week);
 
         Assert.Equal(0, visitors.FreezeAndPurge()); // frozen where complete, nothing old enough to delete
-        clock.Set(Monday.AddDays(420));
+        clock.SetUtcNow(Monday.AddDays(420));
         Assert.Equal(18, visitors.FreezeAndPurge());
         using (var connection = store.OpenReader())
         using (var count = connection.CreateCommand())
@@ -100,7 +100,7 @@ public sealed class VisitorsTests : IDisposable
     public void Group_visits_are_checked_and_counted_per_bucket()
     {
         using var store = Store(_dir);
-        var clock = new ManualTimeProvider(Monday);
+        var clock = new FakeTimeProvider(Monday);
         var (visitors, groups) = Services(store, SmallSite, clock);
 
         Assert.NotEmpty(groups.Check(new GroupVisitRequest(null, "Technodiscovery", "groep 7", 0, "nowhere", null, null)));

@@ -178,9 +178,9 @@ public static class BrokenPayloads
 
         // Time window.
         yield return R("reading-6-minutes-ahead", ContractRule.TimestampOutOfRange, false,
-            () => EditReading(Door, r => r["ts"] = Timestamp(FixedTimeProvider.Now.AddMinutes(6))));
+            () => EditReading(Door, r => r["ts"] = Timestamp(ContractClock.Now.AddMinutes(6))));
         yield return R("reading-401-days-old", ContractRule.TimestampOutOfRange, false,
-            () => EditReading(Door, r => r["ts"] = Timestamp(FixedTimeProvider.Now.AddDays(-401))));
+            () => EditReading(Door, r => r["ts"] = Timestamp(ContractClock.Now.AddDays(-401))));
 
         // Identifiers and names.
         yield return R("sensor-not-a-slug", ContractRule.InvalidIdentifier, true,

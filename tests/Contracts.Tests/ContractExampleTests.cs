@@ -11,7 +11,7 @@ namespace NewTechPark.Edge.Contracts.Tests;
 /// <summary>Every JSON example in CONTRACT.md is accepted, round-trips, and matches its schema.</summary>
 public sealed class ContractExampleTests
 {
-    private readonly ContractValidator validator = new(new FixedTimeProvider());
+    private readonly ContractValidator validator = new(ContractClock.Create());
 
     [Fact]
     public void Contract_has_exactly_a_readings_and_a_status_example()

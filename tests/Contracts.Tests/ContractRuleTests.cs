@@ -10,7 +10,7 @@ namespace NewTechPark.Edge.Contracts.Tests;
 /// </summary>
 public sealed class ContractRuleTests
 {
-    private readonly ContractValidator validator = new(new FixedTimeProvider());
+    private readonly ContractValidator validator = new(ContractClock.Create());
 
     [Fact]
     public void Every_rule_has_at_least_one_broken_message()
@@ -62,7 +62,7 @@ public sealed class ContractRuleTests
     [InlineData(-399 * 24 * 60)]
     public void Timestamps_inside_the_window_are_accepted(int minutesFromNow)
     {
-        var bytes = BrokenPayloads.EditReading(0, r => r["ts"] = BrokenPayloads.Timestamp(FixedTimeProvider.Now.AddMinutes(minutesFromNow)));
+        var bytes = BrokenPayloads.EditReading(0, r => r["ts"] = BrokenPayloads.Timestamp(ContractClock.Now.AddMinutes(minutesFromNow)));
 
         var result = validator.ValidateReadings(ContractFiles.ReadingsTopic, bytes);
 

@@ -68,8 +68,8 @@ public sealed class ParseFastPathTests
     [InlineData("null", false, "MalformedJson: message is JSON null")]
     public void A_payload_gets_the_verdict_and_message_of_the_scoped_reader(string template, bool valid, string reason)
     {
-        var ts = FixedTimeProvider.Now.AddSeconds(-3);
-        var validator = new ContractValidator(new FixedTimeProvider());
+        var ts = ContractClock.Now.AddSeconds(-3);
+        var validator = new ContractValidator(ContractClock.Create());
         var payload = Encoding.UTF8.GetBytes(template.Replace("TS", UtcTimestamp.Format(ts), StringComparison.Ordinal));
 
         var result = validator.ValidateReadings("ntp/v1/newtechpark/pi-entrance/readings", payload.AsMemory());

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
@@ -11,6 +10,7 @@ using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 namespace NewTechPark.Edge.EndToEnd.Tests;
 
 /// <summary>The README's main command, <c>dotnet run --project demo</c>: the collector with the simulated site shows people in rooms within 30 seconds.</summary>
+[Trait("Category", "Slow")]
 public sealed class DemoTests
 {
     [Fact]
@@ -40,10 +40,8 @@ public sealed class DemoTests
         // The exact text a newcomer pastes, run by bash; a shell function stands in for
         // mosquitto_pub (mosquitto-clients is not needed by the tests) and hands over its arguments
         // as the shell made them, which MQTTnet then sends.
-        var start = new ProcessStartInfo("bash", ["-c", "mosquitto_pub() { printf '%s\\0' \"$@\"; }; " + command]) { RedirectStandardOutput = true };
-        using var shell = Process.Start(start)!;
-        var arguments = (await shell.StandardOutput.ReadToEndAsync()).Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        await shell.WaitForExitAsync();
+        var shell = await ChildProcess.RunToEndAsync("bash", ["-c", "mosquitto_pub() { printf '%s\\0' \"$@\"; }; " + command], TimeSpan.FromSeconds(30));
+        var arguments = shell.Stdout.Split('\0', StringSplitOptions.RemoveEmptyEntries);
         string Option(string name) => arguments[Array.IndexOf(arguments, name) + 1];
 
         using var client = new MqttClientFactory().CreateMqttClient();

@@ -225,6 +225,7 @@ public sealed class EmbeddedBrokerEndToEndTests : EndToEndTests
 }
 
 /// <summary>Against Debian's Mosquitto, started by the test on a free port.</summary>
+[Trait("Category", "Slow")]
 public sealed class MosquittoEndToEndTests : EndToEndTests
 {
     private MosquittoBroker? _broker;

@@ -26,7 +26,7 @@ public abstract partial class FaultTests(BrokerKind broker, ITestOutputHelper ou
         await WaitStoredAsync(rig, device, batches: 10);
 
         await rig.StopBrokerAsync();
-        await Task.Delay(2000);
+        await WaitRecordedMoreAsync(rig, device, readings: 6_000);
         await rig.StartBrokerAsync();
 
         await rig.WaitAgentDoneAsync(device, Delivery);
@@ -45,7 +45,7 @@ public abstract partial class FaultTests(BrokerKind broker, ITestOutputHelper ou
         await WaitStoredAsync(rig, device, batches: 10);
 
         await rig.KillCollectorAsync();
-        await Task.Delay(1000);
+        await WaitRecordedMoreAsync(rig, device, readings: 3_000);
         await rig.StartCollectorAsync();
 
         await rig.WaitAgentDoneAsync(device, Delivery);
@@ -90,7 +90,7 @@ public abstract partial class FaultTests(BrokerKind broker, ITestOutputHelper ou
         await WaitStoredAsync(rig, device, batches: 10);
 
         await rig.StopBrokerAsync();
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await WaitRecordedMoreAsync(rig, device, readings: 9_000);
         await rig.KillAgentAsync(device);
         var beforeKill = rig.Recorded(device)[0];
         var storedAtKill = rig.Stored(device);
@@ -117,6 +117,7 @@ public abstract partial class FaultTests(BrokerKind broker, ITestOutputHelper ou
 
         await rig.StopBrokerAsync();
         var outage = Stopwatch.StartNew();
+        // The 60 s outage is the scenario itself (the replay target is measured after one), not a wait for an event.
         await Task.Delay(TimeSpan.FromSeconds(60));
         var backlog = rig.Recorded(device).SelectMany(r => r).ToList();
         var storedBefore = rig.Stored(device);
@@ -189,6 +190,17 @@ public abstract partial class FaultTests(BrokerKind broker, ITestOutputHelper ou
         Assert.Contains($"ntp_device_outbox_dropped_readings{{site=\"{FaultRig.Site}\",device=\"{device}\"}} {dropped}", metrics);
         Assert.Contains($"ntp_device_missing_batches{{site=\"{FaultRig.Site}\",device=\"{device}\"}} {missing.Count}", metrics);
         output.WriteLine($"{broker}: {recorded.Count} batches recorded, {missing.Count} dropped ({dropped} readings), the rest stored once");
+    }
+
+    /// <summary>
+    /// Lets a fault last until the agent has committed <paramref name="readings"/> more readings to
+    /// its outbox (it keeps reading through the fault), instead of for a fixed time.
+    /// </summary>
+    private static Task WaitRecordedMoreAsync(FaultRig rig, string device, long readings)
+    {
+        long Recorded() => rig.Recorded(device).SelectMany(r => r).Sum(b => (long)b.Readings);
+        var from = Recorded();
+        return Eventually.UntilAsync(() => Recorded() >= from + readings, $"{device} committed {readings} more readings to its outbox", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
     }
 
     private static async Task WaitStateAsync(FaultRig rig, string device, string state)
@@ -268,7 +280,9 @@ public abstract partial class FaultTests(BrokerKind broker, ITestOutputHelper ou
 }
 
 /// <summary>Against the collector's embedded broker: stopping the broker means stopping the collector process.</summary>
+[Trait("Category", "Slow")]
 public sealed class EmbeddedBrokerFaultTests(ITestOutputHelper output) : FaultTests(BrokerKind.Embedded, output);
 
 /// <summary>Against Debian's mosquitto, a process of its own (persistence on, stopped with SIGTERM).</summary>
+[Trait("Category", "Slow")]
 public sealed class MosquittoFaultTests(ITestOutputHelper output) : FaultTests(BrokerKind.Mosquitto, output);

@@ -4,6 +4,7 @@ using NewTechPark.Edge.Reliability.Tests.Infrastructure;
 namespace NewTechPark.Edge.Reliability.Tests;
 
 /// <summary>MQTT session behaviour that the fault tests do not cover on the way.</summary>
+[Trait("Category", "Slow")]
 public sealed class MqttSessionTests
 {
     [Fact]

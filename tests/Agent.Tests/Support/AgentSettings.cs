@@ -1,28 +1,15 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace NewTechPark.Edge.Agent.Tests.Support;
 
 /// <summary>Key/value settings for <c>SimulatedAgentHost.Create</c>.</summary>
 public static class AgentSettings
 {
-    /// <summary>A TCP port on the loopback that nothing listens on (the agent just keeps retrying it).</summary>
-    public static int UnusedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     public static Dictionary<string, string?> Base(string dataDirectory) => new()
     {
         ["Agent:Site"] = "newtechpark",
         ["Agent:Device"] = "pi-test",
         ["Agent:DataDirectory"] = dataDirectory,
         ["Agent:Broker:Host"] = "127.0.0.1",
-        ["Agent:Broker:Port"] = UnusedPort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Agent:Broker:Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Agent:Broker:ReconnectMinDelay"] = "00:00:01",
         ["Agent:Broker:ReconnectMaxDelay"] = "00:00:05",
     };

@@ -25,7 +25,7 @@ public sealed class BrokerLargeMessageTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly TempDirectory _dir = new();
-    private readonly ManualTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private readonly CollectorMetrics _metrics = new();
     private readonly SqliteStore _store;
     private readonly IngestPipeline _pipeline;

@@ -23,7 +23,7 @@ public sealed class DeadLetterPayloadTests : IDisposable
     {
         var payload = new byte[5 * 1024 * 1024];
         new Random(7).NextBytes(payload);
-        var intake = new IngestIntake(new ManualTimeProvider(Noon));
+        var intake = new IngestIntake(new FakeTimeProvider(Noon));
 
         var dead = Assert.IsType<DeadLetterItem>(intake.Read(ContractTopics.Readings(SiteId, "pi-big"), new ReadOnlySequence<byte>(payload), Noon));
 
@@ -47,7 +47,7 @@ public sealed class DeadLetterPayloadTests : IDisposable
     public void A_small_refused_message_is_kept_whole_with_its_length()
     {
         var payload = Encoding.UTF8.GetBytes("{\"v\":1,\"seq\":1,\"sent\":\"2026-06-10T10:00:00.000Z\",\"readings\":[]}");
-        var intake = new IngestIntake(new ManualTimeProvider(Noon));
+        var intake = new IngestIntake(new FakeTimeProvider(Noon));
 
         var dead = Assert.IsType<DeadLetterItem>(intake.Read(ContractTopics.Readings(SiteId, "pi-small"), new ReadOnlySequence<byte>(payload), Noon));
 
@@ -92,7 +92,7 @@ public sealed class DeadLetterPayloadTests : IDisposable
     [InlineData("ntp/v1/test-site/pi-\r\u001b[31m/readings", "ntp/v1/test-site/pi-??[31m/readings")]
     public void A_topic_with_line_breaks_nul_escapes_or_direction_overrides_is_dead_lettered_printable(string topic, string kept)
     {
-        var intake = new IngestIntake(new ManualTimeProvider(Noon));
+        var intake = new IngestIntake(new FakeTimeProvider(Noon));
 
         var dead = Assert.IsType<DeadLetterItem>(intake.Read(topic, new ReadOnlySequence<byte>("{}"u8.ToArray()), Noon));
 

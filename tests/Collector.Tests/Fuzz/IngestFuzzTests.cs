@@ -22,6 +22,7 @@ namespace NewTechPark.Edge.Collector.Tests.Fuzz;
 /// <c>NTP_FUZZ_SEED</c> (printed), count from <c>NTP_FUZZ_MESSAGES</c> (at least the default).
 /// </summary>
 [Trait("Category", "Fuzz")]
+[Trait("Category", "Slow")]
 public sealed class IngestFuzzTests(ITestOutputHelper output) : IDisposable
 {
     private const int DefaultMessages = 1_000_000;
@@ -56,7 +57,7 @@ public sealed class IngestFuzzTests(ITestOutputHelper output) : IDisposable
 
     private async Task RunAsync(int seed, int messages, Func<long> unobserved)
     {
-        var clock = new ManualTimeProvider(Now);
+        var clock = new FakeTimeProvider(Now);
         var metrics = new CollectorMetrics();
         var options = Options.Create(new CollectorOptions());
         var hub = new LiveEventHub(metrics);

@@ -28,12 +28,12 @@ public sealed class InProcessCollector : IAsyncDisposable
     public static async Task<InProcessCollector> StartAsync(params string[] settings)
     {
         var data = new TempDirectory();
-        var port = FreePort();
+        var port = FreePort.Next();
         string[] args =
         [
             "--urls", $"http://127.0.0.1:{port}",
             $"--Collector:DataDirectory={data.Path}",
-            $"--Collector:Broker:Port={FreePort()}",
+            $"--Collector:Broker:Port={FreePort.Next()}",
             "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
@@ -58,12 +58,5 @@ public sealed class InProcessCollector : IAsyncDisposable
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _data.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

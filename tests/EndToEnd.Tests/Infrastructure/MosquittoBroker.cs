@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
@@ -12,11 +9,10 @@ public sealed class MosquittoBroker : IAsyncDisposable
 {
     private static readonly string[] Candidates = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"];
 
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly string _directory;
-    private readonly StringBuilder _output = new();
 
-    private MosquittoBroker(Process process, string directory, int port)
+    private MosquittoBroker(ChildProcess process, string directory, int port)
     {
         _process = process;
         _directory = directory;
@@ -25,16 +21,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public int Port { get; }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public static string FindExecutable() =>
         Candidates.FirstOrDefault(File.Exists)
@@ -63,18 +50,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
             user root
 
             """);
-        var start = new ProcessStartInfo(executable, ["-c", config])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
-        var broker = new MosquittoBroker(process, directory, port);
-        process.OutputDataReceived += (_, e) => broker.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => broker.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var broker = new MosquittoBroker(ChildProcess.Start("mosquitto", executable, ["-c", config]), directory, port);
         try
         {
             await FreePort.WaitListeningAsync(port, TimeSpan.FromSeconds(10));
@@ -90,32 +66,13 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
+        await _process.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)
         {
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
         }
     }
 }

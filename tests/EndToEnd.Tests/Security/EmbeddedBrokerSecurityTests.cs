@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -234,7 +233,7 @@ public sealed class BrokerCredentialsAndTlsTests
     [Fact]
     public async Task An_agent_with_the_sites_CA_publishes_over_TLS_and_a_plain_or_untrusting_client_gets_nowhere()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new TempDirectory("ntp-security-");
         var (certificateFile, keyFile) = WriteSelfSignedBrokerCertificate(folder.Path, "broker");
         var tlsPort = FreePort.Next();
         await using var collector = await RunningCollector.StartAsync(extra:
@@ -272,7 +271,7 @@ public sealed class BrokerCredentialsAndTlsTests
     [Fact]
     public void The_agents_certificate_check_wants_the_right_authority_and_the_right_name()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new TempDirectory("ntp-security-");
         var (certificateFile, _) = WriteSelfSignedBrokerCertificate(folder.Path, "broker");
         var (otherFile, _) = WriteSelfSignedBrokerCertificate(folder.Path, "other");
         using var certificate = X509CertificateLoader.LoadCertificateFromFile(certificateFile);
@@ -289,13 +288,10 @@ public sealed class BrokerCredentialsAndTlsTests
     {
         const string tool = "/usr/bin/mosquitto_passwd";
         Assert.True(File.Exists(tool), "mosquitto_passwd is not installed (Debian package mosquitto); run ./test.sh as root or: apt-get install -y mosquitto");
-        using var folder = new TemporaryFolder();
+        using var folder = new TempDirectory("ntp-security-");
         var file = Path.Combine(folder.Path, "mqtt.passwd");
-        using (var process = Process.Start(new ProcessStartInfo(tool, ["-c", "-b", file, "pi-mosquitto-made", "made-by-mosquitto"]) { RedirectStandardError = true })!)
-        {
-            await process.WaitForExitAsync();
-            Assert.Equal(0, process.ExitCode);
-        }
+        var made = await ChildProcess.RunToEndAsync(tool, ["-c", "-b", file, "pi-mosquitto-made", "made-by-mosquitto"], TimeSpan.FromSeconds(30));
+        Assert.True(made.ExitCode == 0, made.Stderr);
 
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await using var collector = await RunningCollector.StartAsync(extra: [$"--Collector:Broker:PasswordFile={file}"]);
@@ -311,7 +307,7 @@ public sealed class BrokerCredentialsAndTlsTests
     [Fact]
     public async Task A_password_file_others_can_read_or_a_broken_line_stops_the_start_with_a_clear_error()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new TempDirectory("ntp-security-");
         var readable = Path.Combine(folder.Path, "readable.passwd");
         await File.WriteAllTextAsync(readable, $"pi-a:{MqttPasswordHash.Create("x", 10)}\n");
         File.SetUnixFileMode(readable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
@@ -347,7 +343,7 @@ public sealed class BrokerCredentialsAndTlsTests
     [Fact]
     public async Task Add_device_writes_a_private_password_file_the_collector_accepts()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new TempDirectory("ntp-security-");
         var file = Path.Combine(folder.Path, "mqtt.passwd");
         var output = new StringWriter();
         Assert.Equal(0, PasswordCommands.TryRun(["--add-device", "pi-new", file], TextReader.Null, output, TextWriter.Null));
@@ -380,12 +376,5 @@ public sealed class BrokerCredentialsAndTlsTests
         File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
         File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
         return (certificateFile, keyFile);
-    }
-
-    private sealed class TemporaryFolder : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("ntp-security-").FullName;
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }

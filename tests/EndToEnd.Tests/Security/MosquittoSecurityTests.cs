@@ -8,6 +8,7 @@ namespace NewTechPark.Edge.EndToEnd.Tests.Security;
 /// mosquitto running that very configuration: who may connect, publish and read what. Each test
 /// has a broker of its own, so retained messages and sessions of one test do not reach another.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class MosquittoSecurityTests : IAsyncLifetime
 {
     private const string PiAReadings = "ntp/v1/newtechpark/pi-a/readings";

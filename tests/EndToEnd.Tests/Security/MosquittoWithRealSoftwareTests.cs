@@ -17,6 +17,7 @@ namespace NewTechPark.Edge.EndToEnd.Tests.Security;
 /// each with its own user: the ACL lets them do their work (readings, retained status, last will,
 /// the collector's persistent subscription), and no password or key shows up in any log.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class MosquittoWithRealSoftwareTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 
 namespace NewTechPark.Edge.EndToEnd.Tests.Security;
@@ -19,12 +17,11 @@ public sealed class SecuredMosquitto : IAsyncDisposable
 
     private static readonly string[] PasswdCandidates = ["/usr/bin/mosquitto_passwd", "/usr/sbin/mosquitto_passwd", "/usr/local/bin/mosquitto_passwd"];
 
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly string _directory;
     private readonly string _passwdExecutable;
-    private readonly StringBuilder _output = new();
 
-    private SecuredMosquitto(Process process, string passwdExecutable, string directory, int plainPort, int tlsPort, IReadOnlyDictionary<string, string> passwords, X509Certificate2 certificate, string configuration)
+    private SecuredMosquitto(ChildProcess process, string passwdExecutable, string directory, int plainPort, int tlsPort, IReadOnlyDictionary<string, string> passwords, X509Certificate2 certificate, string configuration)
     {
         _process = process;
         _passwdExecutable = passwdExecutable;
@@ -53,16 +50,7 @@ public sealed class SecuredMosquitto : IAsyncDisposable
 
     public string PasswordFile => Path.Combine(_directory, "passwd");
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>The repository's <c>hardware/mosquitto</c> folder, found upwards from the test assembly.</summary>
     public static string ShippedFolder
@@ -134,18 +122,8 @@ public sealed class SecuredMosquitto : IAsyncDisposable
         var configFile = Path.Combine(directory, "mosquitto.conf");
         await File.WriteAllTextAsync(configFile, configuration);
 
-        var start = new ProcessStartInfo(executable, ["-c", configFile])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
+        var process = ChildProcess.Start("mosquitto", executable, ["-c", configFile]);
         var broker = new SecuredMosquitto(process, passwd, directory, plainPort, tlsPort, passwords, X509CertificateLoader.LoadCertificate(certificate.RawData), configuration);
-        process.OutputDataReceived += (_, e) => broker.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => broker.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         try
         {
             await FreePort.WaitListeningAsync(plainPort, TimeSpan.FromSeconds(10));
@@ -197,13 +175,7 @@ public sealed class SecuredMosquitto : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
+        await _process.DisposeAsync();
         Certificate.Dispose();
         try
         {
@@ -231,32 +203,10 @@ public sealed class SecuredMosquitto : IAsyncDisposable
 
     private static async Task RunAsync(string executable, string[] args)
     {
-        var start = new ProcessStartInfo(executable, args)
+        var (exitCode, stdout, stderr) = await ChildProcess.RunToEndAsync(executable, args, TimeSpan.FromSeconds(30));
+        if (exitCode != 0)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{executable} {args[0]} failed with {process.ExitCode}: {await output}{await error}");
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
+            throw new InvalidOperationException($"{executable} {args[0]} failed with {exitCode}: {stdout}{stderr}");
         }
     }
 }

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
+namespace NewTechPark.Edge.TestSupport;
 
+/// <summary>Ports on 127.0.0.1 for servers a test starts (never a fixed port: tests run in parallel).</summary>
 public static class FreePort
 {
     /// <summary>A TCP port on 127.0.0.1 that nothing listens on right now.</summary>

@@ -1,14 +1,13 @@
 using Microsoft.Data.Sqlite;
 
-namespace NewTechPark.Edge.Agent.Tests.Support;
+namespace NewTechPark.Edge.TestSupport;
 
-/// <summary>A fresh directory under the system temp folder, deleted with everything in it on dispose.</summary>
+/// <summary>A fresh folder under the system temp folder, deleted with everything in it on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory()
+    public TempDirectory(string prefix = "ntp-tests-")
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ntp-agent-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
+        Path = Directory.CreateTempSubdirectory(prefix).FullName;
     }
 
     public string Path { get; }
@@ -17,6 +16,7 @@ public sealed class TempDirectory : IDisposable
 
     public void Dispose()
     {
+        // Pooled SQLite connections keep their files open; close them before deleting.
         SqliteConnection.ClearAllPools();
         try
         {
@@ -24,7 +24,7 @@ public sealed class TempDirectory : IDisposable
         }
         catch (IOException)
         {
-            // Best effort: a file still open elsewhere must not fail the test that owns it.
+            // Best effort: a file still open elsewhere must not fail the test that owns the folder.
         }
         catch (UnauthorizedAccessException)
         {

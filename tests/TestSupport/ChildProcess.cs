@@ -3,11 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace NewTechPark.Edge.Reliability.Tests.Infrastructure;
+namespace NewTechPark.Edge.TestSupport;
 
 /// <summary>
 /// A real process started by a test, with its output kept (and shown when a test fails), that can
-/// be stopped gracefully (SIGTERM) or killed like a power cut (SIGKILL, kill -9).
+/// be stopped gracefully (SIGTERM) or killed like a power cut (SIGKILL, kill -9). Disposing kills
+/// the whole process tree, so nothing a test started outlives it.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
@@ -41,7 +42,7 @@ public sealed class ChildProcess : IAsyncDisposable
     public static ChildProcess StartDotnet(string name, string dll, IEnumerable<string> args) =>
         Start(name, "dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. args]);
 
-    public static ChildProcess Start(string name, string executable, IEnumerable<string> args)
+    public static ChildProcess Start(string name, string executable, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(executable, args)
         {
@@ -52,6 +53,11 @@ public sealed class ChildProcess : IAsyncDisposable
         };
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["DOTNET_TieredPGO"] = "0";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
         var child = new ChildProcess(name, process);
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
@@ -59,6 +65,42 @@ public sealed class ChildProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    /// <summary>
+    /// Runs a command to its end and returns its exit code, standard output and standard error;
+    /// past <paramref name="timeout"/> it kills the process tree and throws.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(
+        string executable, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(executable, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{executable} did not exit within {timeout}.\n{await stdout}{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>kill -9: no goodbye, no flush, like a power cut for the process.</summary>
@@ -110,6 +152,22 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the process to exit on its own and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name} did not exit within {timeout}.\n{Tail()}");
+        }
+
+        return _process.ExitCode;
+    }
+
     public string Tail(int lines = 60)
     {
         var all = Output.Split('\n');
@@ -118,7 +176,12 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await KillAsync();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
         _process.Dispose();
     }
 
