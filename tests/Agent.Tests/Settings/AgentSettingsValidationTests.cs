@@ -7,7 +7,6 @@ using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.Tests.Support;
 using NewTechPark.Edge.Contracts.Configuration;
-using NewTechPark.Edge.Tests.Settings;
 using Xunit.Abstractions;
 
 namespace NewTechPark.Edge.Agent.Tests.Settings;

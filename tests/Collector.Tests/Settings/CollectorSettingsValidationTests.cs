@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Hosting;
 using NewTechPark.Edge.Contracts.Configuration;
-using NewTechPark.Edge.Tests.Settings;
 using Xunit.Abstractions;
 
 namespace NewTechPark.Edge.Collector.Tests.Settings;

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
 
-namespace NewTechPark.Edge.Tests.Settings;
+namespace NewTechPark.Edge.TestSupport;
 
 /// <summary>One setting as a person writes it (<c>Collector:Ingest:ReceiveMaximum</c>), found by reflection on an options class.</summary>
 public sealed record Setting(string Path, PropertyInfo Property, Type Type)
@@ -15,7 +15,7 @@ public sealed record Setting(string Path, PropertyInfo Property, Type Type)
 
 /// <summary>
 /// Walks an options class to every setting below it and proposes values it must refuse, so that
-/// a new setting cannot be added without a check (linked into the collector's and the agent's tests).
+/// a new setting cannot be added without a check (shared by the collector's and the agent's settings tests).
 /// </summary>
 public static class SettingsWalker
 {
