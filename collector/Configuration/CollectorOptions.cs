@@ -37,6 +37,10 @@ public sealed class CollectorOptions
     public ReportOptions Report { get; set; } = new();
 
     public HttpOptions Http { get; set; } = new();
+
+    public PlausibilityOptions Plausibility { get; set; } = new();
+
+    public SeriesLimitOptions SeriesLimits { get; set; } = new();
 }
 
 /// <summary>The MQTT broker: the embedded one, or an outside one (Mosquitto, EMQX) when <see cref="Embedded"/> is off.</summary>

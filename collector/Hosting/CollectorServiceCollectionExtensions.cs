@@ -32,6 +32,7 @@ public static class CollectorServiceCollectionExtensions
             .Validate(o => o.Broker.Readers.All(BrokerCredentials.IsValidUserName), "Collector:Broker:Readers must be user names matching " + NewTechPark.Edge.Contracts.Identifiers.SlugPattern)
             .Validate(o => o.Occupancy.DailyReset >= TimeSpan.Zero && o.Occupancy.DailyReset < TimeSpan.FromDays(1), "Collector:Occupancy:DailyReset must be a time of day, such as 04:00:00")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CollectorOptions>, TrustOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => LoadSite(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
 
