@@ -35,7 +35,7 @@ internal static class ApiProblems
     public static IResult? Window(DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now, TimeSpan defaultSpan, int maxDays, out DateTimeOffset start, out DateTimeOffset end)
     {
         start = end = now;
-        if ((to is { } t ? DateRange("to", t) : null) ?? (from is { } f ? DateRange("from", f) : null) is { } outOfRange)
+        if (((to is { } t ? DateRange("to", t) : null) ?? (from is { } f ? DateRange("from", f) : null)) is { } outOfRange)
         {
             return outOfRange;
         }
