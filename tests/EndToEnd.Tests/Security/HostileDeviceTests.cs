@@ -232,7 +232,8 @@ public sealed class EmbeddedBrokerHostileDeviceTests(ITestOutputHelper output) :
 
     protected override async Task<MqttProbe> ConnectAsync(string device)
     {
-        var probe = await MqttProbe.ConnectAsync(Collector.BrokerPort, device, TestCredentials.PasswordOf(device));
+        // The embedded broker takes only the device's own client id.
+        var probe = await MqttProbe.ConnectAsync(Collector.BrokerPort, device, TestCredentials.PasswordOf(device), configure: b => b.WithClientId(device));
         Assert.Equal(MqttClientConnectResultCode.Success, probe.Result.ResultCode);
         return probe;
     }
