@@ -228,7 +228,7 @@ public abstract class HostileDeviceTests(ITestOutputHelper output) : IAsyncLifet
 /// <summary>The hostile device against the collector's embedded MQTTnet broker.</summary>
 public sealed class EmbeddedBrokerHostileDeviceTests(ITestOutputHelper output) : HostileDeviceTests(output)
 {
-    public override async Task InitializeAsync() => Collector = await RunningCollector.StartAsync();
+    public override async Task InitializeAsync() => Collector = await RunningCollector.StartAsync(extra: [$"--Collector:SiteFile={TestSite.Shipped}"]);
 
     protected override async Task<MqttProbe> ConnectAsync(string device)
     {
@@ -249,6 +249,7 @@ public sealed class MosquittoHostileDeviceTests(ITestOutputHelper output) : Host
         _broker = await SecuredMosquitto.StartAsync(Attacker, Entrance);
         Collector = await RunningCollector.StartAsync(_broker.PlainPort, extra:
         [
+            $"--Collector:SiteFile={TestSite.Shipped}",
             "--Collector:Broker:Host=127.0.0.1",
             "--Collector:Broker:Username=ntp-collector",
             $"--Collector:Broker:Password={_broker.Passwords["ntp-collector"]}",
