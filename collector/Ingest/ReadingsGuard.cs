@@ -82,14 +82,9 @@ public sealed class ReadingsGuard
         for (var i = 0; i < readings.Count; i++)
         {
             var reading = readings[i];
-            if (reading.Ts > ahead)
-            {
-                return Refuse(Rules.AheadOfArrival,
-                    $"reading {i} ({reading.Sensor}) is dated {reading.Ts:O}, more than {_bounds.MaxClockAhead} after it arrived ({received:O}); check the device's clock");
-            }
-
             if (!_sensors.TryGetValue(reading.Sensor, out var owned))
             {
+                // A plain series feeds no figure: the contract's own time window (5 minutes ahead) is its bound.
                 renamed ??= [.. readings.Take(i)];
                 renamed.Add(Plain(device, reading));
                 continue;
@@ -98,6 +93,12 @@ public sealed class ReadingsGuard
             if (owned.Device is { } owner && !string.Equals(owner, device, StringComparison.Ordinal))
             {
                 return Refuse(Rules.ForeignSensor, $"reading {i}: the site file gives sensor '{reading.Sensor}' to device '{owner}', not to '{device}'");
+            }
+
+            if (reading.Ts > ahead)
+            {
+                return Refuse(Rules.AheadOfArrival,
+                    $"reading {i} ({reading.Sensor}) is dated {reading.Ts:O}, more than {_bounds.MaxClockAhead} after it arrived ({received:O}); check the device's clock");
             }
 
             if (reading.Ts < openSince)

@@ -45,7 +45,8 @@ public sealed class RunningCollector : IAsyncDisposable
             $"--Collector:Broker:Port={brokerPort}",
             $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
             "--Logging:LogLevel:Default=Warning",
-            $"--Collector:SiteFile={TestSite.Path}",
+            // The demo's simulated Pis are the site's own devices.
+            $"--Collector:SiteFile={(demo ? TestSite.Shipped : TestSite.Path)}",
             .. TestCredentials.CollectorArgs(),
             .. extra,
         ];

@@ -79,7 +79,8 @@ public abstract class HostileDeviceTests(ITestOutputHelper output) : IAsyncLifet
         await Attack("overwrite door-main", "ForeignSensor", Batch(seq++, Door(now.AddSeconds(-40), 0, 0, 0, 0)));
         Assert.True((await attacker.PublishAsync(Topic(Attacker), Batch(seq++, Reading(genuineTs, "dc-bench-1", "dc", "\"voltage_v\":99.0")))).IsSuccess);
         // 6. A door reading dated 290 s ahead with a huge total, to freeze the door.
-        await Attack("door-main now + 290 s", "AheadOfArrival", Batch(seq++, Door(now.AddSeconds(290), 1, 0, 10_000_000, 0)));
+        await Attack("door-main now + 290 s", "ForeignSensor", Batch(seq++, Door(now.AddSeconds(290), 1, 0, 10_000_000, 0)));
+        await Attack("door-main now + 290 s (owner)", "AheadOfArrival", Batch(1_001, Door(now.AddSeconds(290), 1, 0, 10_000_000, 0)), entrance);
         // 7. Absurd crossings, from the attacker and even from the door's own device.
         await Attack("door-main in = 1e18", "ForeignSensor", Batch(seq++, Door(now.AddSeconds(-5), 1e18, 0, 1, 0)));
         await Attack("door-main in = 1e300 (owner)", "ImplausibleDoor", Batch(1_000, Door(now.AddSeconds(-5), 1e300, 0, 1, 0)), entrance);
