@@ -101,6 +101,11 @@ public sealed class BenchCollector : IAsyncDisposable
             $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+            // The latency bench drives one door at 1,000 crossings a second and the ingest benches
+            // invent sensors: far past a real door and a real Pi, so the bounds are opened wide.
+            "--Collector:Plausibility:MaxDoorCrossingsPerSecond=1000",
+            "--Collector:SeriesLimits:MaxNewSeriesPerDevicePerHour=1000000",
+            "--Collector:SeriesLimits:MaxSeries=100000000",
             .. BenchUsers.CollectorArgs(),
         ]);
         await app.StartAsync();

@@ -11,9 +11,35 @@ internal static class ApiProblems
     public static IResult NotFound(string title, string detail) =>
         TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status404NotFound);
 
-    /// <summary>The window, or a problem: <paramref name="from"/> before <paramref name="to"/>, at most <paramref name="maxDays"/> days.</summary>
+    /// <summary>The earliest date a window may start: nothing is stored before it, and local-time bucket arithmetic near year 1 would fall off the calendar.</summary>
+    public static readonly DateTimeOffset EarliestDate = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The latest date a window may end (year 9999 would overflow the calendar when buckets round up).</summary>
+    public static readonly DateTimeOffset LatestDate = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A problem when a date lies outside <see cref="EarliestDate"/>..<see cref="LatestDate"/>.</summary>
+    public static IResult? DateRange(string name, DateTimeOffset value) =>
+        value < EarliestDate || value > LatestDate
+            ? BadRequest($"{name} is out of range", $"{name} {value:O} must lie between {EarliestDate:yyyy-MM-dd} and {LatestDate:yyyy-MM-dd}.")
+            : null;
+
+    /// <summary>A problem when a local date lies outside <see cref="EarliestDate"/>..<see cref="LatestDate"/>.</summary>
+    public static IResult? DateRange(string name, DateOnly value) =>
+        DateRange(name, new DateTimeOffset(value.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
+
+    /// <summary>
+    /// The window, or a problem: both ends between <see cref="EarliestDate"/> and
+    /// <see cref="LatestDate"/>, <paramref name="from"/> before <paramref name="to"/>, at most
+    /// <paramref name="maxDays"/> days.
+    /// </summary>
     public static IResult? Window(DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now, TimeSpan defaultSpan, int maxDays, out DateTimeOffset start, out DateTimeOffset end)
     {
+        start = end = now;
+        if (((to is { } t ? DateRange("to", t) : null) ?? (from is { } f ? DateRange("from", f) : null)) is { } outOfRange)
+        {
+            return outOfRange;
+        }
+
         end = to ?? now;
         start = from ?? end - defaultSpan;
         if (start >= end)

@@ -21,9 +21,10 @@ public static class SeriesApi
         string? sensor, string? field, DateTimeOffset? from, DateTimeOffset? to, int? points, string? site,
         SiteModel siteModel, StoreQueries queries, TimeProvider clock)
     {
-        if (!Identifiers.IsSlug(sensor))
+        // A sensor the site file does not name is stored as a plain series of its device: device/sensor.
+        if (!Identifiers.IsSlug(sensor) && !(sensor?.Split('/') is [var device, var plain] && Identifiers.IsSlug(device) && Identifiers.IsSlug(plain)))
         {
-            return Problem("sensor is missing or not a slug", $"Give the sensor id, such as ?sensor=dc-bench-1 ({Identifiers.SlugPattern}).");
+            return Problem("sensor is missing or not a slug", $"Give the sensor id, such as ?sensor=dc-bench-1 ({Identifiers.SlugPattern}), or device/sensor for a sensor the site file does not name.");
         }
 
         if (!Identifiers.IsValueName(field))

@@ -35,6 +35,11 @@ public static class VisitorsApi
                 var today = visitors.Buckets.LocalDay(clock.GetUtcNow().ToUnixTimeMilliseconds());
                 var first = from ?? new DateOnly(today.Year, 1, 1);
                 var last = to ?? today.AddDays(1);
+                if ((ApiProblems.DateRange("from", first) ?? ApiProblems.DateRange("to", last)) is { } outOfRange)
+                {
+                    return outOfRange;
+                }
+
                 return first >= last
                     ? ApiProblems.BadRequest("from is not before to", "from must be an earlier date than to (to is exclusive).")
                     : TypedResults.Ok(groups.List(groups.DayStart(first), groups.DayStart(last)));

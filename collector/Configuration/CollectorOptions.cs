@@ -46,4 +46,8 @@ public sealed class CollectorOptions
 
     [ValidateObjectMembers]
     public HttpOptions Http { get; set; } = new();
+
+    public PlausibilityOptions Plausibility { get; set; } = new();
+
+    public SeriesLimitOptions SeriesLimits { get; set; } = new();
 }

@@ -29,6 +29,7 @@ public static class CollectorServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsAttributes>();
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
+        services.AddSingleton<IValidateOptions<CollectorOptions>, TrustOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => LoadSite(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
 

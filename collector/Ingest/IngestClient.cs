@@ -27,6 +27,10 @@ public sealed class IngestClient : BackgroundService
     private readonly BrokerEndpoint _endpoint;
     private readonly IngestPipeline _pipeline;
     private readonly IngestIntake _intake;
+    private static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
+    private readonly Lock _refusalGate = new();
+    private DateTimeOffset _lastRefusalLogged = DateTimeOffset.MinValue;
+    private int _suppressedRefusals;
     private readonly EmbeddedBroker? _embedded;
     private readonly TimeProvider _clock;
     private readonly ILogger<IngestClient> _logger;
@@ -168,13 +172,37 @@ public sealed class IngestClient : BackgroundService
         }
     }
 
+    /// <summary>
+    /// One line per interval, with how many were not logged: a hostile device can be refused
+    /// thousands of times a second; <c>ntp_ingest_rejected_total{rule}</c> counts every one.
+    /// </summary>
+    private void LogRefusal(string topic, string reason)
+    {
+        var now = _clock.GetUtcNow();
+        int suppressed;
+        lock (_refusalGate)
+        {
+            if (now - _lastRefusalLogged < RefusalLogInterval)
+            {
+                _suppressedRefusals++;
+                return;
+            }
+
+            suppressed = _suppressedRefusals;
+            _suppressedRefusals = 0;
+            _lastRefusalLogged = now;
+        }
+
+        _logger.LogWarning("Refused message on {Topic}: {Reason} ({Suppressed} more refused since the last line)", IngestIntake.Printable(topic), reason, suppressed);
+    }
+
     private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         var message = e.ApplicationMessage;
         var item = _intake.Read(message.Topic, message.Payload, _clock.GetUtcNow());
         if (item is DeadLetterItem dead)
         {
-            _logger.LogWarning("Refused message on {Topic}: {Reason}", IngestIntake.Printable(message.Topic), dead.Reason);
+            LogRefusal(message.Topic, dead.Reason);
         }
 
         if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)

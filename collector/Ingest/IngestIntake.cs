@@ -1,5 +1,8 @@
 using System.Buffers;
+using Microsoft.Extensions.Options;
 using MQTTnet;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Contracts.Topics;
 using NewTechPark.Edge.Contracts.Validation;
@@ -9,11 +12,25 @@ namespace NewTechPark.Edge.Collector.Ingest;
 /// <summary>
 /// Turns an MQTT message into an ingest item: a valid readings batch or status, or a dead letter
 /// with the rule it broke. Shared by the two ways messages arrive: the MQTT subscriber (outside
-/// broker) and the embedded broker's publish interceptor.
+/// broker) and the embedded broker's publish interceptor. With a site, a valid batch must also
+/// pass the <see cref="ReadingsGuard"/> (ownership, clock, closed years, plausibility).
 /// </summary>
-public sealed class IngestIntake(TimeProvider clock)
+public sealed class IngestIntake
 {
-    private readonly ContractValidator _validator = new(clock);
+    private readonly ContractValidator _validator;
+    private readonly ReadingsGuard? _guard;
+
+    /// <summary>The contract's rules only (tests of the contract path).</summary>
+    public IngestIntake(TimeProvider clock)
+    {
+        _validator = new ContractValidator(clock);
+    }
+
+    public IngestIntake(TimeProvider clock, SiteModel site, IOptions<CollectorOptions> options)
+        : this(clock)
+    {
+        _guard = new ReadingsGuard(site, options.Value);
+    }
 
     /// <summary>True for the topics the collector ingests (<c>ntp/v1/+/+/readings</c> and <c>…/status</c>).</summary>
     public static bool IsIngestTopic(string topic) =>
@@ -31,9 +48,19 @@ public sealed class IngestIntake(TimeProvider clock)
         }
 
         var readings = _validator.ValidateReadings(topic, payload);
-        return readings.IsValid
-            ? new ReadingsItem(readings.Address, readings.Value!, received)
-            : DeadLetter(topic, readings.Violations, readings.Reason, payload, received);
+        if (!readings.IsValid)
+        {
+            return DeadLetter(topic, readings.Violations, readings.Reason, payload, received);
+        }
+
+        var item = new ReadingsItem(readings.Address, readings.Value!, received);
+        if (_guard is null)
+        {
+            return item;
+        }
+
+        var (checkedItem, rule, reason) = _guard.Check(item);
+        return checkedItem is null ? DeadLetter(topic, rule, reason, payload, received) : checkedItem;
     }
 
     /// <summary>
@@ -59,10 +86,13 @@ public sealed class IngestIntake(TimeProvider clock)
     /// A dead letter keeps the first <see cref="DeadLetterItem.MaxStoredPayloadBytes"/> of the payload
     /// and its full length: a multi-megabyte message is evidence, not something to keep whole.
     /// </summary>
-    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, ReadOnlySequence<byte> payload, DateTimeOffset received)
+    private static DeadLetterItem DeadLetter(string topic, IReadOnlyList<ContractViolation> violations, string reason, ReadOnlySequence<byte> payload, DateTimeOffset received) =>
+        DeadLetter(topic, violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", reason, payload, received);
+
+    private static DeadLetterItem DeadLetter(string topic, string rule, string reason, ReadOnlySequence<byte> payload, DateTimeOffset received)
     {
         var kept = payload.Length > DeadLetterItem.MaxStoredPayloadBytes ? payload.Slice(0, DeadLetterItem.MaxStoredPayloadBytes) : payload;
-        return new(Printable(topic), violations.Count > 0 ? violations[0].Rule.ToString() : "Unknown", Neutralised(reason), kept.ToArray(), received)
+        return new(Printable(topic), rule, Neutralised(reason), kept.ToArray(), received)
         {
             PayloadLength = payload.Length,
         };

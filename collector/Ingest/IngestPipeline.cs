@@ -88,7 +88,7 @@ public sealed class IngestPipeline(
                 }
 
                 var outcomes = await CommitWithRetryAsync(items, stoppingToken).ConfigureAwait(false);
-                await AcceptWithRetryAsync(items, stoppingToken).ConfigureAwait(false);
+                await AcceptWithRetryAsync(items, outcomes, stoppingToken).ConfigureAwait(false);
                 foreach (var message in group)
                 {
                     if (message.Acknowledge is { } acknowledge)
@@ -163,14 +163,14 @@ public sealed class IngestPipeline(
     /// sink's would otherwise leave the sink without them, and a point written twice to InfluxDB
     /// is the same point (same series and time).
     /// </summary>
-    private async Task AcceptWithRetryAsync(List<IngestItem> items, CancellationToken cancellationToken)
+    private async Task AcceptWithRetryAsync(List<IngestItem> items, CommitOutcome[] outcomes, CancellationToken cancellationToken)
     {
         if (_sinks.Length == 0)
         {
             return;
         }
 
-        var batches = items.OfType<ReadingsItem>().ToList();
+        var batches = items.Where((item, i) => outcomes[i] != CommitOutcome.Refused).OfType<ReadingsItem>().ToList();
         if (batches.Count == 0)
         {
             return;
@@ -205,6 +205,10 @@ public sealed class IngestPipeline(
             {
                 case ReadingsItem r when outcomes[i] == CommitOutcome.Duplicate:
                     metrics.Messages.WithLabels("duplicate").Inc();
+                    break;
+                case ReadingsItem when outcomes[i] == CommitOutcome.Refused:
+                    metrics.Messages.WithLabels("rejected").Inc();
+                    metrics.Rejected.WithLabels(SqliteStore.SeriesLimitRule).Inc();
                     break;
                 case ReadingsItem r:
                     metrics.Messages.WithLabels("stored").Inc();

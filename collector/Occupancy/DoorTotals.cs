@@ -32,7 +32,7 @@ public sealed class DoorTotals(int maxGap = 1000)
             return (entered, left); // a device that sends no totals
         }
 
-        var now = new Mark(tsMs, (long)inT, (long)outT);
+        var now = new Mark(tsMs, Saturating.Count(inT), Saturating.Count(outT));
         if (!_doors.TryGetValue(door, out var span))
         {
             _doors[door] = new Span(now, now);
@@ -41,10 +41,11 @@ public sealed class DoorTotals(int maxGap = 1000)
 
         if (tsMs > span.Last.Ts || (tsMs == span.Last.Ts && (now.In > span.Last.In || now.Out > span.Last.Out)))
         {
+            // Marks are never negative, so these differences cannot overflow.
             var dIn = now.In - span.Last.In;
             var dOut = now.Out - span.Last.Out;
             span.Last = now;
-            if (dIn < 0 || dOut < 0 || dIn > entered + MaxGap || dOut > left + MaxGap)
+            if (dIn < 0 || dOut < 0 || dIn > Saturating.Add(entered, MaxGap) || dOut > Saturating.Add(left, MaxGap))
             {
                 Segments++;
                 span.First = now;
@@ -52,7 +53,7 @@ public sealed class DoorTotals(int maxGap = 1000)
             }
 
             var result = (Math.Max(entered, dIn), Math.Max(left, dOut));
-            Recovered += result.Item1 - entered + (result.Item2 - left);
+            Recovered = Saturating.Add(Recovered, Saturating.Add(result.Item1 - entered, result.Item2 - left));
             return result;
         }
 
@@ -69,7 +70,7 @@ public sealed class DoorTotals(int maxGap = 1000)
     /// <summary>Seeds a door with its last known totals (the last reading before a replay starts).</summary>
     public void Seed(string door, long tsMs, double inTotal, double outTotal)
     {
-        var mark = new Mark(tsMs, (long)inTotal, (long)outTotal);
+        var mark = new Mark(tsMs, Saturating.Count(inTotal), Saturating.Count(outTotal));
         _doors[door] = new Span(mark, mark);
     }
 

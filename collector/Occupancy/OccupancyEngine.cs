@@ -77,7 +77,7 @@ public sealed class OccupancyEngine
             return false;
         }
 
-        return Apply(reading.Sensor, (long)v.GetValueOrDefault(ReadingKinds.DoorValues.In), (long)v.GetValueOrDefault(ReadingKinds.DoorValues.Out),
+        return Apply(reading.Sensor, Saturating.Count(v.GetValueOrDefault(ReadingKinds.DoorValues.In)), Saturating.Count(v.GetValueOrDefault(ReadingKinds.DoorValues.Out)),
             v.TryGetValue(ReadingKinds.DoorValues.InTotal, out var inTotal) ? inTotal : null,
             v.TryGetValue(ReadingKinds.DoorValues.OutTotal, out var outTotal) ? outTotal : null,
             reading.Ts, publish);
@@ -153,15 +153,15 @@ public sealed class OccupancyEngine
                 return true;
             }
 
-            var net = entered - left;
+            var net = Saturating.Add(entered, left == long.MinValue ? long.MaxValue : -left);
             Move(d.To, net, at, events);
             if (d.From == SiteModel.Outside)
             {
-                _building = Math.Max(0, _building + net);
+                _building = Math.Max(0, Saturating.Add(_building, net));
             }
             else
             {
-                Move(d.From, -net, at, events);
+                Move(d.From, net == long.MinValue ? long.MaxValue : -net, at, events);
             }
 
             Publish(events);
@@ -172,7 +172,7 @@ public sealed class OccupancyEngine
 
     /// <summary>The capacity level of a count: ok, warning (90 % and up) or full (100 % and up).</summary>
     public static string CapacityLevel(long count, int capacity) =>
-        capacity <= 0 ? CapacityEvent.Ok : count * 100 >= capacity * 100L ? CapacityEvent.Full : count * 100 >= capacity * 90L ? CapacityEvent.Warning : CapacityEvent.Ok;
+        capacity <= 0 ? CapacityEvent.Ok : count >= capacity ? CapacityEvent.Full : count * 100 >= capacity * 90L ? CapacityEvent.Warning : CapacityEvent.Ok;
 
     private void Publish(List<LiveEvent>? events)
     {
@@ -208,11 +208,12 @@ public sealed class OccupancyEngine
             return;
         }
 
-        var next = room.Count + delta;
+        var next = Saturating.Add(room.Count, delta);
         if (next < 0)
         {
-            room.Drift += -next;
-            _metrics.OccupancyDrift.WithLabels(roomId).Inc(-next);
+            var shortfall = next == long.MinValue ? long.MaxValue : -next;
+            room.Drift = Saturating.Add(room.Drift, shortfall);
+            _metrics.OccupancyDrift.WithLabels(roomId).Inc(shortfall);
             next = 0;
         }
 

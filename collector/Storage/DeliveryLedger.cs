@@ -33,6 +33,12 @@ public static class DeliveryLedger
     /// <summary>Most gaps listed per device (the newest); the count and missing total cover all.</summary>
     public const int MaxListedGaps = 50;
 
+    /// <summary>
+    /// The missing total from SQLite's total() (a double: sum() stops with "integer overflow" once
+    /// gaps add up past 2^63, which a store from before seq was capped at 2^63 - 1 may hold).
+    /// </summary>
+    private static ulong Missing(double total) => total <= 0 || double.IsNaN(total) ? 0 : total >= ulong.MaxValue ? ulong.MaxValue : (ulong)total;
+
     /// <summary>The delivery state of every device, on a read connection.</summary>
     public static IReadOnlyList<DeviceDelivery> Read(SqliteStore store)
     {
@@ -43,7 +49,7 @@ public static class DeliveryLedger
             command.CommandText = """
                 SELECT d.site, d.device, d.first_seq, d.last_seq, d.readings, d.outbox_dropped, d.outbox_oldest_ms,
                        (SELECT count(*) FROM seq_gaps g WHERE g.site = d.site AND g.device = d.device),
-                       (SELECT coalesce(sum(g.to_seq - g.from_seq + 1), 0) FROM seq_gaps g WHERE g.site = d.site AND g.device = d.device)
+                       (SELECT total(g.to_seq - g.from_seq + 1) FROM seq_gaps g WHERE g.site = d.site AND g.device = d.device)
                 FROM devices d ORDER BY d.site, d.device
                 """;
             using var reader = command.ExecuteReader();
@@ -57,7 +63,7 @@ public static class DeliveryLedger
                     reader.GetInt64(4),
                     reader.IsDBNull(5) ? null : reader.GetInt64(5),
                     reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
-                    unchecked((ulong)reader.GetInt64(8)),
+                    Missing(reader.GetDouble(8)),
                     reader.GetInt64(7),
                     []));
             }
@@ -110,9 +116,11 @@ public static class DeliveryLedger
             _last ??= Prepare("SELECT last_seq FROM devices WHERE site = $site AND device = $device", "$site", "$device");
             _last.Parameters[0].Value = site;
             _last.Parameters[1].Value = device;
-            if (_last.ExecuteScalar() is not long lastRaw)
+            if (_last.ExecuteScalar() is not long lastRaw || lastRaw < 0)
             {
-                return; // the first batch of this device: gaps count from here
+                // The first batch of this device: gaps count from here. (A negative last_seq is a
+                // seq of 2^63 or more stored before the contract capped it: no gap is measured from it.)
+                return;
             }
 
             var last = unchecked((ulong)lastRaw);

@@ -35,4 +35,7 @@ public enum CommitOutcome
 
     /// <summary>A batch whose (site, device, seq) was stored before: nothing was written again.</summary>
     Duplicate,
+
+    /// <summary>A valid batch the store refused whole (a series cap): kept as a dead letter, nothing else written.</summary>
+    Refused,
 }

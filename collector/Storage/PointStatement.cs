@@ -11,14 +11,15 @@ namespace NewTechPark.Edge.Collector.Storage;
 /// </summary>
 internal sealed class PointStatement : IDisposable
 {
-    // Same series and millisecond: the later write wins (a device resending the same reading);
-    // the rollups need to know whether a value was replaced.
+    // Same series and millisecond: the first value stored stays. Another batch (a replay, or a
+    // device trying to rewrite history) never replaces it; a different value is reported as a
+    // conflict, so it is counted and logged with who sent it.
     private const string InsertSql = "INSERT INTO points (series_id, ts_ms, value) VALUES (?1, ?2, ?3) ON CONFLICT (series_id, ts_ms) DO NOTHING";
-    private const string UpdateSql = "UPDATE points SET value = ?3 WHERE series_id = ?1 AND ts_ms = ?2 AND value <> ?3";
+    private const string SameSql = "SELECT 1 FROM points WHERE series_id = ?1 AND ts_ms = ?2 AND value = ?3";
 
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _insert;
-    private readonly sqlite3_stmt _update;
+    private readonly sqlite3_stmt _same;
 
     public PointStatement(SqliteConnection connection)
     {
@@ -26,7 +27,7 @@ internal sealed class PointStatement : IDisposable
         _insert = Prepare(InsertSql);
         try
         {
-            _update = Prepare(UpdateSql);
+            _same = Prepare(SameSql);
         }
         catch
         {
@@ -42,13 +43,13 @@ internal sealed class PointStatement : IDisposable
             return PointWrite.Inserted;
         }
 
-        return Step(_update, seriesId, tsMs, value) == 1 ? PointWrite.Replaced : PointWrite.Unchanged;
+        return Row(_same, seriesId, tsMs, value) ? PointWrite.Unchanged : PointWrite.Conflict;
     }
 
     public void Dispose()
     {
         _insert.Dispose();
-        _update.Dispose();
+        _same.Dispose();
     }
 
     /// <summary>Runs the statement once; the rows it changed. A failure (disk full, I/O) is a <see cref="SqliteException"/>, as everywhere else.</summary>
@@ -65,6 +66,22 @@ internal sealed class PointStatement : IDisposable
         }
 
         return raw.sqlite3_changes(_db);
+    }
+
+    /// <summary>Runs a query once; whether it found a row.</summary>
+    private bool Row(sqlite3_stmt statement, long seriesId, long tsMs, double value)
+    {
+        raw.sqlite3_bind_int64(statement, 1, seriesId);
+        raw.sqlite3_bind_int64(statement, 2, tsMs);
+        raw.sqlite3_bind_double(statement, 3, value);
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc is not (raw.SQLITE_ROW or raw.SQLITE_DONE))
+        {
+            SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+
+        return rc == raw.SQLITE_ROW;
     }
 
     private sqlite3_stmt Prepare(string sql)

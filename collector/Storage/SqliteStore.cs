@@ -19,6 +19,11 @@ public sealed class SqliteStore : IDisposable
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Dictionary<(string Site, string Sensor, string Field), long> _seriesIds = [];
+    // New series per (site, device) in the current hour, counted from the items' arrival time.
+    private readonly Dictionary<(string Site, string Device), (long HourMs, int Count)> _newSeriesThisHour = [];
+    private long _conflictingPoints;
+    private long _conflictsLogged;
+    private long _lastConflictLogMs;
     private readonly ILogger<SqliteStore> _logger;
     private readonly RollupState _rollups;
     private readonly Timer _checkpoints;
@@ -31,6 +36,7 @@ public sealed class SqliteStore : IDisposable
         : this(Path.Combine(options.Value.DataDirectory, "collector.db"), logger)
     {
         RawPointsInInfluxOnly = options.Value.Influx.RawPointsInInfluxOnly;
+        SeriesLimits = options.Value.SeriesLimits;
     }
 
     /// <summary>The store of a site: day, month and year rollups follow the site's time zone.</summary>
@@ -38,6 +44,7 @@ public sealed class SqliteStore : IDisposable
         : this(Path.Combine(options.Value.DataDirectory, "collector.db"), logger, TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone))
     {
         RawPointsInInfluxOnly = options.Value.Influx.RawPointsInInfluxOnly;
+        SeriesLimits = options.Value.SeriesLimits;
     }
 
     public SqliteStore(string path, ILogger<SqliteStore> logger, TimeZoneInfo? zone = null)
@@ -80,6 +87,15 @@ public sealed class SqliteStore : IDisposable
     /// </summary>
     public bool RawPointsInInfluxOnly { get; init; }
 
+    /// <summary>How many series devices may create (<c>Collector:SeriesLimits</c>); a batch past a cap is dead-lettered whole.</summary>
+    public SeriesLimitOptions SeriesLimits { get; init; } = new();
+
+    /// <summary>
+    /// Points refused since start because their (series, time) already held another value: the
+    /// first value stored stays (a stored point is never overwritten by another batch).
+    /// </summary>
+    public long ConflictingPoints => Interlocked.Read(ref _conflictingPoints);
+
     /// <summary>Whether the raw points of a series are in the points table (door readings always are: occupancy replay and history read them).</summary>
     public bool KeepsRawPoints(string kind) => !RawPointsInInfluxOnly || kind == ReadingKinds.Door;
 
@@ -93,7 +109,9 @@ public sealed class SqliteStore : IDisposable
     public CommitOutcome[] Commit(IReadOnlyList<IngestItem> items)
     {
         var outcomes = new CommitOutcome[items.Count];
-        var newSeries = new List<((string, string, string) Key, long Id)>();
+        var newSeries = new Dictionary<(string, string, string), long>();
+        var newPerDevice = new Dictionary<(string, string), int>();
+        var conflicts = new List<Conflict>();
         using var transaction = _writer.BeginTransaction();
         try
         {
@@ -103,7 +121,7 @@ public sealed class SqliteStore : IDisposable
             {
                 outcomes[i] = items[i] switch
                 {
-                    ReadingsItem r => WriteReadings(writer, rollups, r, newSeries),
+                    ReadingsItem r => WriteReadings(writer, rollups, r, newSeries, newPerDevice, conflicts),
                     StatusItem s => writer.UpsertStatus(s),
                     DeadLetterItem d => writer.AddDeadLetter(d),
                     _ => throw new ArgumentException($"unknown ingest item {items[i].GetType().Name}"),
@@ -126,12 +144,58 @@ public sealed class SqliteStore : IDisposable
             _seriesIds[key] = id;
         }
 
+        foreach (var (device, count) in newPerDevice)
+        {
+            _newSeriesThisHour[device] = (HourOf(items), NewThisHour(device, HourOf(items)) + count);
+        }
+
+        if (conflicts.Count > 0)
+        {
+            LogConflicts(conflicts);
+        }
+
         return outcomes;
     }
 
-    private CommitOutcome WriteReadings(BatchWriter writer, RollupWriter rollups, ReadingsItem item, List<((string, string, string) Key, long Id)> newSeries)
+    /// <summary>A point refused because its (series, time) already held another value, and who sent it.</summary>
+    private readonly record struct Conflict(string Device, ulong Seq, string Sensor, string Field, long TsMs, double Value);
+
+    private static long HourOf(IReadOnlyList<IngestItem> items) =>
+        items.Count == 0 ? 0 : items[^1].Received.ToUnixTimeMilliseconds() / 3_600_000 * 3_600_000;
+
+    private int NewThisHour((string, string) device, long hourMs) =>
+        _newSeriesThisHour.TryGetValue(device, out var seen) && seen.HourMs == hourMs ? seen.Count : 0;
+
+    /// <summary>Counts refused points and says so at most once a minute, naming the device, so a flood cannot flood the log.</summary>
+    private void LogConflicts(List<Conflict> conflicts)
+    {
+        Interlocked.Add(ref _conflictingPoints, conflicts.Count);
+        var now = Environment.TickCount64;
+        if (_lastConflictLogMs != 0 && now - _lastConflictLogMs < 60_000)
+        {
+            return;
+        }
+
+        var first = conflicts[0];
+        var total = ConflictingPoints;
+        _logger.LogWarning(
+            "Kept {Count} stored point(s) (and {Since} since the last message) that a batch tried to give another value, e.g. device {Device} seq {Seq} sensor {Sensor} {Field} at {Ts:O}: {Value}; the first value stays",
+            conflicts.Count, total - _conflictsLogged - conflicts.Count, first.Device, first.Seq, first.Sensor, first.Field, DateTimeOffset.FromUnixTimeMilliseconds(first.TsMs), first.Value);
+        _conflictsLogged = total;
+        _lastConflictLogMs = now;
+    }
+
+    private CommitOutcome WriteReadings(BatchWriter writer, RollupWriter rollups, ReadingsItem item, Dictionary<(string, string, string), long> newSeries,
+        Dictionary<(string, string), int> newPerDevice, List<Conflict> conflicts)
     {
         var site = item.Address.Site;
+        if (SeriesLimitProblem(item, newSeries, newPerDevice) is { } problem)
+        {
+            // Checked before the batch is recorded: refused whole, so nothing of it is half stored.
+            writer.AddDeadLetter(new DeadLetterItem(item.Address.ToString(), SeriesLimitRule, problem, [], item.Received));
+            return CommitOutcome.Refused;
+        }
+
         if (!writer.AddBatch(item))
         {
             return CommitOutcome.Duplicate;
@@ -154,25 +218,71 @@ public sealed class SqliteStore : IDisposable
             foreach (var (field, value) in reading.Values)
             {
                 var key = (site, reading.Sensor, field);
-                if (!_seriesIds.TryGetValue(key, out var seriesId))
+                if (!_seriesIds.TryGetValue(key, out var seriesId) && !newSeries.TryGetValue(key, out seriesId))
                 {
-                    var created = newSeries.FindIndex(s => s.Key == key);
-                    if (created >= 0)
-                    {
-                        seriesId = newSeries[created].Id;
-                    }
-                    else
-                    {
-                        seriesId = writer.CreateSeries(site, reading.Sensor, reading.Kind, field);
-                        newSeries.Add((key, seriesId));
-                    }
+                    seriesId = writer.CreateSeries(site, reading.Sensor, reading.Kind, field);
+                    newSeries.Add(key, seriesId);
+                    var device = (site, item.Address.Device);
+                    newPerDevice[device] = newPerDevice.GetValueOrDefault(device) + 1;
                 }
 
-                rollups.Add(seriesId, field, ts, value, keepRaw ? writer.AddPoint(seriesId, ts, value) : PointWrite.NotStored);
+                var write = keepRaw ? writer.AddPoint(seriesId, ts, value) : PointWrite.NotStored;
+                if (write == PointWrite.Conflict)
+                {
+                    conflicts.Add(new Conflict(item.Address.Device, item.Batch.Seq, reading.Sensor, field, ts, value));
+                }
+
+                rollups.Add(seriesId, field, ts, value, write);
             }
         }
 
         return CommitOutcome.Stored;
+    }
+
+    /// <summary>The dead-letter rule of a batch that would pass a series cap.</summary>
+    public const string SeriesLimitRule = "SeriesLimit";
+
+    /// <summary>Why the batch would create more series than its device (or the store) may have, or null.</summary>
+    private string? SeriesLimitProblem(ReadingsItem item, Dictionary<(string, string, string), long> newSeries, Dictionary<(string, string), int> newPerDevice)
+    {
+        var site = item.Address.Site;
+        HashSet<(string, string, string)>? fresh = null;
+        foreach (var reading in item.Batch.Readings)
+        {
+            if (reading.Values is null)
+            {
+                continue;
+            }
+
+            foreach (var field in reading.Values.Keys)
+            {
+                var key = (site, reading.Sensor, field);
+                if (!_seriesIds.ContainsKey(key) && !newSeries.ContainsKey(key))
+                {
+                    (fresh ??= []).Add(key);
+                }
+            }
+        }
+
+        if (fresh is null)
+        {
+            return null;
+        }
+
+        var device = (site, item.Address.Device);
+        var thisHour = NewThisHour(device, item.Received.ToUnixTimeMilliseconds() / 3_600_000 * 3_600_000) + newPerDevice.GetValueOrDefault(device);
+        if (thisHour + fresh.Count > SeriesLimits.MaxNewSeriesPerDevicePerHour)
+        {
+            return $"device '{item.Address.Device}' would create {fresh.Count} new series, {thisHour} already this hour; at most {SeriesLimits.MaxNewSeriesPerDevicePerHour} per hour (Collector:SeriesLimits:MaxNewSeriesPerDevicePerHour)";
+        }
+
+        var total = _seriesIds.Count + newSeries.Count;
+        if (total + fresh.Count > SeriesLimits.MaxSeries)
+        {
+            return $"device '{item.Address.Device}' would create {fresh.Count} new series; the store holds {total} of at most {SeriesLimits.MaxSeries} (Collector:SeriesLimits:MaxSeries)";
+        }
+
+        return null;
     }
 
     /// <summary>Opens a read connection (pooled); WAL lets readers run beside the writer.</summary>

@@ -5,6 +5,7 @@ using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 using NewTechPark.Edge.Collector.Storage.Visitors;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Collector.Occupancy;
 
 namespace NewTechPark.Edge.Collector.Visitors;
 
@@ -87,9 +88,9 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
             var crossings = Rows(door.Id, ReadingKinds.DoorValues.In, fromMs, toMs);
             foreach (var day in totals.Keys.Union(crossings.Keys))
             {
-                var fromTotals = (long)Math.Round(totals.GetValueOrDefault(day)?.Increase ?? 0);
-                var fromCrossings = (long)Math.Round(crossings.GetValueOrDefault(day)?.Sum ?? 0);
-                days[day] = days.GetValueOrDefault(day) + Math.Max(fromTotals, fromCrossings);
+                var fromTotals = Saturating.Count(Math.Round(totals.GetValueOrDefault(day)?.Increase ?? 0));
+                var fromCrossings = Saturating.Count(Math.Round(crossings.GetValueOrDefault(day)?.Sum ?? 0));
+                days[day] = Saturating.Add(days.GetValueOrDefault(day), Math.Max(fromTotals, fromCrossings));
             }
         }
 

@@ -17,6 +17,9 @@ public enum ContractRule
     /// <summary><c>v</c> is not 1.</summary>
     UnsupportedVersion,
 
+    /// <summary>A <c>seq</c> of 2^63 or more: the contract's seq is unsigned 64-bit below 2^63, so it is stored and summed without overflow.</summary>
+    SeqOutOfRange,
+
     /// <summary>A batch without readings.</summary>
     EmptyBatch,
 
@@ -85,6 +88,9 @@ public static class ContractLimits
     public const int MaxReadingsPerBatch = 1000;
     public const int MaxValuesPerReading = 32;
     public const int VisitorPseudonymLength = 22;
+
+    /// <summary>The largest <c>seq</c>: 2^63 - 1 (signed 64-bit storage and sums never overflow below it).</summary>
+    public const ulong MaxSeq = long.MaxValue;
     public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(400);
 }

@@ -206,6 +206,11 @@ public sealed class ContractValidator(TimeProvider clock)
             violations.Add(new(ContractRule.UnsupportedVersion, $"v is {batch.V}; this is version {ReadingsBatch.CurrentVersion} of the contract"));
         }
 
+        if (batch.Seq > ContractLimits.MaxSeq)
+        {
+            violations.Add(new(ContractRule.SeqOutOfRange, $"seq is {batch.Seq}; the largest seq is 2^63 - 1 ({ContractLimits.MaxSeq})"));
+        }
+
         // JSON null passes [JsonRequired] (the property is present) and lands in the non-nullable list.
         if (batch.Readings is null)
         {

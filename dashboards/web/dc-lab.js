@@ -42,7 +42,7 @@
     const card = document.createElement('section');
     card.className = 'card bench';
     card.dataset.sensor = sensor.id;
-    card.innerHTML = `<h2><span>${sensor.id}</span><span class="rate"></span></h2>
+    card.innerHTML = `<h2><span class="id"></span><span class="rate"></span></h2>
       <div class="figures">
         <div><b class="v">–</b><small data-nl="spanning" data-en="voltage">spanning</small></div>
         <div><b class="a">–</b><small data-nl="stroom" data-en="current">stroom</small></div>
@@ -50,6 +50,7 @@
       </div>
       <p class="empty muted" data-nl="Nog geen metingen van deze bank sinds de pagina open is." data-en="No readings from this bench since the page opened.">Nog geen metingen van deze bank sinds de pagina open is.</p>
       <div class="chart" data-points="0"></div>`;
+    card.querySelector('.id').textContent = sensor.id; // from the site file: text, never HTML
     document.getElementById('benches').appendChild(card);
     const chartEl = card.querySelector('.chart');
     const data = [[], [], [], []];

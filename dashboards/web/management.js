@@ -95,24 +95,36 @@
   function drawHeatmap() {
     if (!heat) return;
     const days = t('ma di wo do vr za zo', 'Mon Tue Wed Thu Fri Sat Sun').split(' ');
-    let html = '<thead><tr><th></th>' + days.map(d => `<th class="day" colspan="24">${d}</th>`).join('') + '</tr></thead><tbody>';
-    // Colours are set through the DOM after the table is built: the CSP allows no inline style attributes.
-    const colours = [];
+    // Built through the DOM with textContent: room names come from the site file and are shown as
+    // text, never parsed as HTML. Colours are set the same way (the CSP allows no inline style attributes).
+    const cell = (tag, text, className) => {
+      const el = document.createElement(tag);
+      if (text != null) el.textContent = text;
+      if (className) el.className = className;
+      return el;
+    };
+    const head = document.createElement('thead');
+    const headRow = head.appendChild(document.createElement('tr'));
+    headRow.appendChild(cell('th'));
+    for (const d of days) {
+      const th = headRow.appendChild(cell('th', d, 'day'));
+      th.colSpan = 24;
+    }
+    const body = document.createElement('tbody');
     for (const r of heat) {
-      html += `<tr><th class="room">${window.NTP.roomName(r.room)}</th>`;
+      const name = window.NTP.roomName(r.room);
+      const tr = body.appendChild(document.createElement('tr'));
+      tr.appendChild(cell('th', name, 'room'));
       for (let i = 0; i < 168; i++) {
         const m = r.mean[i];
         const share = m == null || !r.room.capacity ? 0 : Math.min(1, m / r.room.capacity);
-        colours.push(m == null ? '' : m === 0 ? '#e3e7ed' : `hsl(${Math.round(210 - share * 210)} 70% ${Math.round(78 - share * 38)}%)`);
-        const title = `${window.NTP.roomName(r.room)} · ${days[Math.floor(i / 24)]} ${String(i % 24).padStart(2, '0')}:00 · ` +
+        const td = tr.appendChild(cell('td', null, i % 24 === 0 ? 'day-start' : ''));
+        td.title = `${name} · ${days[Math.floor(i / 24)]} ${String(i % 24).padStart(2, '0')}:00 · ` +
           (m == null ? t('geen gegevens', 'no data') : `${t('gemiddeld', 'mean')} ${number(m, 1)}, ${t('piek', 'peak')} ${r.peak[i]} / ${r.room.capacity}`);
-        html += `<td${i % 24 === 0 ? ' class="day-start"' : ''} title="${title}"></td>`;
+        td.style.background = m == null ? '' : m === 0 ? '#e3e7ed' : `hsl(${Math.round(210 - share * 210)} 70% ${Math.round(78 - share * 38)}%)`;
       }
-      html += '</tr>';
     }
-    const table = document.getElementById('heatmap');
-    table.innerHTML = html + '</tbody>';
-    table.querySelectorAll('tbody td').forEach((cell, i) => { cell.style.background = colours[i]; });
+    document.getElementById('heatmap').replaceChildren(head, body);
   }
 
   async function start() {

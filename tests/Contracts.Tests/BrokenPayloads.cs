@@ -149,6 +149,8 @@ public static class BrokenPayloads
         yield return S("status-version-2", ContractRule.UnsupportedVersion, true, () => Status(s => s["v"] = 2));
 
         // Batch size.
+        yield return R("seq-2-pow-63", ContractRule.SeqOutOfRange, true, () => Batch(b => b["seq"] = 9223372036854775808UL));
+        yield return R("seq-2-pow-64-minus-1", ContractRule.SeqOutOfRange, true, () => Batch(b => b["seq"] = ulong.MaxValue));
         yield return R("no-readings", ContractRule.EmptyBatch, true, () => Batch(b => b["readings"] = new JsonArray()));
         yield return R("1001-readings", ContractRule.TooManyReadings, true, () => Batch(b =>
         {

@@ -43,6 +43,10 @@ public sealed class ContractRuleTests
     [MemberData(nameof(BrokenPayloads.NamesFor), ContractRule.UnsupportedVersion, MemberType = typeof(BrokenPayloads))]
     public void UnsupportedVersion_is_reported(string name) => AssertRefused(name, ContractRule.UnsupportedVersion);
 
+    [Theory]
+    [MemberData(nameof(BrokenPayloads.NamesFor), ContractRule.SeqOutOfRange, MemberType = typeof(BrokenPayloads))]
+    public void SeqOutOfRange_is_reported(string name) => AssertRefused(name, ContractRule.SeqOutOfRange);
+
     [Fact]
     public void EmptyBatch_is_reported() => AssertRefused("no-readings", ContractRule.EmptyBatch);
 

@@ -14,6 +14,9 @@ public enum PointWrite
     /// <summary>An existing (series, time) with the same value: nothing changed.</summary>
     Unchanged,
 
+    /// <summary>An existing (series, time) with another value: refused, the stored value stays.</summary>
+    Conflict,
+
     /// <summary>
     /// Not written to the points table (<c>Collector:Influx:Mode=Instead</c>): the rollups cannot be
     /// recomputed from raw points, so the point is added as new, a counter's last point is kept in
@@ -83,7 +86,7 @@ public sealed class RollupWriter : IDisposable
     /// <summary>Notes a point that the transaction wrote to the points table.</summary>
     public void Add(long seriesId, string field, long ts, double value, PointWrite write)
     {
-        if (write == PointWrite.Unchanged)
+        if (write is PointWrite.Unchanged or PointWrite.Conflict)
         {
             return;
         }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Collector.Hosting;
@@ -44,6 +45,8 @@ public sealed class RunningCollector : IAsyncDisposable
             $"--Collector:Broker:Port={brokerPort}",
             $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
             "--Logging:LogLevel:Default=Warning",
+            // The demo's simulated Pis are the site's own devices.
+            $"--Collector:SiteFile={(demo ? TestSite.Shipped : TestSite.Path)}",
             .. TestCredentials.CollectorArgs(),
             .. extra,
         ];
@@ -98,5 +101,43 @@ public sealed class RunningCollector : IAsyncDisposable
         catch (IOException)
         {
         }
+    }
+}
+
+/// <summary>
+/// The shipped site file with the sensors that the tests' devices publish (<c>pi-test</c>,
+/// <c>pi-a</c>, …) given to no device: the collector refuses a reading of a sensor that the site
+/// file gives to another device. Every other sensor keeps its owner, so the devices of the site
+/// are still listed. A test of ownership passes <see cref="Shipped"/> as <c>Collector:SiteFile</c>.
+/// </summary>
+public static class TestSite
+{
+    public static readonly string[] SharedSensors = ["door-main", "door-dc-lab", "dc-bench-1", "dc-bench-2", "badge-entrance", "meter-grid"];
+
+    private static readonly Lazy<string> Written = new(Write);
+
+    /// <summary>The site file the collector ships with.</summary>
+    public static string Shipped => System.IO.Path.Combine(AppContext.BaseDirectory, "Site", "default-site.json");
+
+    /// <summary>The test site file (written once per test process).</summary>
+    public static string Path => Written.Value;
+
+    private static string Write()
+    {
+        var site = JsonNode.Parse(File.ReadAllText(Shipped))!;
+        foreach (var list in new[] { "doors", "meters", "sensors" })
+        {
+            foreach (var entry in site[list]!.AsArray())
+            {
+                if (SharedSensors.Contains((string?)entry!["id"]))
+                {
+                    entry.AsObject().Remove("device");
+                }
+            }
+        }
+
+        var path = System.IO.Path.Combine(Directory.CreateTempSubdirectory("ntp-test-site-").FullName, "test-site.json");
+        File.WriteAllText(path, site.ToJsonString());
+        return path;
     }
 }

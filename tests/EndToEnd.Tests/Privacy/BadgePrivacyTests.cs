@@ -58,6 +58,7 @@ public sealed class BadgePrivacyTests(ITestOutputHelper output)
                 "--urls", $"http://127.0.0.1:{FreePort.Next()}",
                 $"--Collector:DataDirectory={collectorData}",
                 $"--Collector:Broker:Port={brokerPort}",
+                $"--Collector:SiteFile={TestSite.Path}",
                 "--Logging:LogLevel:Default=Trace",
                 "--Logging:LogLevel:Microsoft.AspNetCore=Trace",
                 "--Logging:LogLevel:MQTTnet=Trace",

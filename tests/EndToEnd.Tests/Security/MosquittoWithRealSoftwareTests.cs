@@ -79,6 +79,7 @@ public sealed class MosquittoWithRealSoftwareTests
             "--urls", $"http://127.0.0.1:{port}",
             $"--Collector:DataDirectory={data}",
             "--Collector:Broker:Embedded=false",
+            $"--Collector:SiteFile={TestSite.Path}",
             "--Collector:Broker:Host=127.0.0.1",
             $"--Collector:Broker:Port={broker.PlainPort}",
             "--Collector:Broker:Username=ntp-collector",

@@ -69,8 +69,10 @@ public sealed class SecuredMosquitto : IAsyncDisposable
         }
     }
 
-    public static async Task<SecuredMosquitto> StartAsync()
+    /// <summary>Starts mosquitto with <see cref="Users"/> and <paramref name="extraUsers"/> in its password file.</summary>
+    public static async Task<SecuredMosquitto> StartAsync(params string[] extraUsers)
     {
+        string[] users = [.. Users.Concat(extraUsers).Distinct(StringComparer.Ordinal)];
         var executable = MosquittoBroker.FindExecutable();
         var passwd = PasswdCandidates.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mosquitto_passwd is not installed (it comes with Debian's mosquitto package): apt-get install -y mosquitto");
@@ -82,9 +84,9 @@ public sealed class SecuredMosquitto : IAsyncDisposable
             tlsPort = FreePort.Next();
         }
 
-        var passwords = Users.ToDictionary(u => u, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)));
+        var passwords = users.ToDictionary(u => u, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)));
         var passwordFile = Path.Combine(directory, "passwd");
-        foreach (var (user, index) in Users.Select((u, i) => (u, i)))
+        foreach (var (user, index) in users.Select((u, i) => (u, i)))
         {
             // -c creates the file with the first user; -b takes the password from the command line.
             string[] args = index == 0 ? ["-c", "-b", passwordFile, user, passwords[user]] : ["-b", passwordFile, user, passwords[user]];
