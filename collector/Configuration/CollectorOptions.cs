@@ -47,7 +47,9 @@ public sealed class CollectorOptions
     [ValidateObjectMembers]
     public HttpOptions Http { get; set; } = new();
 
+    [ValidateObjectMembers]
     public PlausibilityOptions Plausibility { get; set; } = new();
 
+    [ValidateObjectMembers]
     public SeriesLimitOptions SeriesLimits { get; set; } = new();
 }

@@ -50,24 +50,3 @@ public sealed class SeriesLimitOptions
     [Range(1, 100_000_000)]
     public int MaxSeries { get; set; } = 50_000;
 }
-
-/// <summary>Checks <see cref="PlausibilityOptions"/> and <see cref="SeriesLimitOptions"/> at start, naming every setting that is out of range.</summary>
-public sealed class TrustOptionsValidator : IValidateOptions<CollectorOptions>
-{
-    public ValidateOptionsResult Validate(string? name, CollectorOptions options)
-    {
-        var problems = new List<string>();
-        Check(options.Plausibility, "Collector:Plausibility", problems);
-        Check(options.SeriesLimits, "Collector:SeriesLimits", problems);
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-    }
-
-    private static void Check(object section, string path, List<string> problems)
-    {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(section, new ValidationContext(section), results, validateAllProperties: true))
-        {
-            problems.AddRange(results.Select(r => $"{path}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
-        }
-    }
-}

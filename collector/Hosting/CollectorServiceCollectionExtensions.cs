@@ -29,7 +29,6 @@ public static class CollectorServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsAttributes>();
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
-        services.AddSingleton<IValidateOptions<CollectorOptions>, TrustOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => LoadSite(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
 
