@@ -136,7 +136,7 @@ public sealed class ReadingsGuardTests
     [Fact]
     public void The_occupancy_engine_saturates_and_never_calls_a_full_room_ok()
     {
-        var engine = Engine(new ManualTimeProvider(Now));
+        var engine = Engine(new FakeTimeProvider(Now));
         engine.Apply(DoorMain, long.MaxValue, 0, Now);
         engine.Apply(DoorMain, long.MaxValue, 0, Now.AddSeconds(1));
         var snapshot = engine.Snapshot();
