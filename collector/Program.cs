@@ -15,13 +15,16 @@ try
     var app = CollectorHost.Build(args);
     // Checked before the host starts, so a wrong setting is not also logged with a stack trace as a failed start.
     app.Services.GetRequiredService<IStartupValidator>().Validate();
+    NewTechPark.Edge.Collector.Broker.EmbeddedBroker.RefuseTakenPorts(
+        app.Services.GetRequiredService<IOptions<NewTechPark.Edge.Collector.Configuration.CollectorOptions>>().Value.Broker,
+        app.Services.GetRequiredService<NewTechPark.Edge.Collector.Broker.BrokerEndpoint>());
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is SiteFileException or OptionsValidationException or NewTechPark.Edge.Collector.Storage.Schema.StoreVersionException || BindingError.Explain(e) is not null)
+catch (Exception e) when (e is SiteFileException or OptionsValidationException or NewTechPark.Edge.Collector.Storage.Schema.StoreVersionException or NewTechPark.Edge.Collector.Broker.BrokerPortInUseException || BindingError.Explain(e) is not null)
 {
-    // A wrong site file or setting, or a store of a newer collector: say what is wrong, without a
-    // stack trace (exit 2: systemd does not restart).
+    // A wrong site file or setting, a store of a newer collector, or a broker port another program
+    // holds: say what is wrong, without a stack trace (exit 2: systemd does not restart).
     var problems = e is OptionsValidationException invalid ? string.Join(Environment.NewLine + "- ", invalid.Failures) : BindingError.Explain(e) ?? e.Message;
     Console.Error.WriteLine("The collector cannot start:" + Environment.NewLine + "- " + problems);
     return 2;

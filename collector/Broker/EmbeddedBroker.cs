@@ -63,13 +63,16 @@ public sealed class EmbeddedBroker(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var broker = options.Value.Broker;
+        RefuseTakenPorts(broker, endpoint);
+
+        // No ReuseAddress on either endpoint: in .NET on Linux it sets SO_REUSEPORT, and a second
+        // collector could then bind the same port and take half the devices. A restart right after
+        // a crash still gets the port back (.NET sets SO_REUSEADDR on Unix, which covers TIME_WAIT).
         var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(broker.BindAddress))
             .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
             .WithDefaultEndpointPort(endpoint.Port)
-            // A collector restarted right after a crash must get its port back despite TIME_WAIT.
-            .WithDefaultEndpointReuseAddress()
             .WithPersistentSessions(true)
             .WithMaxPendingMessagesPerClient(broker.MaxPendingMessagesPerClient)
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage);
@@ -79,7 +82,6 @@ public sealed class EmbeddedBroker(
                 .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(broker.Tls.BindAddress))
                 .WithEncryptedEndpointBoundIPV6Address(IPAddress.None)
                 .WithEncryptedEndpointPort(broker.Tls.Port)
-                .WithTlsEndpointReuseAddress()
                 .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
                 .WithEncryptionCertificate(LoadCertificate(broker.Tls));
         }
@@ -120,6 +122,34 @@ public sealed class EmbeddedBroker(
         await _server.StartAsync().ConfigureAwait(false);
         logger.LogInformation("Embedded MQTT broker listening on mqtt://{Address}:{Port}{Tls} with {Users} user(s)",
             broker.BindAddress, endpoint.Port, broker.Tls.Enabled ? $" and mqtts://{broker.Tls.BindAddress}:{broker.Tls.Port}" : string.Empty, credentials.Count);
+    }
+
+    /// <summary>
+    /// The ports are tried before MQTTnet binds them, so a taken one stops the start with an error
+    /// that names the setting (<see cref="BrokerPortInUseException"/>, exit 2), not with a socket
+    /// error from inside the server. Program calls it before the host starts, too, so the refusal
+    /// is not also logged with a stack trace as a failed start.
+    /// </summary>
+    public static void RefuseTakenPorts(EmbeddedBrokerOptions broker, BrokerEndpoint endpoint)
+    {
+        if (!broker.Embedded)
+        {
+            return;
+        }
+
+        RefuseTakenPort("Collector:Broker:Port", broker.BindAddress, endpoint.Port);
+        if (broker.Tls.Enabled)
+        {
+            RefuseTakenPort("Collector:Broker:Tls:Port", broker.Tls.BindAddress, broker.Tls.Port);
+        }
+    }
+
+    private static void RefuseTakenPort(string setting, string bindAddress, int port)
+    {
+        if (!BrokerEndpoint.IsFree(IPAddress.Parse(bindAddress), port))
+        {
+            throw new BrokerPortInUseException(setting, bindAddress, port);
+        }
     }
 
     /// <summary>Only known users with their own password and their own client id get in.</summary>

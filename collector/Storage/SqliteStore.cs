@@ -27,6 +27,7 @@ public sealed class SqliteStore : IDisposable
     private readonly ILogger<SqliteStore> _logger;
     private readonly RollupState _rollups;
     private readonly Timer _checkpoints;
+    private readonly WalCheckpointer _checkpointer;
     private int _checkpointing;
 
     /// <summary>How often the WAL is copied back into the database, beside the ingest rather than inside one of its commits.</summary>
@@ -64,6 +65,7 @@ public sealed class SqliteStore : IDisposable
         // to a timer on its own connection instead; commits stay just as durable (they are fsynced
         // in the WAL either way).
         Execute(_writer, "PRAGMA wal_autocheckpoint=0;");
+        WalCheckpointer.LimitJournal(_writer);
         // Every table and column comes from the numbered migrations (Schema/StoreMigrations.cs).
         try
         {
@@ -76,6 +78,7 @@ public sealed class SqliteStore : IDisposable
         }
 
         LoadSeries();
+        _checkpointer = new WalCheckpointer(_connectionString, path, logger);
         _checkpoints = new Timer(_ => Checkpoint(), null, CheckpointInterval, CheckpointInterval);
     }
 
@@ -294,8 +297,8 @@ public sealed class SqliteStore : IDisposable
     }
 
     /// <summary>
-    /// Copies committed WAL pages into the database without blocking the writer or readers
-    /// (PASSIVE); the WAL starts over once a checkpoint has caught up.
+    /// Copies committed WAL pages into the database (PASSIVE), and truncates the WAL when it grew
+    /// large or the writer is idle (<see cref="WalCheckpointer"/>).
     /// </summary>
     private void Checkpoint()
     {
@@ -306,8 +309,7 @@ public sealed class SqliteStore : IDisposable
 
         try
         {
-            using var connection = OpenReader();
-            Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
+            _checkpointer.Tick();
         }
         catch (SqliteException e)
         {
@@ -330,6 +332,7 @@ public sealed class SqliteStore : IDisposable
             }
         }
 
+        _checkpointer.Dispose();
         _writer.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
     }

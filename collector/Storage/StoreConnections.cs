@@ -10,5 +10,11 @@ internal static class StoreConnections
     /// (each listed in Storage/README.md). WAL lets it run beside the readers; SQLite's write lock
     /// serialises it with the ingest's commits (waiting up to the command timeout, 30 s).
     /// </summary>
-    public static SqliteConnection OpenSecondWriter(this SqliteStore store) => store.OpenReader();
+    public static SqliteConnection OpenSecondWriter(this SqliteStore store)
+    {
+        var connection = store.OpenReader();
+        // The connection that starts the WAL over cuts the file back to this size.
+        WalCheckpointer.LimitJournal(connection);
+        return connection;
+    }
 }

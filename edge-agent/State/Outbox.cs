@@ -335,6 +335,8 @@ public sealed class Outbox : IDisposable
             if (free.ExecuteScalar() is long pages && pages > 1024)
             {
                 Execute("PRAGMA incremental_vacuum;");
+                // And cut the WAL the backlog grew to zero bytes (one connection: nothing waits).
+                Execute("PRAGMA wal_checkpoint(TRUNCATE);");
             }
         }
     }

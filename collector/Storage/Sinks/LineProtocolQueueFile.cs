@@ -135,6 +135,8 @@ public sealed class LineProtocolQueueFile : IDisposable
         if (free.ExecuteScalar() is long pages && pages > minPages)
         {
             Execute("PRAGMA incremental_vacuum;");
+            // And cut the WAL the backlog grew to zero bytes (one connection: nothing waits).
+            Execute("PRAGMA wal_checkpoint(TRUNCATE);");
         }
     }
 
