@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 using NewTechPark.Edge.Browser.Tests.Infrastructure;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
@@ -170,7 +171,15 @@ public sealed class LiveTests(QuietSite site, ITestOutputHelper output) : IClass
     /// <summary>How many readings of the field the collector stored since <paramref name="from"/>.</summary>
     private async Task<int> StoredSinceAsync(string sensor, string field, DateTimeOffset from)
     {
-        var stored = await site.Collector.GetAsync<System.Text.Json.JsonElement>($"/api/v1/series?sensor={sensor}&field={field}&from={Uri.EscapeDataString(from.ToString("O"))}&points=1");
+        using var response = await site.Collector.Http.GetAsync($"/api/v1/series?sensor={sensor}&field={field}&from={Uri.EscapeDataString(from.ToString("O"))}&points=1");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // The series does not exist until its first reading is stored.
+            return 0;
+        }
+
+        response.EnsureSuccessStatusCode();
+        var stored = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         var points = stored.GetProperty("points");
         return points.GetArrayLength() == 0 ? 0 : points[0].GetProperty("count").GetInt32();
     }
