@@ -44,10 +44,16 @@
     source.addEventListener('open', () => { set('online', 'live', 'live'); if (onOpen) onOpen(); });
     source.addEventListener('error', () => set('offline', 'verbinding weg, opnieuw…', 'reconnecting…'));
     for (const [type, handler] of Object.entries(handlers)) {
-      source.addEventListener(type, e => handler(JSON.parse(e.data)));
+      source.addEventListener(type, e => { handler(JSON.parse(e.data)); updated(); });
     }
     return source;
   }
+
+  // Signals for tests and monitors, on <body>: data-ready once the page has drawn its first data,
+  // data-updates counts the live events it has handled since.
+  const ready = () => { document.body.dataset.ready = '1'; };
+  let updates = 0;
+  const updated = () => { document.body.dataset.updates = String(++updates); };
 
   const number = (value, digits = 0) => value == null || Number.isNaN(value) ? '–'
     : value.toLocaleString(language === 'nl' ? 'nl-NL' : 'en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -60,6 +66,7 @@
     applyLanguage,
     json,
     stream,
+    ready,
     number,
     roomName: room => room && room.name ? (room.name[language] || room.name.nl || room.id) : '',
   };

@@ -190,7 +190,7 @@
     window.NTP.applyLanguage();
     historyPlot();
     stream({ reading: onReading });
-    loadHistory().catch(showHistoryError);
+    loadHistory().catch(showHistoryError).finally(window.NTP.ready);
   }
 
   document.getElementById('window').addEventListener('change', e => { windowSeconds = Number(e.target.value); });

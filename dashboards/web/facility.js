@@ -102,6 +102,7 @@
     }
     renderNames();
     await Promise.all([loadOccupancy(), loadDevices()]);
+    window.NTP.ready();
     stream({
       occupancy: e => { building.textContent = e.building; render(e.room, e.count, e.capacity); },
       capacity: warn,

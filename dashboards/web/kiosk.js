@@ -98,7 +98,7 @@
   setInterval(() => show(current + 1), ROTATE_MS);
 
   window.NTP.onLanguage(render);
-  load().catch(error => console.error(error));
+  load().then(window.NTP.ready, error => console.error(error));
   // Refresh today's solar total every five minutes.
   setInterval(() => load().catch(console.warn), 300000);
 })();

@@ -134,7 +134,7 @@
     document.getElementById('heatmap-status').textContent = t('laden…', 'loading…');
     // Visitors first (one quick call), then the heatmap's call per room.
     await loadVisitors();
-    loadHeatmap().catch(error => { document.getElementById('heatmap-status').textContent = error.message; });
+    loadHeatmap().catch(error => { document.getElementById('heatmap-status').textContent = error.message; }).finally(window.NTP.ready);
     // New visits arrive through the doors: refresh the figures now and then while live.
     let pending = false;
     stream({

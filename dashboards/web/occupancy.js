@@ -66,6 +66,9 @@
     snapshot.rooms.forEach(render);
   }
 
+  // Signals for tests, on <body> as in common.js: data-ready after the first draw, data-updates per live event.
+  let updates = 0;
+
   function listen() {
     const stream = new EventSource('/api/v1/stream');
     stream.addEventListener('open', () => {
@@ -85,6 +88,7 @@
       const change = JSON.parse(e.data);
       building.textContent = change.building;
       render({ room: change.room, count: change.count, capacity: change.capacity, last_change: change.ts });
+      document.body.dataset.updates = String(++updates);
     });
   }
 
@@ -95,5 +99,5 @@
   });
 
   applyLanguage();
-  load().catch(console.warn).finally(listen);
+  load().then(() => { document.body.dataset.ready = '1'; }, console.warn).finally(listen);
 })();

@@ -58,5 +58,5 @@
   $('year').addEventListener('change', load);
   $('lang').addEventListener('click', () => { lang = lang === 'nl' ? 'en' : 'nl'; localStorage.setItem('ntp-lang', lang); render(); });
   labels();
-  load();
+  load().finally(() => { document.body.dataset.ready = '1'; });
 })();

@@ -45,7 +45,8 @@ public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassF
 
         await WaitForLiveFiguresAsync(watched.Page, name);
         output.WriteLine($"{path}: live figures shown after {await watched.Page.EvaluateAsync<double>("() => performance.now()"):F0} ms (includes waiting for the ready element)");
-        await watched.Page.WaitForTimeoutAsync(1000);
+        // The screenshot shows the page as drawn (history, heatmap, report rows), not half-loaded.
+        await watched.WaitUntilDrawnAsync();
         await watched.ScreenshotAsync(name);
 
         Assert.True(watched.Errors.Count == 0, $"{path} logged errors:\n{string.Join("\n", watched.Errors)}");
@@ -60,7 +61,8 @@ public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassF
     {
         await using var watched = await WatchedPage.OpenAsync(site.Chromium.Browser, 800, 1280);
         await watched.Page.GotoAsync(site.Url(path));
-        await watched.Page.WaitForTimeoutAsync(1500);
+        // Measured once the page has drawn its data: tables and charts are as wide as they get.
+        await watched.WaitUntilDrawnAsync();
         var (scroll, width) = (await watched.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"), await watched.Page.EvaluateAsync<int>("() => window.innerWidth"));
         await watched.ScreenshotAsync("tablet" + path.Replace('/', '-'));
         Assert.True(scroll <= width, $"{path} is {scroll} px wide on an {width} px tablet");

@@ -74,6 +74,34 @@ public sealed class WatchedPage : IAsyncDisposable
     public async Task<double> LoadTimeAsync() =>
         await Page.EvaluateAsync<double>("() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime; }");
 
+    /// <summary>
+    /// Waits for the page's own signal that it has drawn its first data (<c>data-ready</c> on
+    /// &lt;body&gt;, set by the dashboards' scripts), then for two animation frames, so charts that
+    /// draw once a frame have drawn too.
+    /// </summary>
+    public async Task WaitUntilDrawnAsync(float timeoutMs = 30_000)
+    {
+        await Page.Locator("body[data-ready='1']").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached, Timeout = timeoutMs });
+        await NextFramesAsync();
+    }
+
+    /// <summary>
+    /// Waits until the page has handled <paramref name="count"/> more live events (its
+    /// <c>data-updates</c> counter on &lt;body&gt;) than it had when called, then for the frames they draw.
+    /// </summary>
+    public async Task<int> WaitForLiveUpdatesAsync(int count, float timeoutMs = 30_000)
+    {
+        var before = await UpdatesAsync();
+        await Page.WaitForFunctionAsync("target => Number(document.body.dataset.updates || 0) >= target", before + count,
+            new PageWaitForFunctionOptions { Timeout = timeoutMs });
+        await NextFramesAsync();
+        return await UpdatesAsync() - before;
+    }
+
+    private Task<int> UpdatesAsync() => Page.EvaluateAsync<int>("() => Number(document.body.dataset.updates || 0)");
+
+    private Task NextFramesAsync() => Page.EvaluateAsync("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))");
+
     public async Task ScreenshotAsync(string name)
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");

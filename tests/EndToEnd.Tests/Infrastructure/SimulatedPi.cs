@@ -1,5 +1,7 @@
 using System.Device.Gpio;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NewTechPark.Edge.Agent.Readers;
 using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Simulation;
 
@@ -84,22 +86,41 @@ public sealed class SimulatedPi : IAsyncDisposable
         return new SimulatedPi(host, hardware, bench, data, ownsData: dataDirectory is null);
     }
 
-    /// <summary>Waits until both door counters have their pins open (their readers run).</summary>
+    /// <summary>
+    /// Waits until both door counters listen for edges. An open pin is not enough: a reader opens its
+    /// pins before it registers its edge callbacks, and a walk in between is lost without a trace (seen
+    /// under load as one crossing missing). So this waits for each counter's own "ok" (reported once
+    /// its callbacks are registered), then checks that an edge on every beam pin reaches a callback.
+    /// </summary>
     public async Task WaitReadyAsync(TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!(Hardware.Gpio.IsOpen(MainOuter) && Hardware.Gpio.IsOpen(LabInner)))
+        var health = Services.GetRequiredService<SensorHealth>();
+        var poll = TimeSpan.FromMilliseconds(20);
+        await Eventually.UntilAsync(() => health.Get("door-main") == SensorHealth.Ok && health.Get("door-dc-lab") == SensorHealth.Ok,
+            "both door counters report ok", timeout, poll);
+        foreach (var pin in new[] { MainOuter, MainInner, LabOuter, LabInner })
         {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the door counters did not open their GPIO pins");
-            }
-
-            await Task.Delay(20);
+            // A blink of one beam: a single beam never makes a crossing, and one this short is a flicker.
+            var before = Hardware.Gpio.EdgesDelivered;
+            await Eventually.UntilAsync(
+                () =>
+                {
+                    Hardware.Gpio.SetInput(pin, PinValue.Low);
+                    Hardware.Gpio.SetInput(pin, PinValue.High);
+                    return Hardware.Gpio.EdgesDelivered - before >= 2;
+                },
+                $"an edge on GPIO {pin} reaches the door counter", timeout, poll);
         }
     }
 
     /// <summary>A person walking through a door: the four beam edges a body makes, in order.</summary>
+    /// <remarks>
+    /// The door counter stamps each edge with its own clock when the edge arrives (the simulated
+    /// driver delivers it inside <c>SetInput</c>), so the beams' durations are real time: each delay
+    /// is a minimum (longer than the 5 ms debounce), never a wait for an event. A starved thread pool
+    /// only makes a beam last longer, which the detector takes as a slower walker; call
+    /// <see cref="WaitReadyAsync"/> first, or the first edges can come before the counter listens.
+    /// </remarks>
     public async Task WalkAsync(int outerPin, int innerPin, bool inwards)
     {
         var (first, second) = inwards ? (outerPin, innerPin) : (innerPin, outerPin);
