@@ -46,4 +46,7 @@ public sealed class CollectorOptions
 
     [ValidateObjectMembers]
     public HttpOptions Http { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public HealthOptions Health { get; set; } = new();
 }

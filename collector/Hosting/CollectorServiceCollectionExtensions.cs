@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Health;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
@@ -61,7 +62,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddProblemDetails();
         services.AddHttpSecurity();
         services.AddOpenApi();
-        services.AddHealthChecks().AddCheck<CollectorHealthCheck>("collector");
+        services.AddCollectorHealth();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
