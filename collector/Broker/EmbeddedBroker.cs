@@ -129,22 +129,52 @@ public sealed class EmbeddedBroker(
         {
             Refuse(e, MqttConnectReasonCode.NotAuthorized, "anonymous", "anonymous connections are not allowed; log in with the device's user name and password");
         }
-        else if (_throttle.IsBlocked(e.RemoteEndPoint))
-        {
-            Refuse(e, MqttConnectReasonCode.QuotaExceeded, "too_many_failures", "too many failed logins from this address; wait a minute");
-        }
-        else if (!credentials.Check(e.UserName, e.RawPassword))
-        {
-            _throttle.Failed(e.RemoteEndPoint);
-            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad_credentials", "unknown user name or wrong password");
-        }
-        else if (!authorization.MayUseClientId(e.UserName, e.ClientId))
+        else if (LoggedIn(e) && !authorization.MayUseClientId(e.UserName, e.ClientId))
         {
             Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "foreign_client_id",
                 $"client id '{IngestIntake.Printable(e.ClientId)}' does not belong to user '{e.UserName}' (use 'ntp-{{site}}-{e.UserName}' or '{e.UserName}')");
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Checks the password, refusing with a reason when it fails. Failures are throttled, not
+    /// successes: an address past its failures gets 0x97 without a PBKDF2 run, unless the password
+    /// already logged in (keyed hash) or its occasional full check comes up, so a correct device
+    /// behind the guesser's NAT address still gets in.
+    /// </summary>
+    private bool LoggedIn(ValidatingConnectionEventArgs e)
+    {
+        if (!_throttle.IsBlocked(e.RemoteEndPoint))
+        {
+            if (credentials.Check(e.UserName, e.RawPassword))
+            {
+                return true;
+            }
+
+            _throttle.Failed(e.RemoteEndPoint);
+            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad_credentials", "unknown user name or wrong password");
+            return false;
+        }
+
+        if (credentials.IsRemembered(e.UserName, e.RawPassword))
+        {
+            return true;
+        }
+
+        if (_throttle.TryTakeSlowCheck(e.RemoteEndPoint))
+        {
+            if (credentials.Check(e.UserName, e.RawPassword))
+            {
+                return true;
+            }
+
+            _throttle.Failed(e.RemoteEndPoint);
+        }
+
+        Refuse(e, MqttConnectReasonCode.QuotaExceeded, "too_many_failures", "too many failed logins from this address; wait a minute");
+        return false;
     }
 
     private void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason, string text)

@@ -73,33 +73,40 @@ public sealed class BrokerCheck(IngestClient ingest, IOptions<CollectorOptions> 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var broker = options.Value.Broker;
+        var up = broker.Embedded ? services.GetService<EmbeddedBroker>()?.Server is { IsStarted: true } : ingest.IsConnected;
+        return Task.FromResult(Evaluate(broker, up));
+    }
+
+    /// <param name="up">Embedded: the broker is listening; outside: the ingest client is connected.</param>
+    public static HealthCheckResult Evaluate(EmbeddedBrokerOptions broker, bool up)
+    {
         if (broker.Embedded)
         {
-            var embedded = services.GetService<EmbeddedBroker>();
             var data = new Dictionary<string, object> { ["embedded"] = true, ["bind_address"] = broker.BindAddress };
-            return Task.FromResult(embedded?.Server is { IsStarted: true }
+            return up
                 ? HealthCheckResult.Healthy("the embedded broker is listening", data)
-                : HealthCheckResult.Unhealthy("the embedded broker is not listening: devices cannot deliver", data: data));
+                : HealthCheckResult.Unhealthy("the embedded broker is not listening: devices cannot deliver", data: data);
         }
 
         var outside = new Dictionary<string, object> { ["embedded"] = false, ["host"] = broker.Host, ["port"] = broker.Port };
-        return Task.FromResult(ingest.IsConnected
+        return up
             ? HealthCheckResult.Healthy($"the ingest is connected to {broker.Host}:{broker.Port}", outside)
-            : HealthCheckResult.Unhealthy($"the ingest is not connected to {broker.Host}:{broker.Port}: nothing is stored", data: outside));
+            : HealthCheckResult.Unhealthy($"the ingest is not connected to {broker.Host}:{broker.Port}: nothing is stored", data: outside);
     }
 }
 
 /// <summary>Messages handed to the ingest pipeline and not committed yet.</summary>
 public sealed class IngestQueueCheck(IngestPipeline pipeline, IOptions<CollectorOptions> options) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Evaluate(pipeline.Queued, pipeline.Committed, options.Value.Health.IngestQueueDegraded));
+
+    public static HealthCheckResult Evaluate(long queued, long committed, int limit)
     {
-        var limit = options.Value.Health.IngestQueueDegraded;
-        var queued = pipeline.Queued;
-        var data = new Dictionary<string, object> { ["queued"] = queued, ["committed"] = pipeline.Committed, ["degraded_above"] = limit };
-        return Task.FromResult(queued > limit
+        var data = new Dictionary<string, object> { ["queued"] = queued, ["committed"] = committed, ["degraded_above"] = limit };
+        return queued > limit
             ? HealthCheckResult.Degraded($"{queued} messages wait to be committed (more than {limit}): the store does not keep up", data: data)
-            : HealthCheckResult.Healthy($"{queued} messages wait to be committed", data));
+            : HealthCheckResult.Healthy($"{queued} messages wait to be committed", data);
     }
 }
 
@@ -117,21 +124,23 @@ public sealed class InfluxQueueCheck(IOptions<CollectorOptions> options, IServic
         }
 
         var queue = sink.Queue;
-        var influx = options.Value.Influx;
-        var limit = options.Value.Health.InfluxQueueDegradedPoints;
+        return Task.FromResult(Evaluate(queue.Points, queue.Bytes, queue.DroppedPoints, options.Value.Influx.QueueMaxBytes, options.Value.Health.InfluxQueueDegradedPoints));
+    }
+
+    public static HealthCheckResult Evaluate(long points, long bytes, long dropped, long maxBytes, long limit)
+    {
         var data = new Dictionary<string, object>
         {
             ["enabled"] = true,
-            ["points"] = queue.Points,
-            ["bytes"] = queue.Bytes,
-            ["max_bytes"] = influx.QueueMaxBytes,
-            ["dropped_points"] = queue.DroppedPoints,
+            ["points"] = points,
+            ["bytes"] = bytes,
+            ["max_bytes"] = maxBytes,
+            ["dropped_points"] = dropped,
             ["degraded_above_points"] = limit,
         };
-        return Task.FromResult(
-            queue.Bytes >= NearlyFull * influx.QueueMaxBytes ? HealthCheckResult.Unhealthy($"{queue.Points} points wait for InfluxDB and the queue is nearly full: it will drop the oldest", data: data)
-            : queue.Points > limit ? HealthCheckResult.Degraded($"{queue.Points} points wait for InfluxDB (more than {limit})", data: data)
-            : HealthCheckResult.Healthy($"{queue.Points} points wait for InfluxDB", data));
+        return bytes >= NearlyFull * maxBytes ? HealthCheckResult.Unhealthy($"{points} points wait for InfluxDB and the queue is nearly full: it will drop the oldest", data: data)
+            : points > limit ? HealthCheckResult.Degraded($"{points} points wait for InfluxDB (more than {limit})", data: data)
+            : HealthCheckResult.Healthy($"{points} points wait for InfluxDB", data);
     }
 }
 
@@ -141,6 +150,11 @@ public sealed class DevicesOfflineCheck(SiteModel site, StoreQueries queries, Ti
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var devices = await Task.Run(() => DevicesApi.List(site, queries, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        return Evaluate(devices);
+    }
+
+    public static HealthCheckResult Evaluate(IReadOnlyList<DeviceView> devices)
+    {
         var offline = devices.Where(d => d.State == "offline").Select(d => d.Device).ToArray();
         var data = new Dictionary<string, object>
         {

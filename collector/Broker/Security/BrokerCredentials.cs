@@ -91,6 +91,14 @@ public sealed class BrokerCredentials
         return true;
     }
 
+    /// <summary>
+    /// True when this user already logged in with this password (a keyed hash, no PBKDF2 run):
+    /// what a blocked address may still pass with (<see cref="ConnectThrottle"/>).
+    /// </summary>
+    public bool IsRemembered(string? user, ReadOnlySpan<byte> password) =>
+        !string.IsNullOrEmpty(user) && !password.IsEmpty && _verified.TryGetValue(user, out var known)
+        && CryptographicOperations.FixedTimeEquals(known, HMACSHA256.HashData(_cacheKey, password));
+
     private bool TryAdd(string user, string hash, out string problem)
     {
         if (!IsValidUserName(user))
