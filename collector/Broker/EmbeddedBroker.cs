@@ -134,6 +134,11 @@ public sealed class EmbeddedBroker(
             Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "foreign_client_id",
                 $"client id '{IngestIntake.Printable(e.ClientId)}' does not belong to user '{e.UserName}' (use 'ntp-{{site}}-{e.UserName}' or '{e.UserName}')");
         }
+        else if (e.ReasonCode == MqttConnectReasonCode.Success)
+        {
+            // Remembered so that a reload of the password file can find the user's connections.
+            e.SessionItems[UserKey] = e.UserName;
+        }
 
         return Task.CompletedTask;
     }
@@ -175,6 +180,30 @@ public sealed class EmbeddedBroker(
 
         Refuse(e, MqttConnectReasonCode.QuotaExceeded, "too_many_failures", "too many failed logins from this address; wait a minute");
         return false;
+    }
+
+    private const string UserKey = "ntp.user";
+
+    /// <summary>
+    /// Closes the connections of users removed from the password file or given a new password
+    /// (reason 0x87, not authorised): a removed device must not keep publishing on a connection
+    /// it opened before. They cannot log in again with the old password.
+    /// </summary>
+    public async Task DisconnectUsersAsync(IReadOnlyCollection<string> users)
+    {
+        if (_server is not { IsStarted: true } server)
+        {
+            return;
+        }
+
+        foreach (var client in await server.GetClientsAsync().ConfigureAwait(false))
+        {
+            if (client.Session?.Items[UserKey] is string user && users.Contains(user))
+            {
+                logger.LogWarning("Disconnecting client {Client} of user {User}: removed from the password file or given a new password", client.Id, user);
+                await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized, ReasonString = "credentials withdrawn" }).ConfigureAwait(false);
+            }
+        }
     }
 
     private void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason, string text)

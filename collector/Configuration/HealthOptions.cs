@@ -11,7 +11,8 @@ public sealed class HealthOptions
     public int DiskDegradedPercent { get; set; } = 10;
 
     /// <summary>Free bytes of the data directory's disk below which the collector is unhealthy (SQLite and the queues need room to commit).</summary>
-    [Range(1L << 20, 1L << 50)]
+    // Doubles in the attribute: 10^15 (a petabyte) survives the settings test's decimal conversion exactly.
+    [Range(1 << 20, 1e15)]
     public long DiskUnhealthyBytes { get; set; } = 1L << 30;
 
     /// <summary>Messages waiting to be committed above which the collector is degraded (the store does not keep up).</summary>

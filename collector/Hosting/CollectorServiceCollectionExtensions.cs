@@ -52,6 +52,8 @@ public static class CollectorServiceCollectionExtensions
         {
             services.AddSingleton<EmbeddedBroker>();
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+            services.AddSingleton<PasswordFileReload>();
+            services.AddHostedService(sp => sp.GetRequiredService<PasswordFileReload>());
         }
 
         services.AddIngestSinks(options);

@@ -137,8 +137,8 @@ public sealed class HealthChecksTests
             Assert.True(checks.GetProperty("disk").GetProperty("data").GetProperty("free_bytes").GetInt64() > 0);
         }
 
-        // No real disk has a pebibyte free: the disk check turns unhealthy and the answer is 503.
-        await using (var starved = await InProcessCollector.StartAsync("--Collector:Health:DiskUnhealthyBytes=1125899906842624"))
+        // No disk here has a petabyte free: the disk check turns unhealthy and the answer is 503.
+        await using (var starved = await InProcessCollector.StartAsync("--Collector:Health:DiskUnhealthyBytes=1000000000000000"))
         {
             var response = await starved.Http.GetAsync("/healthz");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);

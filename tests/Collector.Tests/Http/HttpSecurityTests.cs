@@ -218,7 +218,7 @@ public sealed partial class HttpSecurityTests
     [InlineData("/api/v1/site", "application/json")]
     [InlineData("/api/v1/occupancy/history?room=no-such-room", "application/problem+json")]
     [InlineData("/no-such-page", null)]
-    [InlineData("/healthz", "text/plain")]
+    [InlineData("/healthz", "application/json")]
     public async Task Every_response_carries_the_security_headers(string path, string? mediaType)
     {
         await using var collector = await InProcessCollector.StartAsync();
