@@ -21,7 +21,10 @@ public sealed class StoreWritableCheck(StoreProbe probe, SqliteStore store, IOpt
         try
         {
             // SQLite blocks while it waits for the write lock: off the request thread.
-            await Task.Run(() => probe.Write(options.Value.Health.StoreWriteTimeout), cancellationToken).ConfigureAwait(false);
+            if (!await Task.Run(() => probe.WriteUnlessRecent(options.Value.Health.StoreWriteTimeout), cancellationToken).ConfigureAwait(false))
+            {
+                return HealthCheckResult.Healthy($"a probe write committed within the last {probe.ReuseSuccessFor.TotalSeconds:0} s", data);
+            }
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {

@@ -10,6 +10,28 @@ namespace NewTechPark.Edge.Collector.Storage;
 /// </summary>
 public sealed class StoreProbe(SqliteStore store)
 {
+    private long _lastSuccess = long.MinValue;
+
+    /// <summary>
+    /// A probe that succeeded this recently is not written again: anyone may poll /healthz, and
+    /// each probe is an fsync (an SD card's write budget). Failures are never reused.
+    /// </summary>
+    public TimeSpan ReuseSuccessFor { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Writes the probe unless one succeeded within <see cref="ReuseSuccessFor"/>; true when it wrote.</summary>
+    public bool WriteUnlessRecent(TimeSpan wait)
+    {
+        var last = Interlocked.Read(ref _lastSuccess);
+        if (last != long.MinValue && TimeProvider.System.GetElapsedTime(last) < ReuseSuccessFor)
+        {
+            return false;
+        }
+
+        Write(wait);
+        Interlocked.Exchange(ref _lastSuccess, TimeProvider.System.GetTimestamp());
+        return true;
+    }
+
     /// <summary>Writes and commits the probe; throws <see cref="SqliteException"/> when the store cannot take a write within <paramref name="wait"/>.</summary>
     public void Write(TimeSpan wait)
     {

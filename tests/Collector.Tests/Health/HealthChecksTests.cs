@@ -49,7 +49,7 @@ public sealed class HealthChecksTests
         using var folder = new TempDirectory();
         var options = Options.Create(new CollectorOptions { DataDirectory = folder.Path, Health = new HealthOptions { StoreWriteTimeout = TimeSpan.FromSeconds(1) } });
         using var store = new SqliteStore(Path.Combine(folder.Path, "collector.db"), NullLogger<SqliteStore>.Instance);
-        var check = new StoreWritableCheck(new StoreProbe(store), store, options);
+        var check = new StoreWritableCheck(new StoreProbe(store) { ReuseSuccessFor = TimeSpan.Zero }, store, options);
 
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
         // The probe leaves nothing behind.
@@ -74,6 +74,11 @@ public sealed class HealthChecksTests
         }
 
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        // Polled often, the probe writes at most once per ReuseSuccessFor (an fsync each).
+        var polled = new StoreProbe(store) { ReuseSuccessFor = TimeSpan.FromMinutes(1) };
+        Assert.True(polled.WriteUnlessRecent(TimeSpan.FromSeconds(1)));
+        Assert.False(polled.WriteUnlessRecent(TimeSpan.FromSeconds(1)));
         SqliteConnection.ClearAllPools();
     }
 
