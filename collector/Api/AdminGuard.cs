@@ -24,7 +24,8 @@ public sealed class AdminOnlyMetadata
 /// <item>no token configured: 403, admin calls are turned off (no credentials can help);</item>
 /// <item>no bearer token, or the wrong one: 401 with <c>WWW-Authenticate: Bearer</c>;</item>
 /// <item>a client address that sent <c>Collector:Http:AuthFailureLimit</c> wrong tokens within the window: 429
-/// with Retry-After, whatever it sends, until the window ends.</item>
+/// with Retry-After for every call without the right token until the window ends; the right token still
+/// goes through, so a guesser behind a shared (NAT) address cannot lock the staff out.</item>
 /// </list>
 /// A right token allows every admin call; there are no roles. The token is never logged.
 /// </summary>
@@ -47,35 +48,38 @@ public sealed class AdminGuard(RequestDelegate next, IOptions<CollectorOptions> 
             return;
         }
 
+        // Throttle the failures, not the successes: staff behind one NAT address share it with a
+        // guesser, and the right token (compared in constant time) must keep working for them.
+        var header = context.Request.Headers.Authorization.ToString();
+        var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        if (bearer is not null && SameToken(bearer, token))
+        {
+            await next(context);
+            return;
+        }
+
         var client = ClientAddress.Of(context);
         using (var budget = failures.Limiter.AttemptAcquire(client, 0))
         {
             if (!budget.IsAcquired)
             {
                 await HttpSecurityExtensions.TooManyRequestsAsync(context, budget, "too many wrong admin tokens",
-                    "This address sent too many wrong admin tokens; admin calls from it are refused until the wait is over.");
+                    "This address sent too many wrong admin tokens; admin calls from it without the right token are refused until the wait is over.");
                 return;
             }
         }
 
-        var header = context.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (bearer is null)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"collector\"";
             await Refuse(context, StatusCodes.Status401Unauthorized, "admin token missing", "Send the admin token as 'Authorization: Bearer <token>'.");
             return;
         }
 
-        if (!SameToken(header["Bearer ".Length..].Trim(), token))
-        {
-            failures.Limiter.AttemptAcquire(client, 1).Dispose();
-            logger.LogWarning("Refused an admin call {Method} {Path} from {Client}: wrong admin token", context.Request.Method, context.Request.Path, client);
-            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"collector\", error=\"invalid_token\"";
-            await Refuse(context, StatusCodes.Status401Unauthorized, "admin token wrong", "The bearer token is not this collector's admin token.");
-            return;
-        }
-
-        await next(context);
+        failures.Limiter.AttemptAcquire(client, 1).Dispose();
+        logger.LogWarning("Refused an admin call {Method} {Path} from {Client}: wrong admin token", context.Request.Method, context.Request.Path, client);
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"collector\", error=\"invalid_token\"";
+        await Refuse(context, StatusCodes.Status401Unauthorized, "admin token wrong", "The bearer token is not this collector's admin token.");
     }
 
     /// <summary>Compares SHA-256 hashes in constant time: neither the content nor the length of the token leaks through timing.</summary>

@@ -159,22 +159,81 @@ public sealed class EmbeddedBroker(
         {
             Refuse(e, MqttConnectReasonCode.NotAuthorized, "anonymous", "anonymous connections are not allowed; log in with the device's user name and password");
         }
-        else if (_throttle.IsBlocked(e.RemoteEndPoint))
-        {
-            Refuse(e, MqttConnectReasonCode.QuotaExceeded, "too_many_failures", "too many failed logins from this address; wait a minute");
-        }
-        else if (!credentials.Check(e.UserName, e.RawPassword))
-        {
-            _throttle.Failed(e.RemoteEndPoint);
-            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad_credentials", "unknown user name or wrong password");
-        }
-        else if (!authorization.MayUseClientId(e.UserName, e.ClientId))
+        else if (LoggedIn(e) && !authorization.MayUseClientId(e.UserName, e.ClientId))
         {
             Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "foreign_client_id",
                 $"client id '{IngestIntake.Printable(e.ClientId)}' does not belong to user '{e.UserName}' (use 'ntp-{{site}}-{e.UserName}' or '{e.UserName}')");
         }
+        else if (e.ReasonCode == MqttConnectReasonCode.Success)
+        {
+            // Remembered so that a reload of the password file can find the user's connections.
+            e.SessionItems[UserKey] = e.UserName;
+        }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Checks the password, refusing with a reason when it fails. Failures are throttled, not
+    /// successes: an address past its failures gets 0x97 without a PBKDF2 run, unless the password
+    /// already logged in (keyed hash) or its occasional full check comes up, so a correct device
+    /// behind the guesser's NAT address still gets in.
+    /// </summary>
+    private bool LoggedIn(ValidatingConnectionEventArgs e)
+    {
+        if (!_throttle.IsBlocked(e.RemoteEndPoint))
+        {
+            if (credentials.Check(e.UserName, e.RawPassword))
+            {
+                return true;
+            }
+
+            _throttle.Failed(e.RemoteEndPoint);
+            Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "bad_credentials", "unknown user name or wrong password");
+            return false;
+        }
+
+        if (credentials.IsRemembered(e.UserName, e.RawPassword))
+        {
+            return true;
+        }
+
+        if (_throttle.TryTakeSlowCheck(e.RemoteEndPoint))
+        {
+            if (credentials.Check(e.UserName, e.RawPassword))
+            {
+                return true;
+            }
+
+            _throttle.Failed(e.RemoteEndPoint);
+        }
+
+        Refuse(e, MqttConnectReasonCode.QuotaExceeded, "too_many_failures", "too many failed logins from this address; wait a minute");
+        return false;
+    }
+
+    private const string UserKey = "ntp.user";
+
+    /// <summary>
+    /// Closes the connections of users removed from the password file or given a new password
+    /// (reason 0x87, not authorised): a removed device must not keep publishing on a connection
+    /// it opened before. They cannot log in again with the old password.
+    /// </summary>
+    public async Task DisconnectUsersAsync(IReadOnlyCollection<string> users)
+    {
+        if (_server is not { IsStarted: true } server)
+        {
+            return;
+        }
+
+        foreach (var client in await server.GetClientsAsync().ConfigureAwait(false))
+        {
+            if (client.Session?.Items[UserKey] is string user && users.Contains(user))
+            {
+                logger.LogWarning("Disconnecting client {Client} of user {User}: removed from the password file or given a new password", client.Id, user);
+                await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized, ReasonString = "credentials withdrawn" }).ConfigureAwait(false);
+            }
+        }
     }
 
     private void Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason, string text)

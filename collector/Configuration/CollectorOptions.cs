@@ -52,4 +52,7 @@ public sealed class CollectorOptions
 
     [ValidateObjectMembers]
     public SeriesLimitOptions SeriesLimits { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public HealthOptions Health { get; set; } = new();
 }

@@ -1,4 +1,5 @@
 using NewTechPark.Edge.Collector.Api;
+using NewTechPark.Edge.Collector.Health;
 using Microsoft.AspNetCore.Rewrite;
 using NewTechPark.Edge.Collector.Metrics;
 using Prometheus;
@@ -31,7 +32,7 @@ public static class CollectorEndpoints
 
         // GET only: every endpoint that takes another method must be an admin call (HttpSecurityTests checks).
         var readOnly = new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]);
-        app.MapHealthChecks("/healthz").WithMetadata(readOnly);
+        app.MapCollectorHealth().WithMetadata(readOnly);
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorMetrics>().Registry).WithMetadata(readOnly);
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;

@@ -21,7 +21,9 @@ public static class CollectorHost
         });
         builder.Configuration.AddEnvironmentVariables("NTP_");
 
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        // Kestrel:Endpoints (HTTPS with a certificate, see README 'HTTPS') replaces the default address.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"])
+            && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Health;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
@@ -51,6 +52,8 @@ public static class CollectorServiceCollectionExtensions
         {
             services.AddSingleton<EmbeddedBroker>();
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+            services.AddSingleton<PasswordFileReload>();
+            services.AddHostedService(sp => sp.GetRequiredService<PasswordFileReload>());
         }
 
         services.AddIngestSinks(options);
@@ -61,7 +64,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddProblemDetails();
         services.AddHttpSecurity();
         services.AddOpenApi();
-        services.AddHealthChecks().AddCheck<CollectorHealthCheck>("collector");
+        services.AddCollectorHealth();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;

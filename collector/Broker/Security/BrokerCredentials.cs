@@ -10,7 +10,9 @@ namespace NewTechPark.Edge.Collector.Broker.Security;
 /// <summary>
 /// Who may connect to the embedded broker: user name and salted password hash, from
 /// <c>Collector:Broker:Users</c> and the password file (Mosquitto's format), plus the demo's
-/// generated devices. No plain password is kept.
+/// generated devices. No plain password is kept. The password file can be read again while the
+/// broker runs (<see cref="ReloadPasswordFile"/>, on SIGHUP or a change of the file): a file with
+/// a problem keeps the users loaded before.
 /// </summary>
 public sealed class BrokerCredentials
 {
@@ -25,6 +27,12 @@ public sealed class BrokerCredentials
     // Checked for unknown user names too, so the time of a refusal does not tell which names exist.
     private readonly MqttPasswordHash.ParsedHash _decoy;
 
+    // The password file's users with their hash text, to tell on a reload who was removed or changed.
+    private readonly Dictionary<string, string> _fromFile = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _fromSettings = new(StringComparer.Ordinal);
+    private readonly Lock _reloading = new();
+    private readonly string? _passwordFile;
+
     public BrokerCredentials(IOptions<CollectorOptions> options)
     {
         MqttPasswordHash.TryParse(MqttPasswordHash.Create(MqttPasswordHash.NewPassword(16)), out _decoy, out _);
@@ -36,11 +44,20 @@ public sealed class BrokerCredentials
             {
                 problems.Add($"Collector:Broker:Users:{user}: {problem}");
             }
+
+            _fromSettings.Add(user);
         }
 
         if (!string.IsNullOrWhiteSpace(broker.PasswordFile))
         {
-            problems.AddRange(LoadPasswordFile(broker.PasswordFile));
+            _passwordFile = broker.PasswordFile;
+            var read = ReadPasswordFile(broker.PasswordFile, out var users);
+            problems.AddRange(read);
+            foreach (var (user, hash) in users)
+            {
+                TryAdd(user, hash, out _);
+                _fromFile[user] = hash;
+            }
         }
 
         if (problems.Count > 0)
@@ -91,6 +108,14 @@ public sealed class BrokerCredentials
         return true;
     }
 
+    /// <summary>
+    /// True when this user already logged in with this password (a keyed hash, no PBKDF2 run):
+    /// what a blocked address may still pass with (<see cref="ConnectThrottle"/>).
+    /// </summary>
+    public bool IsRemembered(string? user, ReadOnlySpan<byte> password) =>
+        !string.IsNullOrEmpty(user) && !password.IsEmpty && _verified.TryGetValue(user, out var known)
+        && CryptographicOperations.FixedTimeEquals(known, HMACSHA256.HashData(_cacheKey, password));
+
     private bool TryAdd(string user, string hash, out string problem)
     {
         if (!IsValidUserName(user))
@@ -109,8 +134,61 @@ public sealed class BrokerCredentials
         return true;
     }
 
-    private List<string> LoadPasswordFile(string path)
+    /// <summary>The password file given in <c>Collector:Broker:PasswordFile</c>, if any.</summary>
+    public string? PasswordFile => _passwordFile;
+
+    /// <summary>
+    /// Reads the password file again and applies it: new users can log in, removed users cannot,
+    /// a changed hash needs the new password. A file with any problem changes nothing (the users
+    /// loaded before stay) and its problems are returned. <paramref name="dropped"/> names the users
+    /// that were removed or whose password changed: their open connections are to be closed.
+    /// </summary>
+    public IReadOnlyList<string> ReloadPasswordFile(out IReadOnlyList<string> dropped)
     {
+        dropped = [];
+        if (_passwordFile is null)
+        {
+            return [];
+        }
+
+        lock (_reloading)
+        {
+            var problems = ReadPasswordFile(_passwordFile, out var users);
+            if (problems.Count > 0)
+            {
+                return problems;
+            }
+
+            var gone = new List<string>();
+            foreach (var (user, hash) in _fromFile)
+            {
+                if (!users.TryGetValue(user, out var now) || now != hash)
+                {
+                    gone.Add(user);
+                    if (!users.ContainsKey(user) && !_fromSettings.Contains(user))
+                    {
+                        _users.TryRemove(user, out _);
+                        _verified.TryRemove(user, out _);
+                    }
+                }
+            }
+
+            _fromFile.Clear();
+            foreach (var (user, hash) in users)
+            {
+                TryAdd(user, hash, out _);
+                _fromFile[user] = hash;
+            }
+
+            dropped = gone;
+            return [];
+        }
+    }
+
+    /// <summary>Parses the whole file first, so a broken line never leaves half a file applied.</summary>
+    private static List<string> ReadPasswordFile(string path, out Dictionary<string, string> users)
+    {
+        users = new Dictionary<string, string>(StringComparer.Ordinal);
         var problems = new List<string>();
         if (!File.Exists(path))
         {
@@ -141,9 +219,19 @@ public sealed class BrokerCredentials
                 continue;
             }
 
-            if (!TryAdd(line[..colon], line[(colon + 1)..], out var problem))
+            var user = line[..colon];
+            var hash = line[(colon + 1)..].Trim();
+            if (!IsValidUserName(user))
             {
-                problems.Add($"{path} line {number} ({line[..colon]}): {problem}");
+                problems.Add($"{path} line {number} ({user}): a user name is a device id and must match {Identifiers.SlugPattern}");
+            }
+            else if (!MqttPasswordHash.TryParse(hash, out _, out var problem))
+            {
+                problems.Add($"{path} line {number} ({user}): {problem}");
+            }
+            else
+            {
+                users[user] = hash;
             }
         }
 

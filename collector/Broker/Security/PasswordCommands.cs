@@ -67,7 +67,7 @@ public static class PasswordCommands
         File.Move(temporary, file, overwrite: true);
         output.WriteLine($"Device '{device}' added to {file}. Its password (shown once, put it in the Pi's /etc/newtechpark/edge-agent.env as NTP_Agent__Broker__Password):");
         output.WriteLine(password);
-        output.WriteLine("Restart the collector (or send Mosquitto SIGHUP) to load it.");
+        output.WriteLine("A running collector reads the file again by itself (or on SIGHUP); Mosquitto needs SIGHUP (systemctl reload mosquitto).");
         return 0;
     }
 }

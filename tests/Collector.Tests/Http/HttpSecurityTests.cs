@@ -130,7 +130,7 @@ public sealed partial class HttpSecurityTests
     }
 
     [Fact]
-    public async Task Too_many_wrong_tokens_lock_the_address_out_of_admin_calls_for_the_window()
+    public async Task Too_many_wrong_tokens_lock_the_address_out_for_wrong_tokens_but_the_right_token_still_works()
     {
         await using var collector = await InProcessCollector.StartAsync($"--Collector:Admin:Token={Token}", "--Collector:Http:WriteBurst=1000", "--Collector:Http:WritesPerMinute=600",
             "--Collector:Http:AuthFailureLimit=3", "--Collector:Http:AuthFailureWindow=00:10:00");
@@ -139,12 +139,18 @@ public sealed partial class HttpSecurityTests
             Assert.Equal(HttpStatusCode.Unauthorized, (await Send(collector, HttpMethod.Post, Correction, ValidCorrection, new AuthenticationHeaderValue("Bearer", $"guess-number-{i}"))).StatusCode);
         }
 
-        // Now even the right token waits: a guesser learns nothing more from this address.
-        var locked = await Send(collector, HttpMethod.Post, Correction, ValidCorrection, new AuthenticationHeaderValue("Bearer", Token));
+        // A further wrong token (or none) from this address waits for the window ...
+        var locked = await Send(collector, HttpMethod.Post, Correction, ValidCorrection, new AuthenticationHeaderValue("Bearer", "guess-number-3"));
         Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
         Assert.Equal("too many wrong admin tokens", await Title(locked));
         Assert.InRange(locked.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 500, 600);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await collector.Http.PostAsJsonAsync(Correction, ValidCorrection)).StatusCode);
         Assert.Empty(JsonDocument.Parse(await collector.Http.GetStringAsync("/api/v1/occupancy/corrections")).RootElement.EnumerateArray());
+
+        // ... but the staff behind the same (NAT) address keep working with the right token.
+        Assert.Equal(HttpStatusCode.Created, (await Send(collector, HttpMethod.Post, Correction, ValidCorrection, new AuthenticationHeaderValue("Bearer", Token))).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await Send(collector, HttpMethod.Post, Correction, ValidCorrection, new AuthenticationHeaderValue("Bearer", "guess-number-4"))).StatusCode);
+        Assert.Single(JsonDocument.Parse(await collector.Http.GetStringAsync("/api/v1/occupancy/corrections")).RootElement.EnumerateArray());
     }
 
     [Fact]
@@ -212,7 +218,7 @@ public sealed partial class HttpSecurityTests
     [InlineData("/api/v1/site", "application/json")]
     [InlineData("/api/v1/occupancy/history?room=no-such-room", "application/problem+json")]
     [InlineData("/no-such-page", null)]
-    [InlineData("/healthz", "text/plain")]
+    [InlineData("/healthz", "application/json")]
     public async Task Every_response_carries_the_security_headers(string path, string? mediaType)
     {
         await using var collector = await InProcessCollector.StartAsync();

@@ -43,6 +43,7 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         ["Collector:Admin:Token"] = ["short", "with spaces in the token"],
         ["Collector:Http:AuthFailureWindow"] = ["00:00:00.500", "2.00:00:00"],
         ["Collector:Http:CorsOrigins:0"] = ["*", "https://intranet.example/path"],
+        ["Collector:Health:StoreWriteTimeout"] = ["00:00:00.500", "00:10:00"],
     };
 
     /// <summary>Settings that take any value of their type, and why.</summary>
