@@ -2,6 +2,7 @@ using System.Device.Gpio;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Agent.Configuration;
+using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -9,7 +10,8 @@ namespace NewTechPark.Edge.Agent.Readers.Energy;
 
 /// <summary>
 /// An energy meter's S0 pulse output on a GPIO. Edges arrive as GPIO events (kernel edge events
-/// through libgpiod on a Pi), never by polling; an <see cref="S0PulseCounter"/> counts them. Every
+/// with their kernel timestamps on a Pi), never by polling; debounce and intervals are measured
+/// between the edges' own times; an <see cref="S0PulseCounter"/> counts them. Every
 /// <see cref="SensorOptions.SampleInterval"/> an <c>energy</c> reading reports
 /// <c>energy_wh_total</c> (from the pulse total, persisted so it survives restarts) and
 /// <c>power_w</c> (from the interval between pulses, once known).
@@ -108,7 +110,9 @@ public sealed class S0MeterReader(
     {
         lock (_gate)
         {
-            _counter?.OnLevel(e.ChangeType == PinEventTypes.Falling, clock.GetUtcNow());
+            // The edge's own time: a falling and a rising edge that arrive together (a late event
+            // loop) still span the pulse's real width, so the debounce does not swallow it.
+            _counter?.OnLevel(e.ChangeType == PinEventTypes.Falling, TimedPinValueChangedEventArgs.TimeOf(e, clock));
         }
     }
 }
