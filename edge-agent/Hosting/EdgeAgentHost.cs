@@ -20,6 +20,7 @@ public static class EdgeAgentHost
     {
         var builder = CreateBuilder(args);
         builder.Services.AddSystemd();
+        builder.Services.AddHostedService<SystemdWatchdog>();
         builder.Services.AddEdgeAgent(builder.Configuration);
         return builder.Build();
     }
