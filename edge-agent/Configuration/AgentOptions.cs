@@ -126,6 +126,15 @@ public sealed class PublishingOptions
     /// <summary>Readings held in memory between the readers and the publisher.</summary>
     [Range(100, 10_000_000)]
     public int QueueCapacity { get; set; } = 100_000;
+
+    // SD-card write budget (issue 19): group commits by rate.
+
+    /// <summary>
+    /// The longest a reading waits for others when readings are many: the linger grows from
+    /// <see cref="BatchLinger"/> towards this as the rate rises, so a Pi with 10 Hz benches commits
+    /// (and fsyncs) about once per this interval instead of five times a second.
+    /// </summary>
+    public TimeSpan MaxBatchLinger { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Logic level of a beam input.</summary>

@@ -35,6 +35,7 @@ public sealed class Outbox : IDisposable
     private readonly ILogger<Outbox> _logger;
     private readonly Channel<byte> _appended = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly List<ulong> _acknowledged = [];
+    private long _firstAcknowledgedAt;
     private readonly Meter _meter;
     private long _batches;
     private long _bytes;
@@ -266,6 +267,11 @@ public sealed class Outbox : IDisposable
         lock (_state.Gate)
         {
             _inFlight = 0;
+            if (_acknowledged.Count == 0)
+            {
+                _firstAcknowledgedAt = _clock.GetTimestamp();
+            }
+
             _acknowledged.Add(batch.Seq);
             Interlocked.Add(ref _batches, -1);
             Interlocked.Add(ref _bytes, -batch.Payload.Length);
@@ -283,6 +289,18 @@ public sealed class Outbox : IDisposable
         lock (_state.Gate)
         {
             FlushUnlocked();
+        }
+    }
+
+    /// <summary>Removes acknowledged batches now if the first of them was acknowledged at least <paramref name="age"/> ago.</summary>
+    public void FlushIfOlderThan(TimeSpan age)
+    {
+        lock (_state.Gate)
+        {
+            if (_acknowledged.Count > 0 && _clock.GetElapsedTime(_firstAcknowledgedAt) >= age)
+            {
+                FlushUnlocked();
+            }
         }
     }
 
