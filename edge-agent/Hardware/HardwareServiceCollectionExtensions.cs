@@ -1,5 +1,4 @@
 using System.Device.Gpio;
-using System.Device.Gpio.Drivers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,9 +42,19 @@ public static class HardwareServiceCollectionExtensions
                 return new GpioController(sim.Gpio);
             }
 
+            return new GpioController(sp.GetRequiredService<RealGpio>().Driver);
+        });
+        services.AddSingleton(sp =>
+        {
             var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("NewTechPark.Edge.Agent.Hardware");
-            return new GpioController(RealGpioDriver(options.GpioChip, logger));
+            return new RealGpio(RealGpioDriver(options.GpioChip, logger, sp.GetRequiredService<TimeProvider>()));
+        });
+        services.AddSingleton<IEdgeEventHealth>(sp =>
+        {
+            var selection = sp.GetRequiredService<HardwareSelection>();
+            var driver = selection.Simulated is { } sim ? sim.Gpio : sp.GetRequiredService<RealGpio>().Driver;
+            return driver as IEdgeEventHealth ?? NoEdgeEventProblem.Instance;
         });
         services.AddSingleton<II2cBus>(sp =>
         {
@@ -66,23 +75,15 @@ public static class HardwareServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The character-device driver with kernel edge events and their timestamps: libgpiod v2
-    /// (<c>libgpiod.so.3</c>, Debian Trixie) where it is installed, else libgpiod v1
-    /// (<c>libgpiod.so.2</c>, Bookworm). Never sysfs or register polling, which lose short pulses.
+    /// The GPIO character device through our own uAPI v2 driver (<see cref="GpioCdevDriver"/>):
+    /// kernel edge events with their timestamps on one thread for all lines, bias kept when edges
+    /// are turned on, and a failure reported in the readers' health. Neither libgpiod v1 (Bookworm)
+    /// nor v2 (Trixie) is needed. Never sysfs or register polling, which lose short pulses.
     /// </summary>
-    public static GpioDriver RealGpioDriver(int chip, ILogger logger)
+    public static GpioDriver RealGpioDriver(int chip, ILogger logger, TimeProvider clock)
     {
-        try
-        {
-            var version = LibGpiodV2Driver.GetApiVersion();
-            logger.LogInformation("GPIO: libgpiod {Version} (v2 driver) on gpiochip{Chip}", version, chip);
-            return new LibGpiodV2Driver(chip);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or PlatformNotSupportedException or IOException)
-        {
-            logger.LogInformation("GPIO: libgpiod v2 not available ({Problem}); using the libgpiod v1 driver on gpiochip{Chip}", e.Message, chip);
-            return new LibGpiodDriver(chip);
-        }
+        logger.LogInformation("GPIO: /dev/gpiochip{Chip} through the character device (uAPI v2), one edge event thread", chip);
+        return new GpioCdevDriver(chip, logger, clock);
     }
 
     public static HardwareMode ResolveMode(HardwareMode configured) => configured switch
@@ -90,6 +91,17 @@ public static class HardwareServiceCollectionExtensions
         HardwareMode.Auto => File.Exists("/dev/gpiochip0") ? HardwareMode.Real : HardwareMode.Simulated,
         _ => configured,
     };
+}
+
+/// <summary>The real GPIO driver, made once and owned by the <see cref="GpioController"/> (not disposed by the container).</summary>
+public sealed record RealGpio(GpioDriver Driver);
+
+/// <summary>Edge events that cannot stop (none, or simulated ones delivered by the caller).</summary>
+public sealed class NoEdgeEventProblem : IEdgeEventHealth
+{
+    public static readonly NoEdgeEventProblem Instance = new();
+
+    public string? Problem => null;
 }
 
 /// <summary>

@@ -9,7 +9,7 @@ namespace NewTechPark.Edge.Agent.Simulation;
 /// edge given a time carries it (<see cref="TimedPinValueChangedEventArgs"/>), and with
 /// <see cref="HoldEvents"/> edges are queued and arrive later than they happened, as on a busy Pi.
 /// </summary>
-public sealed class SimulatedGpioDriver : GpioDriver
+public sealed class SimulatedGpioDriver : GpioDriver, IEdgeEventHealth
 {
     private const int Pins = 54;
 
@@ -25,6 +25,9 @@ public sealed class SimulatedGpioDriver : GpioDriver
     }
 
     protected override int PinCount => Pins;
+
+    /// <summary>Set to play an edge event loop that died (what the real driver reports); null while it runs.</summary>
+    public string? Problem { get; set; }
 
     /// <summary>Number of edges delivered to callbacks, for checks that none was lost.</summary>
     public long EdgesDelivered => Interlocked.Read(ref _edgesDelivered);

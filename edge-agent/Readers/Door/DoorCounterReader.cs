@@ -31,9 +31,11 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
     private IReadingSink? _sink;
     private DoorTotals? _totals;
     private DateTimeOffset _settledUntil = DateTimeOffset.MinValue;
+    private readonly IEdgeEventHealth? _edges;
 
-    public DoorCounterReader(SensorOptions options, GpioController gpio, AgentStateStore state, SensorHealth health, TimeProvider clock, ILogger<DoorCounterReader> logger)
+    public DoorCounterReader(SensorOptions options, GpioController gpio, AgentStateStore state, SensorHealth health, TimeProvider clock, ILogger<DoorCounterReader> logger, IEdgeEventHealth? edges = null)
     {
+        _edges = edges;
         _options = options;
         _gpio = gpio;
         _state = state;
@@ -88,6 +90,12 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
             var reportedStuck = false;
             while (await check.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
+                // Beam edges no longer arrive: a silent door would read as an empty room.
+                if (_edges?.Problem is { } problem)
+                {
+                    throw new IOException(problem);
+                }
+
                 bool stuck;
                 lock (_gate)
                 {

@@ -22,7 +22,8 @@ public sealed class S0MeterReader(
     AgentStateStore state,
     SensorHealth health,
     TimeProvider clock,
-    ILogger<S0MeterReader> logger) : ISensorReader
+    ILogger<S0MeterReader> logger,
+    IEdgeEventHealth? edges = null) : ISensorReader
 {
     /// <summary>The persisted counter: pulses, not Wh, so a changed pulses-per-kWh setting is not rewritten into the past.</summary>
     public const string PulsesCounter = "pulses_total";
@@ -76,6 +77,12 @@ public sealed class S0MeterReader(
             using var timer = new PeriodicTimer(type.IntervalOf(options), clock);
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
+                // Pulses no longer arrive: say so instead of reporting a meter that stands still.
+                if (edges?.Problem is { } problem)
+                {
+                    throw new IOException(problem);
+                }
+
                 sink.TryAdd(Snapshot(clock.GetUtcNow()));
             }
         }
