@@ -54,6 +54,14 @@ public sealed class AgentOptions
     /// </summary>
     public string? SiteKey { get; set; }
 
+    // Boot without RTC (issue 19).
+
+    /// <summary>
+    /// With real hardware, readers start only once the kernel's clock is synchronised, waiting at
+    /// most this long (then they start and the log says the clock may be wrong). 0 = do not wait.
+    /// </summary>
+    public TimeSpan ClockSyncTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The built-in scenario that feeds the simulated devices when the agent runs on simulated hardware of its own.</summary>
     [ValidateObjectMembers]
     public SimulationOptions Simulation { get; set; } = new();

@@ -48,6 +48,11 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("Agent:Publishing:BatchLinger must be between 0 and 1 minute");
         }
 
+        if (options.ClockSyncTimeout < TimeSpan.Zero || options.ClockSyncTimeout > TimeSpan.FromHours(1))
+        {
+            errors.Add("Agent:ClockSyncTimeout must be between 0 and 1 hour");
+        }
+
         if (options.Publishing.MaxBatchLinger < options.Publishing.BatchLinger || options.Publishing.MaxBatchLinger > TimeSpan.FromSeconds(10))
         {
             errors.Add("Agent:Publishing:MaxBatchLinger must be at least BatchLinger and at most 10 seconds");
