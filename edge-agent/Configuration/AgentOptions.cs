@@ -9,7 +9,7 @@ public enum HardwareMode
     /// <summary>Real drivers when the machine has a GPIO chip (<c>/dev/gpiochip0</c>), else simulated.</summary>
     Auto,
 
-    /// <summary>The Raspberry Pi's GPIO (libgpiod) and I2C buses.</summary>
+    /// <summary>The Raspberry Pi's GPIO (character device) and I2C buses.</summary>
     Real,
 
     /// <summary>The simulated GPIO driver and I2C register maps; the reader code is the same.</summary>

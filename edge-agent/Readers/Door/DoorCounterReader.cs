@@ -10,7 +10,7 @@ namespace NewTechPark.Edge.Agent.Readers.Door;
 
 /// <summary>
 /// A door with two break beams. Beam changes arrive as GPIO edge events (the kernel's, through
-/// libgpiod on a Pi), never by polling; the <see cref="DoorDirectionDetector"/> turns them into
+/// the GPIO character device on a Pi, each with its kernel timestamp), never by polling; the <see cref="DoorDirectionDetector"/> turns them into
 /// crossings, and each crossing becomes a <c>door</c> reading with the door's cumulative totals,
 /// which are persisted so they survive restarts.
 /// </summary>
