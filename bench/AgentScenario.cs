@@ -20,8 +20,17 @@ public static class AgentScenario
     /// <summary>Extra <c>dotnet publish</c> arguments for the NativeAOT build, to measure one setting (<c>-p:InvariantGlobalization=false</c>).</summary>
     public const string PublishArgumentsVariable = "NTP_BENCH_AGENT_PUBLISH_ARGS";
 
+    /// <summary>Set to 0 to measure only the JIT program (no NativeAOT publish: quick before/after comparisons of writes).</summary>
+    public const string AotVariable = "NTP_BENCH_AGENT_AOT";
+
     public static async Task<string> RunAsync(TimeSpan duration)
     {
+        if (Environment.GetEnvironmentVariable(AotVariable) == "0")
+        {
+            var jitOnly = await MeasureAsync("JIT", "dotnet", [FindJitAgent()], duration);
+            return $"agent (JIT only): {jitOnly.MaxRssMb:F1} MB resident, {jitOnly.CpuShare * 100:F1} % of one core, {jitOnly.BytesPerDay / 1e9:F2} GB written a day";
+        }
+
         var aot = await PublishAotAsync();
         Console.WriteLine($"  NativeAOT {aot.Rid}: {aot.Path} ({aot.Bytes / 1048576.0:F1} MB), published in {aot.PublishTime.TotalSeconds:F0} s");
         var aotRun = await MeasureAsync("NativeAOT", aot.Path, [], duration);

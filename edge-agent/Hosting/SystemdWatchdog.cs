@@ -9,7 +9,8 @@ namespace NewTechPark.Edge.Agent.Hosting;
 /// <c>WATCHDOG_USEC</c>), so an agent whose threads hang is restarted. Does nothing outside systemd
 /// or without a watchdog. The kernel's own hang is the hardware watchdog's (RuntimeWatchdogSec).
 /// </summary>
-public sealed class SystemdWatchdog(ISystemdNotifier notifier, TimeProvider clock) : BackgroundService
+/// <remarks>AddSystemd registers <see cref="ISystemdNotifier"/> only under systemd, hence optional.</remarks>
+public sealed class SystemdWatchdog(TimeProvider clock, ISystemdNotifier? notifier = null) : BackgroundService
 {
     private static readonly ServiceState Ping = new("WATCHDOG=1");
 
@@ -21,7 +22,7 @@ public sealed class SystemdWatchdog(ISystemdNotifier notifier, TimeProvider cloc
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!notifier.IsEnabled || IntervalOf(Environment.GetEnvironmentVariable("WATCHDOG_USEC")) is not { } interval)
+        if (notifier is not { IsEnabled: true } || IntervalOf(Environment.GetEnvironmentVariable("WATCHDOG_USEC")) is not { } interval)
         {
             return;
         }
