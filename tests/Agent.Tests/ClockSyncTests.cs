@@ -9,8 +9,9 @@ public sealed class ClockSyncTests
     [Fact]
     public void The_kernel_answers_without_throwing()
     {
-        // This machine's clock is synchronised or adjtimex is not allowed here: never false-and-stuck.
-        Assert.True(ClockSync.IsSynchronised() ?? true);
+        // adjtimex answers on Linux (a VM without NTP says unsynchronised: false is a real answer).
+        var state = ClockSync.IsSynchronised();
+        Assert.True(state is not null || !OperatingSystem.IsLinux(), "adjtimex gave no answer on Linux");
     }
 
     [Fact]
