@@ -12,15 +12,26 @@ namespace NewTechPark.Edge.Bench;
 /// machine's architecture, as <c>hardware/deploy.sh</c> does) and, for comparison, as the JIT
 /// program (<c>dotnet simulated-agent.dll</c>). Resident memory (VmRSS, VmHWM of /proc/PID/status) and
 /// CPU share (utime + stime of /proc/PID/stat) are read from outside. The target (DESIGN.md) is
-/// for the NativeAOT binary.
+/// for the NativeAOT binary. Bytes the agent makes the block layer write (write_bytes of
+/// /proc/PID/io: its state file, WAL and checkpoints; logs go to a pipe) are scaled to a day:
+/// what the Pi's SD card would take, against a budget of 1 GB a day.
 /// </summary>
 public static class AgentScenario
 {
     /// <summary>Extra <c>dotnet publish</c> arguments for the NativeAOT build, to measure one setting (<c>-p:InvariantGlobalization=false</c>).</summary>
     public const string PublishArgumentsVariable = "NTP_BENCH_AGENT_PUBLISH_ARGS";
 
+    /// <summary>Set to 0 to measure only the JIT program (no NativeAOT publish: quick before/after comparisons of writes).</summary>
+    public const string AotVariable = "NTP_BENCH_AGENT_AOT";
+
     public static async Task<string> RunAsync(TimeSpan duration)
     {
+        if (Environment.GetEnvironmentVariable(AotVariable) == "0")
+        {
+            var jitOnly = await MeasureAsync("JIT", "dotnet", [FindJitAgent()], duration);
+            return $"agent (JIT only): {jitOnly.MaxRssMb:F1} MB resident, {jitOnly.CpuShare * 100:F1} % of one core, {jitOnly.BytesPerDay / 1e9:F2} GB written a day";
+        }
+
         var aot = await PublishAotAsync();
         Console.WriteLine($"  NativeAOT {aot.Rid}: {aot.Path} ({aot.Bytes / 1048576.0:F1} MB), published in {aot.PublishTime.TotalSeconds:F0} s");
         var aotRun = await MeasureAsync("NativeAOT", aot.Path, [], duration);
@@ -30,11 +41,15 @@ public static class AgentScenario
         var jitRun = await MeasureAsync("JIT", "dotnet", [jitDll], duration);
 
         Console.WriteLine($"  target < 40 MB resident (NativeAOT): {(aotRun.MaxRssMb < 40 ? "met" : "MISSED")}");
-        return $"agent: NativeAOT {aotRun.MaxRssMb:F1} MB resident, {aotRun.CpuShare * 100:F1} % of one core; "
-            + $"JIT {jitRun.MaxRssMb:F1} MB, {jitRun.CpuShare * 100:F1} % (max VmRSS over {duration.TotalSeconds:F0} s)";
+        Console.WriteLine($"  SD card budget < {SdCardBudgetBytesPerDay / 1e9:F0} GB written a day (NativeAOT): {(aotRun.BytesPerDay < SdCardBudgetBytesPerDay ? "met" : "MISSED")}");
+        return $"agent: NativeAOT {aotRun.MaxRssMb:F1} MB resident, {aotRun.CpuShare * 100:F1} % of one core, {aotRun.BytesPerDay / 1e9:F2} GB written a day; "
+            + $"JIT {jitRun.MaxRssMb:F1} MB, {jitRun.CpuShare * 100:F1} %, {jitRun.BytesPerDay / 1e9:F2} GB a day (max VmRSS over {duration.TotalSeconds:F0} s)";
     }
 
-    private sealed record Run(double MaxRssMb, double CpuShare);
+    /// <summary>What an SD card should take from the agent in a day (issue 19).</summary>
+    public const double SdCardBudgetBytesPerDay = 1e9;
+
+    private sealed record Run(double MaxRssMb, double CpuShare, double BytesPerDay);
 
     private sealed record Published(string Rid, string Path, long Bytes, TimeSpan PublishTime);
 
@@ -82,6 +97,7 @@ public static class AgentScenario
 
             var batchesBefore = collector.CommittedBatches();
             var cpuBefore = CpuTicks(process.Id);
+            var writtenBefore = IoBytes(process.Id, "write_bytes");
             var watch = Stopwatch.StartNew();
             var samples = new List<double>();
             while (watch.Elapsed < duration)
@@ -99,13 +115,16 @@ public static class AgentScenario
             var hwm = StatusKb(process.Id, "VmHWM") / 1024.0;
             var (anon, file, shmem) = (StatusKb(process.Id, "RssAnon") / 1024.0, StatusKb(process.Id, "RssFile") / 1024.0, StatusKb(process.Id, "RssShmem") / 1024.0);
             var batches = collector.CommittedBatches() - batchesBefore;
+            var written = IoBytes(process.Id, "write_bytes") - writtenBefore;
+            var perDay = written / watch.Elapsed.TotalSeconds * 86400;
             samples.Sort();
             var rss = samples[^1];
             Console.WriteLine($"  {label}: edge-agent pid {process.Id}, {duration.TotalSeconds:F0} s, {batches:N0} batches committed by the collector in that time");
             Console.WriteLine($"  {label}: VmRSS median {samples[samples.Count / 2]:F1} MB, max {rss:F1} MB; VmHWM {hwm:F1} MB (includes start-up)");
             Console.WriteLine($"  {label}: at the end RssAnon {anon:F1} MB (private: heap, stacks), RssFile {file:F1} MB (mapped program, runtime and libraries; shared and clean), RssShmem {shmem:F1} MB (JIT code, double-mapped for W^X)");
             Console.WriteLine($"  {label}: CPU {cpu * 100:F1} % of one core ({cpu * 100 / Environment.ProcessorCount:F1} % of the machine's {Environment.ProcessorCount} cores)");
-            return new Run(rss, cpu);
+            Console.WriteLine($"  {label}: wrote {written / 1048576.0:F1} MiB to disk for {batches:N0} batches ({written / Math.Max(1.0, batches):F0} bytes a batch): {perDay / 1e9:F2} GB a day");
+            return new Run(rss, cpu, perDay);
         }
         finally
         {
@@ -193,6 +212,20 @@ public static class AgentScenario
     {
         var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+    }
+
+    /// <summary>A field of /proc/PID/io (write_bytes: what the process caused to be written to storage).</summary>
+    private static long IoBytes(int pid, string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/io"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(field.Length + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"/proc/{pid}/io has no {field}");
     }
 
     private static long CpuTicks(int pid)

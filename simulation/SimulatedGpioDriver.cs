@@ -1,12 +1,15 @@
 using System.Device.Gpio;
+using NewTechPark.Edge.Agent.Hardware;
 
 namespace NewTechPark.Edge.Simulation;
 
 /// <summary>
 /// A GPIO driver whose input levels are set by a simulation. Edges reach the registered callbacks
-/// exactly as the kernel's edge events do on a Pi, so the readers cannot tell the difference.
+/// exactly as the kernel's edge events do on a Pi, so the readers cannot tell the difference: an
+/// edge given a time carries it (<see cref="TimedPinValueChangedEventArgs"/>), and with
+/// <see cref="HoldEvents"/> edges are queued and arrive later than they happened, as on a busy Pi.
 /// </summary>
-public sealed class SimulatedGpioDriver : GpioDriver
+public sealed class SimulatedGpioDriver : GpioDriver, IEdgeEventHealth
 {
     private const int Pins = 54;
 
@@ -23,18 +26,68 @@ public sealed class SimulatedGpioDriver : GpioDriver
 
     protected override int PinCount => Pins;
 
+    /// <summary>Set to play an edge event loop that died (what the real driver reports); null while it runs.</summary>
+    public string? Problem { get; set; }
+
     /// <summary>Number of edges delivered to callbacks, for checks that none was lost.</summary>
     public long EdgesDelivered => Interlocked.Read(ref _edgesDelivered);
 
     private long _edgesDelivered;
+    private readonly Queue<(int Pin, PinEventTypes Edge, DateTimeOffset? At)> _held = new();
+    private bool _hold;
+
+    /// <summary>
+    /// While true, edges are queued with their time instead of delivered; <see cref="ReleaseEvents"/>
+    /// delivers them in order (arrival later than the edge, as when the event loop was late).
+    /// </summary>
+    public bool HoldEvents
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _hold;
+            }
+        }
+
+        set
+        {
+            lock (_gate)
+            {
+                _hold = value;
+            }
+        }
+    }
+
+    /// <summary>Delivers the edges queued while <see cref="HoldEvents"/> was set; returns how many.</summary>
+    public int ReleaseEvents()
+    {
+        var delivered = 0;
+        while (true)
+        {
+            (int Pin, PinEventTypes Edge, DateTimeOffset? At) held;
+            lock (_gate)
+            {
+                if (!_held.TryDequeue(out held))
+                {
+                    return delivered;
+                }
+            }
+
+            Deliver(held.Pin, held.Edge, held.At);
+            delivered++;
+        }
+    }
 
     /// <summary>
     /// Drives an input pin to <paramref name="value"/>, as the outside world would. Fires the
     /// pin's callbacks when the level changes.
     /// </summary>
-    public void SetInput(int pinNumber, PinValue value)
+    /// <param name="pinNumber">The GPIO.</param>
+    /// <param name="value">The level the outside world drives.</param>
+    /// <param name="at">When the edge happened (the kernel's timestamp); without it readers stamp the arrival.</param>
+    public void SetInput(int pinNumber, PinValue value, DateTimeOffset? at = null)
     {
-        PinChangeEventHandler[] handlers;
         PinEventTypes edge;
         lock (_gate)
         {
@@ -48,10 +101,25 @@ public sealed class SimulatedGpioDriver : GpioDriver
 
             pin.LastLevel = level;
             edge = level == PinValue.High ? PinEventTypes.Rising : PinEventTypes.Falling;
-            handlers = pin.Callbacks.Where(c => (c.Events & edge) != 0).Select(c => c.Handler).ToArray();
+            if (_hold)
+            {
+                _held.Enqueue((pinNumber, edge, at));
+                return;
+            }
         }
 
-        var args = new PinValueChangedEventArgs(edge, pinNumber);
+        Deliver(pinNumber, edge, at);
+    }
+
+    private void Deliver(int pinNumber, PinEventTypes edge, DateTimeOffset? at)
+    {
+        PinChangeEventHandler[] handlers;
+        lock (_gate)
+        {
+            handlers = Get(pinNumber).Callbacks.Where(c => (c.Events & edge) != 0).Select(c => c.Handler).ToArray();
+        }
+
+        var args = at is { } edgeTime ? new TimedPinValueChangedEventArgs(edge, pinNumber, edgeTime) : new PinValueChangedEventArgs(edge, pinNumber);
         foreach (var handler in handlers)
         {
             handler(this, args);

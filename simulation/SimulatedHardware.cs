@@ -14,5 +14,5 @@ public sealed class SimulatedHardware
     public SimulatedOneWireBus OneWire { get; } = new();
 
     /// <summary>These buses as the agent's hardware: what the agent host takes instead of the Pi's.</summary>
-    public AgentHardware ToAgentHardware() => new("Simulated", _ => new GpioController(Gpio), _ => I2c, _ => Spi, _ => OneWire);
+    public AgentHardware ToAgentHardware() => new("Simulated", _ => new GpioController(Gpio), _ => I2c, _ => Spi, _ => OneWire, EdgeEvents: _ => Gpio);
 }

@@ -44,6 +44,9 @@ public sealed class SimulatedDs18b20
     /// <summary>True until the first conversion: the scratchpad then holds the power-on value 85 °C.</summary>
     public bool PowerOnReset { get; set; }
 
+    /// <summary>DQ shorted to ground: every bit reads 0, nine zero bytes whose CRC-8 is also 0.</summary>
+    public bool ShortedLow { get; set; }
+
     /// <summary>Makes the next reads fail the CRC (a long cable, a bad joint).</summary>
     public bool CorruptCrc { get; set; }
 
@@ -58,6 +61,12 @@ public sealed class SimulatedDs18b20
         var raw = PowerOnReset ? (short)0x0550 : (short)Math.Round(Math.Clamp(Celsius, -55, 125) * 16);
         Span<byte> pad = [(byte)raw, (byte)(raw >> 8), 0x4B, 0x46, 0x7F, 0xFF, 0x0C, 0x10, 0];
         pad[8] = Crc8Maxim(pad[..8]);
+        if (ShortedLow)
+        {
+            pad.Clear();
+            raw = 0;
+        }
+
         if (CorruptCrc)
         {
             pad[8] ^= 0x5A;

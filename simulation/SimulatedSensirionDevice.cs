@@ -32,6 +32,7 @@ public abstract class SimulatedSensirionDevice(int busId, int address) : I2cDevi
     {
         lock (_gate)
         {
+            OnRead();
             if (_answer is null)
             {
                 throw new IOException($"no ACK at 0x{ConnectionSettings.DeviceAddress:x2}: no measurement pending");
@@ -46,6 +47,11 @@ public abstract class SimulatedSensirionDevice(int busId, int address) : I2cDevi
     {
         Write(writeBuffer);
         Read(readBuffer);
+    }
+
+    /// <summary>Called before an answer is read; throws to NACK the read.</summary>
+    protected virtual void OnRead()
+    {
     }
 
     /// <summary>Handles a written frame; returns the words (with CRCs) the next read returns, or null.</summary>
@@ -120,7 +126,10 @@ public sealed class SimulatedSht4x(int busId, int address) : SimulatedSensirionD
 /// <summary>
 /// An SCD4x CO2 sensor (Sensirion SCD4x datasheet): 16-bit commands, a periodic measurement every
 /// 5 s, data-ready status, automatic self-calibration and ambient-pressure settings. CO2 rises and
-/// falls with what the simulation sets; the reading is what the sensor would report.
+/// falls with what the simulation sets; the reading is what the sensor would report. Like the real
+/// part it NACKs a command or a read that arrives before the previous command's execution time
+/// (datasheet table of commands; reinit 30 ms as in Sensirion's driver) has passed, measured on
+/// the real clock, since I2C timing does not follow a simulation's speed.
 /// </summary>
 public sealed class SimulatedScd4x(int busId, int address, TimeProvider clock) : SimulatedSensirionDevice(busId, address)
 {
@@ -131,6 +140,8 @@ public sealed class SimulatedScd4x(int busId, int address, TimeProvider clock) :
     private double _humidity = 45;
     private DateTimeOffset? _started;
     private DateTimeOffset _lastRead = DateTimeOffset.MinValue;
+    private long _busyUntil;
+    private ushort _executing;
 
     public bool Measuring => _started is not null;
 
@@ -157,7 +168,10 @@ public sealed class SimulatedScd4x(int busId, int address, TimeProvider clock) :
         }
 
         var command = (ushort)((frame[0] << 8) | frame[1]);
+        RequireDone(command);
         Commands.Add(command);
+        _executing = command;
+        _busyUntil = BusClock.GetTimestamp() + (long)(ExecutionMs(command) * BusClock.TimestampFrequency / 1000.0);
         var now = clock.GetUtcNow();
         switch (command)
         {
@@ -198,6 +212,34 @@ public sealed class SimulatedScd4x(int busId, int address, TimeProvider clock) :
                 return Words((ushort)AmbientPressureHpa);
             default:
                 throw new IOException($"SCD4x: unknown command 0x{command:x4} not acknowledged");
+        }
+    }
+
+    /// <summary>The clock of command execution times: the real one unless a test sets its own.</summary>
+    public TimeProvider BusClock { get; set; } = TimeProvider.System;
+
+    /// <summary>Commands NACKed because they came too soon after the previous one.</summary>
+    public int TooSoon { get; private set; }
+
+    /// <summary>Datasheet execution time of a command in milliseconds.</summary>
+    private static double ExecutionMs(ushort command) => command switch
+    {
+        0x3F86 => 500, // stop_periodic_measurement
+        0x3646 => 30, // reinit
+        0x3615 => 800, // persist_settings
+        0x21B1 or 0x21AC => 0, // start_periodic_measurement, start_low_power_periodic_measurement
+        _ => 1,
+    };
+
+    protected override void OnRead() => RequireDone(null);
+
+    private void RequireDone(ushort? command)
+    {
+        if (BusClock.GetTimestamp() < _busyUntil)
+        {
+            TooSoon++;
+            var what = command is { } c ? $"command 0x{c:x4}" : "read";
+            throw new IOException($"no ACK at 0x{ConnectionSettings.DeviceAddress:x2}: {what} while command 0x{_executing:x4} still executes");
         }
     }
 

@@ -79,4 +79,13 @@ public static class ReadingKinds
         public const string CurrentA = "current_a";
         public const string PowerW = "power_w";
     }
+
+    public static class BadgeValues
+    {
+        /// <summary>
+        /// An anonymous scan: a card or phone with a random UID, which identifies no visitor. Its
+        /// badge reading has no <c>visitor</c> and counts such scans of the reader cumulatively.
+        /// </summary>
+        public const string AnonymousScansTotal = "anonymous_scans_total";
+    }
 }

@@ -298,10 +298,12 @@ public sealed class ContractValidator(TimeProvider clock)
 
         if (reading.Kind == ReadingKinds.Badge)
         {
-            if (!IsPseudonym(reading.Visitor))
+            // An anonymous scan (random UID) carries no visitor, only its cumulative count.
+            var anonymousScan = reading.Visitor is null && values is { Count: 1 } && values.ContainsKey(ReadingKinds.BadgeValues.AnonymousScansTotal);
+            if (!anonymousScan && !IsPseudonym(reading.Visitor))
             {
                 violations.Add(new(ContractRule.InvalidVisitorPseudonym,
-                    $"{at}.visitor must be {ContractLimits.VisitorPseudonymLength} characters of base64url (HMAC-SHA256 of the card UID with the site key)"));
+                    $"{at}.visitor must be {ContractLimits.VisitorPseudonymLength} characters of base64url (HMAC-SHA256 of the card UID with the site key), or absent with only values.{ReadingKinds.BadgeValues.AnonymousScansTotal} for an anonymous scan"));
             }
         }
         else if (values is null || values.Count == 0)

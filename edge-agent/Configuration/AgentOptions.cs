@@ -12,7 +12,7 @@ public enum HardwareMode
     /// <summary>The same as <see cref="Real"/>; kept so configuration files that say <c>Auto</c> still start.</summary>
     Auto,
 
-    /// <summary>The Raspberry Pi's GPIO (libgpiod) and I2C buses.</summary>
+    /// <summary>The Raspberry Pi's GPIO (character device) and I2C buses.</summary>
     Real,
 }
 
@@ -53,6 +53,14 @@ public sealed class AgentOptions
     /// characters; give it through the environment (<c>NTP_Agent__SiteKey</c>), not in a file in git.
     /// </summary>
     public string? SiteKey { get; set; }
+
+    // Boot without RTC (issue 19).
+
+    /// <summary>
+    /// With real hardware, readers start only once the kernel's clock is synchronised, waiting at
+    /// most this long (then they start and the log says the clock may be wrong). 0 = do not wait.
+    /// </summary>
+    public TimeSpan ClockSyncTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The GPIO character device the beams and meters are on (<c>/dev/gpiochipN</c>); 0 on every Pi with a current kernel.</summary>
     [Range(0, 15)]
@@ -111,6 +119,15 @@ public sealed class PublishingOptions
     /// <summary>Readings held in memory between the readers and the publisher.</summary>
     [Range(100, 10_000_000)]
     public int QueueCapacity { get; set; } = 100_000;
+
+    // SD-card write budget (issue 19): group commits by rate.
+
+    /// <summary>
+    /// The longest a reading waits for others when readings are many: the linger grows from
+    /// <see cref="BatchLinger"/> towards this as the rate rises, so a Pi with 10 Hz benches commits
+    /// (and fsyncs) about once per this interval instead of five times a second.
+    /// </summary>
+    public TimeSpan MaxBatchLinger { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Logic level of a beam input.</summary>

@@ -63,6 +63,16 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add("Agent:Publishing:BatchLinger must be between 0 and 1 minute");
         }
 
+        if (options.ClockSyncTimeout < TimeSpan.Zero || options.ClockSyncTimeout > TimeSpan.FromHours(1))
+        {
+            errors.Add("Agent:ClockSyncTimeout must be between 0 and 1 hour");
+        }
+
+        if (options.Publishing.MaxBatchLinger < options.Publishing.BatchLinger || options.Publishing.MaxBatchLinger > TimeSpan.FromSeconds(10))
+        {
+            errors.Add("Agent:Publishing:MaxBatchLinger must be at least BatchLinger and at most 10 seconds");
+        }
+
         if (options.Publishing.HeartbeatInterval <= TimeSpan.Zero || options.Publishing.HeartbeatInterval > TimeSpan.FromSeconds(60))
         {
             errors.Add("Agent:Publishing:HeartbeatInterval must be above 0 and at most 60 seconds (CONTRACT.md)");

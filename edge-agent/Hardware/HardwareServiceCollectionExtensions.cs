@@ -1,5 +1,4 @@
 using System.Device.Gpio;
-using System.Device.Gpio.Drivers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +17,7 @@ public static class HardwareServiceCollectionExtensions
     {
         hardware ??= AgentHardware.Real;
         services.AddSingleton(hardware);
+        services.AddSingleton(RealGpio.Create);
         if (hardware.RequiresGpioChip)
         {
             services.AddSingleton<IValidateOptions<AgentOptions>, RealHardwareValidator>();
@@ -29,28 +29,46 @@ public static class HardwareServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<AgentHardware>().I2c(sp));
         services.AddSingleton(sp => sp.GetRequiredService<AgentHardware>().Spi(sp));
         services.AddSingleton(sp => sp.GetRequiredService<AgentHardware>().OneWire(sp));
+        // Whether the edge event loop still runs, for the door and S0 readers' health.
+        services.AddSingleton<IEdgeEventHealth>(sp => sp.GetRequiredService<AgentHardware>().EdgeEvents?.Invoke(sp) ?? NoEdgeEventProblem.Instance);
         return services;
     }
 
     /// <summary>
-    /// The character-device driver with kernel edge events and their timestamps: libgpiod v2
-    /// (<c>libgpiod.so.3</c>, Debian Trixie) where it is installed, else libgpiod v1
-    /// (<c>libgpiod.so.2</c>, Bookworm). Never sysfs or register polling, which lose short pulses.
+    /// The GPIO character device through our own uAPI v2 driver (<see cref="GpioCdevDriver"/>):
+    /// kernel edge events with their timestamps on one thread for all lines, bias kept when edges
+    /// are turned on, and a failure reported in the readers' health. Neither libgpiod v1 (Bookworm)
+    /// nor v2 (Trixie) is needed. Never sysfs or register polling, which lose short pulses.
     /// </summary>
-    public static GpioDriver RealGpioDriver(int chip, ILogger logger)
+    public static GpioDriver RealGpioDriver(int chip, ILogger logger, TimeProvider clock)
     {
-        try
-        {
-            var version = LibGpiodV2Driver.GetApiVersion();
-            logger.LogInformation("GPIO: libgpiod {Version} (v2 driver) on gpiochip{Chip}", version, chip);
-            return new LibGpiodV2Driver(chip);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or PlatformNotSupportedException or IOException)
-        {
-            logger.LogInformation(e, "GPIO: libgpiod v2 not available; using the libgpiod v1 driver on gpiochip{Chip}", chip);
-            return new LibGpiodDriver(chip);
-        }
+        logger.LogInformation("GPIO: /dev/gpiochip{Chip} through the character device (uAPI v2), one edge event thread", chip);
+        return new GpioCdevDriver(chip, logger, clock);
     }
+}
+
+/// <summary>The real GPIO driver, made once and owned by the <see cref="GpioController"/> (not disposed by the container).</summary>
+public sealed record RealGpio(GpioDriver Driver)
+{
+    private const string LoggerName = "NewTechPark.Edge.Agent.Hardware";
+
+    /// <summary>The one real driver of this agent, shared by its controller and its health.</summary>
+    public static RealGpio Of(IServiceProvider services) => services.GetRequiredService<RealGpio>();
+
+    internal static RealGpio Create(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+        var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(LoggerName);
+        return new RealGpio(HardwareServiceCollectionExtensions.RealGpioDriver(options.GpioChip, logger, sp.GetRequiredService<TimeProvider>()));
+    }
+}
+
+/// <summary>Edge events that cannot stop (none, or simulated ones delivered by the caller).</summary>
+public sealed class NoEdgeEventProblem : IEdgeEventHealth
+{
+    public static readonly NoEdgeEventProblem Instance = new();
+
+    public string? Problem => null;
 }
 
 /// <summary>
@@ -66,23 +84,18 @@ public sealed record AgentHardware(
     Func<IServiceProvider, II2cBus> I2c,
     Func<IServiceProvider, ISpiBus> Spi,
     Func<IServiceProvider, IOneWireBus> OneWire,
-    bool RequiresGpioChip = false)
+    bool RequiresGpioChip = false,
+    Func<IServiceProvider, IEdgeEventHealth>? EdgeEvents = null)
 {
-    private const string LoggerName = "NewTechPark.Edge.Agent.Hardware";
-
     /// <summary>The Raspberry Pi's buses: GPIO through libgpiod, <c>/dev/i2c-N</c>, <c>/dev/spidevB.C</c>, the kernel's 1-Wire folder.</summary>
     public static AgentHardware Real { get; } = new(
         "Real",
-        sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(LoggerName);
-            return new GpioController(HardwareServiceCollectionExtensions.RealGpioDriver(options.GpioChip, logger));
-        },
+        sp => new GpioController(RealGpio.Of(sp).Driver),
         _ => new LinuxI2cBus(),
         _ => new LinuxSpiBus(),
         _ => new SysfsOneWireBus(),
-        RequiresGpioChip: true);
+        RequiresGpioChip: true,
+        EdgeEvents: sp => RealGpio.Of(sp).Driver as IEdgeEventHealth ?? NoEdgeEventProblem.Instance);
 }
 
 /// <summary>

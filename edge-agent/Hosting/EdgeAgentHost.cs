@@ -20,6 +20,7 @@ public static class EdgeAgentHost
         var builder = CreateBuilder(args);
         configure?.Invoke(builder);
         builder.Services.AddSystemd();
+        builder.Services.AddHostedService<SystemdWatchdog>();
         builder.Services.AddEdgeAgent(builder.Configuration, hardware);
         return builder.Build();
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
+using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.Publishing;
 using NewTechPark.Edge.Contracts.Resilience;
 
@@ -22,7 +23,28 @@ public sealed class SensorSupervisor(
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>How the clock's synchronisation is read; a test sets its own.</summary>
+    public Func<bool?> ClockSynchronised { get; init; } = ClockSync.IsSynchronised;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var agent = options.Value;
+        if (services.GetService<AgentHardware>()?.RequiresGpioChip == true && agent.ClockSyncTimeout > TimeSpan.Zero
+            && ClockSynchronised() == false)
+        {
+            // A Pi without RTC boots with the time of its last shutdown: readings stamped now would
+            // be hours or days off. systemd's time-sync.target normally waits already (pi-setup.md).
+            logger.LogWarning("The system clock is not synchronised yet; sensors start once it is (at most {Timeout})", agent.ClockSyncTimeout);
+            if (!await ClockSync.WaitAsync(ClockSynchronised, agent.ClockSyncTimeout, clock, stoppingToken).ConfigureAwait(false))
+            {
+                logger.LogWarning("The system clock is still not synchronised after {Timeout}: starting the sensors, their times may be wrong", agent.ClockSyncTimeout);
+            }
+        }
+
+        await RunAllAsync(stoppingToken).ConfigureAwait(false);
+    }
+
+    private Task RunAllAsync(CancellationToken stoppingToken)
     {
         var runs = options.Value.Sensors
             .Select(sensor => SensorTypes.All[sensor.Type].Create(sensor, services))

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.IO.Compression;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -35,6 +36,7 @@ public sealed class Outbox : IDisposable
     private readonly ILogger<Outbox> _logger;
     private readonly Channel<byte> _appended = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly List<ulong> _acknowledged = [];
+    private long _firstAcknowledgedAt;
     private readonly Meter _meter;
     private long _batches;
     private long _bytes;
@@ -176,7 +178,7 @@ public sealed class Outbox : IDisposable
                     pOldest.Value = batch.OldestMs;
                     pReadings.Value = batch.Readings;
                     pBytes.Value = batch.Payload.Length;
-                    pPayload.Value = batch.Payload;
+                    pPayload.Value = StoredPayload.Pack(batch.Payload);
                     insert.ExecuteNonQuery();
                 }
             }
@@ -211,7 +213,7 @@ public sealed class Outbox : IDisposable
         lock (_state.Gate)
         {
             using var command = _state.Connection.CreateCommand();
-            command.CommandText = "SELECT seq, payload, readings, oldest_ms FROM outbox WHERE seq > $after ORDER BY seq LIMIT $max";
+            command.CommandText = "SELECT seq, payload, readings, oldest_ms, bytes FROM outbox WHERE seq > $after ORDER BY seq LIMIT $max";
             command.Parameters.AddWithValue("$after", unchecked((long)after));
             command.Parameters.AddWithValue("$max", max);
             using var reader = command.ExecuteReader();
@@ -220,7 +222,7 @@ public sealed class Outbox : IDisposable
             {
                 result.Add(new OutboxBatch(
                     unchecked((ulong)reader.GetInt64(0)),
-                    (byte[])reader.GetValue(1),
+                    StoredPayload.Unpack((byte[])reader.GetValue(1), reader.GetInt32(4)),
                     reader.GetInt32(2),
                     DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
             }
@@ -266,6 +268,11 @@ public sealed class Outbox : IDisposable
         lock (_state.Gate)
         {
             _inFlight = 0;
+            if (_acknowledged.Count == 0)
+            {
+                _firstAcknowledgedAt = _clock.GetTimestamp();
+            }
+
             _acknowledged.Add(batch.Seq);
             Interlocked.Add(ref _batches, -1);
             Interlocked.Add(ref _bytes, -batch.Payload.Length);
@@ -283,6 +290,18 @@ public sealed class Outbox : IDisposable
         lock (_state.Gate)
         {
             FlushUnlocked();
+        }
+    }
+
+    /// <summary>Removes acknowledged batches now if the first of them was acknowledged at least <paramref name="age"/> ago.</summary>
+    public void FlushIfOlderThan(TimeSpan age)
+    {
+        lock (_state.Gate)
+        {
+            if (_acknowledged.Count > 0 && _clock.GetElapsedTime(_firstAcknowledgedAt) >= age)
+            {
+                FlushUnlocked();
+            }
         }
     }
 
@@ -453,5 +472,46 @@ public sealed class Outbox : IDisposable
         using var command = _state.Connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>
+/// A batch's payload as the outbox file keeps it. Every byte written is written twice on the SD
+/// card (WAL, then checkpoint), and readings JSON shrinks about fivefold with Brotli, so payloads
+/// are kept compressed: a 0x00 byte, then the Brotli stream. A payload that starts with <c>{</c>
+/// is plain JSON (files written before, or a payload that would not shrink).
+/// </summary>
+public static class StoredPayload
+{
+    private const byte Compressed = 0x00;
+
+    public static byte[] Pack(byte[] json)
+    {
+        var buffer = new byte[BrotliEncoder.GetMaxCompressedLength(json.Length) + 1];
+        buffer[0] = Compressed;
+        // Quality 4: most of the gain at a small share of the CPU of the higher levels.
+        if (BrotliEncoder.TryCompress(json, buffer.AsSpan(1), out var written, quality: 4, window: 22) && written + 1 < json.Length)
+        {
+            return buffer.AsSpan(0, written + 1).ToArray();
+        }
+
+        return json;
+    }
+
+    /// <summary>The JSON payload; <paramref name="length"/> is its size as recorded in the row.</summary>
+    public static byte[] Unpack(byte[] stored, int length)
+    {
+        if (stored.Length == 0 || stored[0] != Compressed)
+        {
+            return stored;
+        }
+
+        var json = new byte[length];
+        if (!BrotliDecoder.TryDecompress(stored.AsSpan(1), json, out var written) || written != length)
+        {
+            throw new InvalidDataException($"an outbox payload does not decompress to its recorded {length} bytes");
+        }
+
+        return json;
     }
 }

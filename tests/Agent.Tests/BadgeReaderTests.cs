@@ -103,6 +103,78 @@ public sealed class BadgeReaderTests
         Assert.Contains("MFRC522", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0x88)] // Fudan FM17522, on most cheap RC522 modules
+    [InlineData(0x12)] // a common counterfeit
+    [InlineData(0xB2)]
+    [InlineData(0x91)]
+    public async Task Clone_modules_with_other_version_bytes_read_cards(int version)
+    {
+        var (reader, chip, gpio) = Setup();
+        using var _ = gpio;
+        chip.Version = (byte)version;
+        chip.PresentCard([0xDE, 0xAD, 0xBE, 0xEF]);
+        var sink = new RecordingSink();
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => reader.RunAsync(sink, stop.Token));
+
+        var reading = (await sink.WaitForAsync(1, Timeout))[0];
+        Assert.Equal(Expected([0xDE, 0xAD, 0xBE, 0xEF]), reading.Visitor);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task A_chip_with_an_unknown_version_byte_is_refused_by_name()
+    {
+        var (reader, chip, gpio) = Setup();
+        using var _ = gpio;
+        chip.Version = 0x55;
+        var error = await Assert.ThrowsAnyAsync<IOException>(() => reader.RunAsync(new RecordingSink(), CancellationToken.None));
+        Assert.Contains("0x55", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Random_uids_are_anonymous_scans_and_never_visitors()
+    {
+        var (reader, chip, gpio) = Setup(repeat: TimeSpan.Zero);
+        using var _ = gpio;
+        var sink = new RecordingSink();
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => reader.RunAsync(sink, stop.Token));
+        // A phone taps twice (a new random UID each time, ISO 14443-3: first byte 0x08), then a real card.
+        byte[][] taps = [[0x08, 0x11, 0x22, 0x33], [0x08, 0x9A, 0x01, 0x7C], [0x04, 0x52, 0x11, 0x9A, 0x3C, 0x5D, 0x80]];
+        for (var i = 0; i < taps.Length; i++)
+        {
+            chip.PresentCard(taps[i]);
+            await sink.WaitForAsync(i + 1, Timeout);
+            chip.RemoveCard();
+        }
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeout));
+        var readings = sink.Readings.ToList();
+        Assert.All(readings, r => Assert.Equal(ReadingKinds.Badge, r.Kind));
+        Assert.Null(readings[0].Visitor);
+        Assert.Null(readings[1].Visitor);
+        Assert.Equal(1, readings[0].Values![ReadingKinds.BadgeValues.AnonymousScansTotal]);
+        Assert.Equal(2, readings[1].Values![ReadingKinds.BadgeValues.AnonymousScansTotal]);
+        Assert.Equal(Expected(taps[2]), readings[2].Visitor);
+
+        // What the collector receives passes the contract.
+        var batch = new ReadingsBatch { V = 1, Seq = 1, Sent = DateTimeOffset.UtcNow, Readings = readings };
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(batch, NewTechPark.Edge.Contracts.Serialization.ContractJsonContext.Default.ReadingsBatch);
+        var result = new NewTechPark.Edge.Contracts.Validation.ContractValidator(TimeProvider.System).ValidateReadings("ntp/v1/newtechpark/pi-entrance/readings", json);
+        Assert.True(result.IsValid, result.Reason);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x08, 1, 2, 3 }, true)]
+    [InlineData(new byte[] { 0x04, 1, 2, 3 }, false)]
+    [InlineData(new byte[] { 0x08, 1, 2, 3, 4, 5, 6 }, false)] // a 7-byte UID is fixed and unique
+    public void Random_uid_detection_follows_iso_14443_3(byte[] uid, bool random) =>
+        Assert.Equal(random, Mfrc522BadgeReader.IsRandomUid(uid));
+
     [Fact]
     public void The_pseudonym_needs_a_key_of_16_characters()
     {

@@ -77,7 +77,7 @@ public sealed class ClimateReaderTests
         using var stop = new CancellationTokenSource();
         var run = Task.Run(() => new Scd4xReader(options, bus, health, clock, NullLogger<Scd4xReader>.Instance).RunAsync(sink, stop.Token));
 
-        await Eventually.UntilAsync(() => part.Measuring, "the periodic measurement has started");
+        await Eventually.UntilAsync(() => part.Measuring && part.AmbientPressureHpa == 987, "the periodic measurement has started with the ambient pressure set");
         Assert.False(part.AutomaticSelfCalibration);
         Assert.Equal(987, part.AmbientPressureHpa);
         Assert.Empty(sink.Readings); // nothing before the first 5-second period
@@ -101,6 +101,45 @@ public sealed class ClimateReaderTests
         Assert.False(part.Measuring); // stopped on the way out
         // The ASC command went out with its CRC while idle, before the measurement started.
         Assert.True(part.Commands.IndexOf(Scd4xReader.SetAutomaticSelfCalibration) < part.Commands.IndexOf(0x21B1));
+        // Every command waited for the previous one's execution time: nothing was NACKed.
+        Assert.Equal(0, part.TooSoon);
+        Assert.Equal([Scd4xReader.StopPeriodicMeasurement, Scd4xReader.Reinit, Scd4xReader.SetAutomaticSelfCalibration, Scd4xReader.StartPeriodicMeasurement], part.Commands.Take(4));
+    }
+
+    [Fact]
+    public void Scd4x_twin_nacks_a_command_that_arrives_before_the_previous_one_has_executed()
+    {
+        var bus = new ManualTimeProvider();
+        var part = new SimulatedScd4x(1, 0x62, bus) { BusClock = bus };
+        // reinit takes 30 ms (Sensirion's driver); set-ASC 20 ms after it, as after the 4.2 binding's wait, is refused.
+        part.Write([0x36, 0x46]);
+        bus.Advance(TimeSpan.FromMilliseconds(20));
+        var error = Assert.Throws<IOException>(() => part.Write(AscOff()));
+        Assert.Contains("no ACK", error.Message, StringComparison.Ordinal);
+        Assert.Contains("0x3646", error.Message, StringComparison.Ordinal);
+
+        bus.Advance(TimeSpan.FromMilliseconds(10));
+        part.Write(AscOff());
+        // start right after set-ASC, with no 1 ms pause, is refused too.
+        Assert.Throws<IOException>(() => part.Write([0x21, 0xB1]));
+        bus.Advance(TimeSpan.FromMilliseconds(1));
+        part.Write([0x21, 0xB1]);
+        Assert.True(part.Measuring);
+        Assert.False(part.AutomaticSelfCalibration);
+        Assert.Equal(2, part.TooSoon);
+
+        // An answer read before the command's 1 ms is NACKed as well.
+        part.Write([0xE4, 0xB8]);
+        Assert.Throws<IOException>(() => part.Read(new byte[3]));
+        bus.Advance(TimeSpan.FromMilliseconds(1));
+        part.Read(new byte[3]);
+    }
+
+    private static byte[] AscOff()
+    {
+        byte[] frame = [0x24, 0x16, 0, 0, 0];
+        frame[4] = Scd4xReader.Crc8(frame.AsSpan(2, 2));
+        return frame;
     }
 
     [Fact]
@@ -117,6 +156,14 @@ public sealed class ClimateReaderTests
         thermometer.CorruptCrc = false;
         thermometer.PowerOnReset = true;
         Assert.Contains("85", Assert.Throws<IOException>(() => Ds18b20Reader.Parse(thermometer.W1Slave(), "28-0000075a1b2c")).Message, StringComparison.Ordinal);
+
+        // DQ shorted to ground: nine zero bytes, whose CRC is 0, so the kernel says YES to 0 °C.
+        thermometer.PowerOnReset = false;
+        thermometer.ShortedLow = true;
+        var shorted = thermometer.W1Slave();
+        Assert.Contains("YES", shorted, StringComparison.Ordinal);
+        Assert.Contains("shorted", Assert.Throws<IOException>(() => Ds18b20Reader.Parse(shorted, "28-0000075a1b2c")).Message, StringComparison.Ordinal);
+        Assert.Contains("shorted", Assert.Throws<IOException>(() => Ds18b20Reader.Parse("00 00 00 00 00 00 00 00 00 : crc=00 YES\n00 00 00 00 00 00 00 00 00 t=0\n", "28-0000075a1b2c")).Message, StringComparison.Ordinal);
 
         // A real w1_slave from a Pi, as the kernel writes it.
         Assert.Equal(23.125, Ds18b20Reader.Parse("72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n", "28-0000075a1b2c"));

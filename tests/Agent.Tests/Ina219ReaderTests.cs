@@ -85,6 +85,35 @@ public sealed class Ina219ReaderTests
         Assert.InRange(later.Values[ReadingKinds.DcValues.PowerW], 9.9, 10.1);
     }
 
+    [Theory]
+    [InlineData(12.0, -0.5)] // charging a battery on the bench: current flows back
+    [InlineData(12.0, -0.0001)] // -1 LSB of noise around 0 A (LSB 97.7 µA)
+    [InlineData(12.0, 0.0)]
+    [InlineData(12.0, 0.0001)]
+    public async Task Negative_and_zero_currents_keep_their_sign_and_size(double volts, double amps)
+    {
+        // Iot.Device.Bindings 4.2 reads the current register unsigned: -1 LSB came back as +6.4 A.
+        var bus = new SimulatedI2cBus();
+        var part = bus.Attach(1, 0x40, new SimulatedIna219(1, 0x40, 0.1));
+        part.SetLoad(volts, amps);
+        var sink = new RecordingSink();
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => Reader(bus, new SensorHealth()).RunAsync(sink, stop.Token));
+
+        var readings = await sink.WaitForAsync(2, Timeout);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Timeout));
+
+        foreach (var reading in readings)
+        {
+            var current = reading.Values![ReadingKinds.DcValues.CurrentA];
+            var power = reading.Values[ReadingKinds.DcValues.PowerW];
+            Assert.InRange(current, amps - 0.0002, amps + 0.0002);
+            Assert.InRange(power, (volts * amps) - 0.01, (volts * amps) + 0.01);
+            Assert.True(power == 0 || Math.Sign(power) == Math.Sign(current), $"power {power} W against current {current} A");
+        }
+    }
+
     [Fact]
     public async Task A_missing_part_makes_RunAsync_throw_IOException_with_no_ACK()
     {

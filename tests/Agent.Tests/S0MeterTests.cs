@@ -92,10 +92,12 @@ public sealed class S0MeterTests
         {
             state.SetCounter("meter-grid", S0MeterReader.PulsesCounter, 100);
             state.NextSequence();
-            var reader = new S0MeterReader(options, gpio, state, new SensorHealth(), clock, NullLogger<S0MeterReader>.Instance);
+            var health = new SensorHealth();
+            var reader = new S0MeterReader(options, gpio, state, health, clock, NullLogger<S0MeterReader>.Instance);
             using var stop = new CancellationTokenSource();
             var run = Task.Run(() => reader.RunAsync(new RecordingSink(), stop.Token));
-            await Eventually.UntilAsync(() => driver.IsOpen(22), "the meter's pin is open");
+            // Ok is reported once the edge callback is registered; edges before that are not seen.
+            await Eventually.UntilAsync(() => health.Get("meter-grid") == SensorHealth.Ok, "the meter listens for edges");
 
             // 3 kW: a pulse every 1.2 s, 40 ms low each (open collector pulls the line low).
             for (var i = 0; i < 6; i++)
@@ -118,5 +120,57 @@ public sealed class S0MeterTests
         using var reopened = new AgentStateStore(temp.File("agent.db"), clock);
         Assert.Equal(106, reopened.GetCounter("meter-grid", S0MeterReader.PulsesCounter));
         Assert.True(seq > 0);
+    }
+
+    [Fact]
+    public async Task Edges_that_arrive_late_keep_their_kernel_times_and_the_pulse_is_counted()
+    {
+        using var temp = new TempDirectory();
+        var clock = new ManualTimeProvider();
+        var driver = new SimulatedGpioDriver();
+        using var gpio = new GpioController(driver);
+        var options = new SensorOptions { Id = "meter-grid", Type = SensorTypes.S0Meter, PulsePin = 22, PulsesPerKwh = 1000, SampleInterval = TimeSpan.FromHours(1) };
+        using var state = new AgentStateStore(temp.File("agent.db"), clock);
+        var health = new SensorHealth();
+        var reader = new S0MeterReader(options, gpio, state, health, clock, NullLogger<S0MeterReader>.Instance);
+        using var stop = new CancellationTokenSource();
+        var run = Task.Run(() => reader.RunAsync(new RecordingSink(), stop.Token));
+        await Eventually.UntilAsync(() => health.Get("meter-grid") == SensorHealth.Ok, "the meter listens for edges");
+
+        // Three 30 ms pulses (the S0 minimum), 1.2 s apart; the event loop is late and delivers
+        // each falling and rising edge together, 50 ms after the pulse began.
+        for (var i = 0; i < 3; i++)
+        {
+            var start = clock.GetUtcNow();
+            driver.HoldEvents = true;
+            driver.SetInput(22, PinValue.Low, start);
+            driver.SetInput(22, PinValue.High, start + TimeSpan.FromMilliseconds(30));
+            clock.Advance(TimeSpan.FromMilliseconds(50));
+            driver.HoldEvents = false;
+            Assert.Equal(2, driver.ReleaseEvents());
+            clock.Advance(TimeSpan.FromSeconds(1.2) - TimeSpan.FromMilliseconds(50));
+        }
+
+        var reading = reader.Snapshot(clock.GetUtcNow());
+        Assert.Equal(3, reading.Values![ReadingKinds.EnergyValues.EnergyWhTotal]);
+        Assert.Equal(3000, reading.Values[ReadingKinds.EnergyValues.PowerW], 1);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void Stamped_on_arrival_a_late_pulse_is_lost_which_is_why_edges_carry_their_own_time()
+    {
+        // The fault the kernel timestamps fix: both edges stamped when they arrive, 0 ms apart.
+        var counter = new S0PulseCounter(1000, TimeSpan.FromMilliseconds(20), TimeSpan.FromMinutes(5));
+        var arrival = ManualTimeProvider.DefaultStart;
+        counter.OnLevel(true, arrival);
+        counter.OnLevel(false, arrival);
+        Assert.Equal(0, counter.Pulses);
+
+        var edges = new S0PulseCounter(1000, TimeSpan.FromMilliseconds(20), TimeSpan.FromMinutes(5));
+        edges.OnLevel(true, arrival - TimeSpan.FromMilliseconds(50));
+        edges.OnLevel(false, arrival - TimeSpan.FromMilliseconds(20));
+        Assert.Equal(1, edges.Pulses);
     }
 }

@@ -34,7 +34,7 @@ public static class BrokenPayloads
     private const int Energy = 1;
     private const int Dc = 2;
     private const int Climate = 3;
-    private const int Badge = 4;
+    internal const int Badge = 4;
 
     private static readonly Lazy<IReadOnlyDictionary<string, BrokenCase>> Catalog =
         new(() => Cases().ToDictionary(c => c.Name, StringComparer.Ordinal));
@@ -234,6 +234,18 @@ public static class BrokenPayloads
             () => EditReading(Badge, r => r["visitor"] = "Zk3J9aQ2mX0pR7tV1wY4bC\n"));
         yield return R("badge-without-visitor", ContractRule.InvalidVisitorPseudonym, true,
             () => EditReading(Badge, r => r.Remove("visitor")));
+        yield return R("anonymous-scan-with-another-value", ContractRule.InvalidVisitorPseudonym, true,
+            () => EditReading(Badge, r =>
+            {
+                r.Remove("visitor");
+                r["values"] = new JsonObject { ["anonymous_scans_total"] = 3, ["scans_total"] = 4 };
+            }));
+        yield return R("badge-without-visitor-with-other-value", ContractRule.InvalidVisitorPseudonym, true,
+            () => EditReading(Badge, r =>
+            {
+                r.Remove("visitor");
+                r["values"] = new JsonObject { ["scans_total"] = 4 };
+            }));
 
         // Status.
         yield return S("status-uptime-negative", ContractRule.InvalidCount, true, () => Status(s => s["uptime_s"] = -1));

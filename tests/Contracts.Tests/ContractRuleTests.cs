@@ -112,6 +112,21 @@ public sealed class ContractRuleTests
     [MemberData(nameof(BrokenPayloads.NamesFor), ContractRule.InvalidVisitorPseudonym, MemberType = typeof(BrokenPayloads))]
     public void InvalidVisitorPseudonym_is_reported(string name) => AssertRefused(name, ContractRule.InvalidVisitorPseudonym);
 
+    [Fact]
+    public void An_anonymous_scan_without_visitor_is_accepted_by_validator_and_schema()
+    {
+        var payload = BrokenPayloads.EditReading(BrokenPayloads.Badge, r =>
+        {
+            r.Remove("visitor");
+            r["values"] = new System.Text.Json.Nodes.JsonObject { ["anonymous_scans_total"] = 3 };
+        });
+
+        var result = validator.ValidateReadings(ContractFiles.ReadingsTopic, payload);
+        Assert.True(result.IsValid, result.Reason);
+        var schema = ContractFiles.Evaluate(ContractFiles.ReadingsSchema, payload);
+        Assert.True(schema.IsValid, ContractFiles.Describe(schema));
+    }
+
     [Theory]
     [MemberData(nameof(BrokenPayloads.NamesFor), ContractRule.InvalidStatus, MemberType = typeof(BrokenPayloads))]
     public void InvalidStatus_is_reported(string name) => AssertRefused(name, ContractRule.InvalidStatus);

@@ -18,40 +18,41 @@ public sealed class Bme280Reader(
     II2cBus bus,
     SensorHealth health,
     TimeProvider clock,
-    ILogger<Bme280Reader> logger) : ISensorReader
+    ILogger<Bme280Reader> logger) : PollingSensorReader(options, health, clock)
 {
-    public string SensorId => options.Id;
-
-    public string Kind => ReadingKinds.Climate;
+    public override string Kind => ReadingKinds.Climate;
 
     public static ISensorReader Create(SensorOptions options, IServiceProvider services) =>
         ActivatorUtilities.CreateInstance<Bme280Reader>(services, options);
 
-    public async Task RunAsync(IReadingSink sink, CancellationToken cancellationToken)
+    protected override Poll Open()
     {
         var type = SensorTypes.All[SensorTypes.Bme280];
-        var address = options.Address ?? type.Addresses[0];
-        using var bme = new Bme280(bus.OpenDevice(options.I2cBus, address));
-        bme.TemperatureSampling = Sampling.LowPower;
-        bme.PressureSampling = Sampling.Standard;
-        bme.HumiditySampling = Sampling.LowPower;
-        bme.FilterMode = Bmx280FilteringMode.Off;
-        logger.LogInformation("BME280 {Sensor} at 0x{Address:x2} on I2C bus {Bus}, every {Interval}", SensorId, address, options.I2cBus, type.IntervalOf(options));
-
-        using var timer = new PeriodicTimer(type.IntervalOf(options), clock);
-        do
+        var address = Options.Address ?? type.Addresses[0];
+        var bme = new Bme280(bus.OpenDevice(Options.I2cBus, address));
+        try
         {
-            var ts = clock.GetUtcNow();
+            bme.TemperatureSampling = Sampling.LowPower;
+            bme.PressureSampling = Sampling.Standard;
+            bme.HumiditySampling = Sampling.LowPower;
+            bme.FilterMode = Bmx280FilteringMode.Off;
+        }
+        catch
+        {
+            bme.Dispose();
+            throw;
+        }
+
+        logger.LogInformation("BME280 {Sensor} at 0x{Address:x2} on I2C bus {Bus}, every {Interval}", SensorId, address, Options.I2cBus, type.IntervalOf(Options));
+        return new Poll(type.IntervalOf(Options), ts =>
+        {
             var result = bme.Read();
             if (result.Temperature is not { } t || result.Humidity is not { } h || result.Pressure is not { } p)
             {
                 throw new IOException("BME280 returned no measurement (skipped or in reset)");
             }
 
-            var reading = ClimateValues.Create(SensorId, ts, celsius: t.DegreesCelsius, humidity: h.Percent, hpa: p.Hectopascals);
-            health.ReportOk(SensorId);
-            sink.TryAdd(reading);
-        }
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+            return ClimateValues.Create(SensorId, ts, celsius: t.DegreesCelsius, humidity: h.Percent, hpa: p.Hectopascals);
+        }, bme.Dispose);
     }
 }

@@ -11,19 +11,18 @@ namespace NewTechPark.Edge.Agent.Readers.Climate;
 /// <summary>
 /// A DS18B20 1-Wire thermometer through the kernel's <c>w1_therm</c> driver. The reader checks the
 /// kernel's CRC verdict (<c>YES</c>) and refuses the power-on value 85 °C (scratchpad 0x0550: the
-/// part lost power or never converted, typical of parasite power on a long cable), so neither is
-/// published as a temperature.
+/// part lost power or never converted, typical of parasite power on a long cable) and an all-zero
+/// scratchpad (DQ shorted to ground: every bit reads 0, and the CRC of nine zero bytes is 0, so
+/// the kernel says <c>YES</c> to 0 °C), so none of them is published as a temperature.
 /// </summary>
 public sealed partial class Ds18b20Reader(
     SensorOptions options,
     IOneWireBus bus,
     SensorHealth health,
     TimeProvider clock,
-    ILogger<Ds18b20Reader> logger) : ISensorReader
+    ILogger<Ds18b20Reader> logger) : PollingSensorReader(options, health, clock)
 {
-    public string SensorId => options.Id;
-
-    public string Kind => ReadingKinds.Climate;
+    public override string Kind => ReadingKinds.Climate;
 
     public static ISensorReader Create(SensorOptions options, IServiceProvider services) =>
         ActivatorUtilities.CreateInstance<Ds18b20Reader>(services, options);
@@ -60,6 +59,13 @@ public sealed partial class Ds18b20Reader(
             throw new IOException($"1-Wire {deviceId}: no temperature in w1_slave");
         }
 
+        // A shorted data line reads every byte as 0; a real scratchpad has 0xFF in byte 5 (reserved)
+        // and a resolution setting in byte 4, so nine zero bytes are never a measurement.
+        if (lines[1].StartsWith("00 00 00 00 00 00 00 00 00", StringComparison.Ordinal))
+        {
+            throw new IOException($"1-Wire {deviceId}: all-zero scratchpad, the data line is shorted to ground");
+        }
+
         // 50 05 in the scratchpad = the power-on reset value, not a measurement.
         if (lines[1].StartsWith("50 05 ", StringComparison.OrdinalIgnoreCase))
         {
@@ -69,21 +75,12 @@ public sealed partial class Ds18b20Reader(
         return millidegrees / 1000.0;
     }
 
-    public async Task RunAsync(IReadingSink sink, CancellationToken cancellationToken)
+    protected override Poll Open()
     {
-        var id = options.OneWireId ?? throw new ArgumentException($"{SensorId}: OneWireId is missing");
-        var interval = SensorTypes.All[SensorTypes.Ds18b20].IntervalOf(options);
+        var id = Options.OneWireId ?? throw new ArgumentException($"{SensorId}: OneWireId is missing");
+        var interval = SensorTypes.All[SensorTypes.Ds18b20].IntervalOf(Options);
         logger.LogInformation("DS18B20 {Sensor} ({Id}) on 1-Wire, every {Interval}", SensorId, id, interval);
-        using var timer = new PeriodicTimer(interval, clock);
-        do
-        {
-            var ts = clock.GetUtcNow();
-            var celsius = Parse(bus.ReadSlave(id), id);
-            var reading = ClimateValues.Create(SensorId, ts, celsius: celsius);
-            health.ReportOk(SensorId);
-            sink.TryAdd(reading);
-        }
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        return new Poll(interval, ts => ClimateValues.Create(SensorId, ts, celsius: Parse(bus.ReadSlave(id), id)));
     }
 
     [GeneratedRegex("^28-[0-9a-f]{12}$")]

@@ -16,36 +16,28 @@ public sealed class Sht4xReader(
     II2cBus bus,
     SensorHealth health,
     TimeProvider clock,
-    ILogger<Sht4xReader> logger) : ISensorReader
+    ILogger<Sht4xReader> logger) : PollingSensorReader(options, health, clock)
 {
-    public string SensorId => options.Id;
-
-    public string Kind => ReadingKinds.Climate;
+    public override string Kind => ReadingKinds.Climate;
 
     public static ISensorReader Create(SensorOptions options, IServiceProvider services) =>
         ActivatorUtilities.CreateInstance<Sht4xReader>(services, options);
 
-    public async Task RunAsync(IReadingSink sink, CancellationToken cancellationToken)
+    protected override Poll Open()
     {
         var type = SensorTypes.All[SensorTypes.Sht4x];
-        var address = options.Address ?? type.Addresses[0];
-        using var sht = new Sht4x(bus.OpenDevice(options.I2cBus, address));
-        logger.LogInformation("SHT4x {Sensor} at 0x{Address:x2} on I2C bus {Bus}, every {Interval}", SensorId, address, options.I2cBus, type.IntervalOf(options));
-
-        using var timer = new PeriodicTimer(type.IntervalOf(options), clock);
-        do
+        var address = Options.Address ?? type.Addresses[0];
+        var sht = new Sht4x(bus.OpenDevice(Options.I2cBus, address));
+        logger.LogInformation("SHT4x {Sensor} at 0x{Address:x2} on I2C bus {Bus}, every {Interval}", SensorId, address, Options.I2cBus, type.IntervalOf(Options));
+        return new Poll(type.IntervalOf(Options), ts =>
         {
-            var ts = clock.GetUtcNow();
             var (humidity, temperature) = sht.ReadHumidityAndTemperature(Sht4xRepeatability.High);
             if (humidity is not { } h || temperature is not { } t)
             {
                 throw new IOException("SHT4x CRC error");
             }
 
-            var reading = ClimateValues.Create(SensorId, ts, celsius: t.DegreesCelsius, humidity: h.Percent);
-            health.ReportOk(SensorId);
-            sink.TryAdd(reading);
-        }
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+            return ClimateValues.Create(SensorId, ts, celsius: t.DegreesCelsius, humidity: h.Percent);
+        }, sht.Dispose);
     }
 }

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Device.I2c;
 using Iot.Device.Adc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -9,18 +11,19 @@ namespace NewTechPark.Edge.Agent.Readers.Dc;
 
 /// <summary>
 /// A DC-Lab bench measured by an INA219 (Iot.Device.Bindings): bus voltage, current and power,
-/// sampled at <see cref="SensorOptions.SampleInterval"/>.
+/// sampled at <see cref="SensorOptions.SampleInterval"/>. The binding sets the part up; the
+/// current is read here (see <see cref="ReadSignedCurrent"/>).
 /// </summary>
 public sealed class Ina219Reader(
     SensorOptions options,
     II2cBus bus,
     SensorHealth health,
     TimeProvider clock,
-    ILogger<Ina219Reader> logger) : ISensorReader
+    ILogger<Ina219Reader> logger) : PollingSensorReader(options, health, clock)
 {
-    public string SensorId => options.Id;
+    private const byte CurrentRegister = 0x04;
 
-    public string Kind => ReadingKinds.Dc;
+    public override string Kind => ReadingKinds.Dc;
 
     public static ISensorReader Create(SensorOptions options, IServiceProvider services) =>
         ActivatorUtilities.CreateInstance<Ina219Reader>(services, options);
@@ -50,43 +53,59 @@ public sealed class Ina219Reader(
     public static double UnsignedBusVoltage(double reportedVolts) =>
         reportedVolts < 0 ? reportedVolts + (8192 * 0.004) : reportedVolts;
 
-    public async Task RunAsync(IReadingSink sink, CancellationToken cancellationToken)
+    /// <summary>
+    /// The current register (0x04) is two's complement, but Iot.Device.Bindings 4.2's
+    /// <c>ReadCurrent</c> reads it unsigned: a current of −1 LSB (noise at 0 A) comes back as
+    /// 65535 LSB, about +6.4 A with a 3.2 A range. Read it here as a signed word.
+    /// </summary>
+    public static double ReadSignedCurrent(I2cDevice device, double currentLsb)
     {
-        var address = options.Address ?? throw new ArgumentException($"{SensorId}: Address is missing");
-        using var device = bus.OpenDevice(options.I2cBus, address);
-        using var ina = new Ina219(device);
+        Span<byte> raw = stackalloc byte[2];
+        device.WriteByte(CurrentRegister);
+        device.Read(raw);
+        return BinaryPrimitives.ReadInt16BigEndian(raw) * currentLsb;
+    }
 
-        // A part that is not there fails here with "no ACK", before any reading is made.
-        ina.Reset();
-        ina.BusVoltageRange = Ina219BusVoltageRange.Range32v;
-        ina.PgaSensitivity = Ina219PgaSensitivity.PlusOrMinus320mv;
-        var (calibration, currentLsb) = Calibrate(options.ShuntOhms, options.MaxCurrentA);
-        ina.SetCalibration(calibration, currentLsb);
+    protected override Poll Open()
+    {
+        var options = Options;
+        var address = options.Address ?? throw new ArgumentException($"{SensorId}: Address is missing");
+        var device = bus.OpenDevice(options.I2cBus, address);
+        var ina = new Ina219(device);
+        float currentLsb;
+        try
+        {
+            // A part that is not there fails here with "no ACK", before any reading is made.
+            ina.Reset();
+            ina.BusVoltageRange = Ina219BusVoltageRange.Range32v;
+            ina.PgaSensitivity = Ina219PgaSensitivity.PlusOrMinus320mv;
+            (var calibration, currentLsb) = Calibrate(options.ShuntOhms, options.MaxCurrentA);
+            ina.SetCalibration(calibration, currentLsb);
+        }
+        catch
+        {
+            ina.Dispose();
+            device.Dispose();
+            throw;
+        }
+
         var interval = SensorTypes.All[SensorTypes.Ina219].IntervalOf(options);
         logger.LogInformation("INA219 {Sensor} at 0x{Address:x2} on I2C bus {Bus}: shunt {Shunt} Ω, up to {Max} A, every {Interval}",
             SensorId, address, options.I2cBus, options.ShuntOhms, options.MaxCurrentA, interval);
-
-        using var timer = new PeriodicTimer(interval, clock);
-        do
-        {
-            var ts = clock.GetUtcNow();
-            var volts = UnsignedBusVoltage(ina.ReadBusVoltage().Volts);
-            var amps = ina.ReadCurrent().Amperes;
-            var watts = ina.ReadPower().Watts;
-            health.ReportOk(SensorId);
-            sink.TryAdd(new Reading
+        return new Poll(
+            interval,
+            ts =>
             {
-                Ts = ts,
-                Sensor = SensorId,
-                Kind = ReadingKinds.Dc,
-                Values = new Dictionary<string, double>(3, StringComparer.Ordinal)
-                {
-                    [ReadingKinds.DcValues.VoltageV] = Math.Round((double)volts, 3),
-                    [ReadingKinds.DcValues.CurrentA] = Math.Round((double)amps, 5),
-                    [ReadingKinds.DcValues.PowerW] = Math.Round((double)watts, 4),
-                },
+                var volts = UnsignedBusVoltage(ina.ReadBusVoltage().Volts);
+                var amps = ReadSignedCurrent(device, currentLsb);
+                // The power register holds |I| × V: give it the current's direction.
+                var watts = Math.CopySign((double)ina.ReadPower().Watts, amps);
+                return DcReadings.Create(SensorId, ts, volts, amps, watts);
+            },
+            () =>
+            {
+                ina.Dispose();
+                device.Dispose();
             });
-        }
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
     }
 }

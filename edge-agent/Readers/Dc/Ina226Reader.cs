@@ -13,20 +13,19 @@ public sealed class Ina226Reader(
     II2cBus bus,
     SensorHealth health,
     TimeProvider clock,
-    ILogger<Ina226Reader> logger) : ISensorReader
+    ILogger<Ina226Reader> logger) : PollingSensorReader(options, health, clock)
 {
-    public string SensorId => options.Id;
-
-    public string Kind => ReadingKinds.Dc;
+    public override string Kind => ReadingKinds.Dc;
 
     public static ISensorReader Create(SensorOptions options, IServiceProvider services) =>
         ActivatorUtilities.CreateInstance<Ina226Reader>(services, options);
 
-    public async Task RunAsync(IReadingSink sink, CancellationToken cancellationToken)
+    protected override Poll Open()
     {
+        var options = Options;
         var address = options.Address ?? throw new ArgumentException($"{SensorId}: Address is missing");
         var interval = SensorTypes.All[SensorTypes.Ina226].IntervalOf(options);
-        using var ina = new Ina226.Ina226(bus.OpenDevice(options.I2cBus, address), ElectricResistance.FromOhms(options.ShuntOhms), ElectricCurrent.FromAmperes(options.MaxCurrentA));
+        var ina = new Ina226.Ina226(bus.OpenDevice(options.I2cBus, address), ElectricResistance.FromOhms(options.ShuntOhms), ElectricCurrent.FromAmperes(options.MaxCurrentA));
         // Average enough conversions to fill the sample interval (1.1 ms each for bus and shunt): less noise at low rates.
         ina.Averaging = interval.TotalMilliseconds switch
         {
@@ -38,14 +37,6 @@ public sealed class Ina226Reader(
         logger.LogInformation("INA226 {Sensor} at 0x{Address:x2} on I2C bus {Bus}: shunt {Shunt} Ω, up to {Max} A, every {Interval}",
             SensorId, address, options.I2cBus, options.ShuntOhms, options.MaxCurrentA, interval);
 
-        using var timer = new PeriodicTimer(interval, clock);
-        do
-        {
-            var ts = clock.GetUtcNow();
-            var reading = DcReadings.Create(SensorId, ts, ina.ReadBusVoltage().Volts, ina.ReadCurrent().Amperes, (double)ina.ReadPower().Watts);
-            health.ReportOk(SensorId);
-            sink.TryAdd(reading);
-        }
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        return new Poll(interval, ts => DcReadings.Create(SensorId, ts, ina.ReadBusVoltage().Volts, ina.ReadCurrent().Amperes, (double)ina.ReadPower().Watts), ina.Dispose);
     }
 }

@@ -19,45 +19,46 @@ public sealed class Ina236Reader(
     II2cBus bus,
     SensorHealth health,
     TimeProvider clock,
-    ILogger<Ina236Reader> logger) : ISensorReader
+    ILogger<Ina236Reader> logger) : PollingSensorReader(options, health, clock)
 {
-    public string SensorId => options.Id;
-
-    public string Kind => ReadingKinds.Dc;
+    public override string Kind => ReadingKinds.Dc;
 
     public static ISensorReader Create(SensorOptions options, IServiceProvider services) =>
         ActivatorUtilities.CreateInstance<Ina236Reader>(services, options);
 
-    public async Task RunAsync(IReadingSink sink, CancellationToken cancellationToken)
+    protected override Poll Open()
     {
+        var options = Options;
         var address = options.Address ?? throw new ArgumentException($"{SensorId}: Address is missing");
         var interval = SensorTypes.All[SensorTypes.Ina236].IntervalOf(options);
-        using var device = bus.OpenDevice(options.I2cBus, address);
+        var device = bus.OpenDevice(options.I2cBus, address);
         Ina236 ina;
         try
         {
             ina = new Ina236(device, ElectricResistance.FromOhms(options.ShuntOhms), ElectricCurrent.FromAmperes(options.MaxCurrentA));
+            ina.AverageOverNoSamples = interval.TotalMilliseconds >= 150 ? 64u : 4u;
         }
         catch (InvalidOperationException e)
         {
             // The binding reports a wrong device id this way; to the supervisor it is a bus fault.
+            device.Dispose();
             throw new IOException(e.Message, e);
         }
-
-        using (ina)
+        catch
         {
-            ina.AverageOverNoSamples = interval.TotalMilliseconds >= 150 ? 64u : 4u;
-            logger.LogInformation("INA236 {Sensor} at 0x{Address:x2} on I2C bus {Bus}: shunt {Shunt} Ω, up to {Max} A, every {Interval}",
-                SensorId, address, options.I2cBus, options.ShuntOhms, options.MaxCurrentA, interval);
-            using var timer = new PeriodicTimer(interval, clock);
-            do
-            {
-                var ts = clock.GetUtcNow();
-                var reading = DcReadings.Create(SensorId, ts, ina.ReadBusVoltage().Volts, ina.ReadCurrent().Amperes, (double)ina.ReadPower().Watts);
-                health.ReportOk(SensorId);
-                sink.TryAdd(reading);
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+            device.Dispose();
+            throw;
         }
+
+        logger.LogInformation("INA236 {Sensor} at 0x{Address:x2} on I2C bus {Bus}: shunt {Shunt} Ω, up to {Max} A, every {Interval}",
+            SensorId, address, options.I2cBus, options.ShuntOhms, options.MaxCurrentA, interval);
+        return new Poll(
+            interval,
+            ts => DcReadings.Create(SensorId, ts, ina.ReadBusVoltage().Volts, ina.ReadCurrent().Amperes, (double)ina.ReadPower().Watts),
+            () =>
+            {
+                ina.Dispose();
+                device.Dispose();
+            });
     }
 }

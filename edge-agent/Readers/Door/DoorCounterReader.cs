@@ -2,6 +2,7 @@ using System.Device.Gpio;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Agent.Configuration;
+using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -9,7 +10,7 @@ namespace NewTechPark.Edge.Agent.Readers.Door;
 
 /// <summary>
 /// A door with two break beams. Beam changes arrive as GPIO edge events (the kernel's, through
-/// libgpiod on a Pi), never by polling; the <see cref="DoorDirectionDetector"/> turns them into
+/// the GPIO character device on a Pi, each with its kernel timestamp), never by polling; the <see cref="DoorDirectionDetector"/> turns them into
 /// crossings, and each crossing becomes a <c>door</c> reading with the door's cumulative totals,
 /// which are persisted so they survive restarts.
 /// </summary>
@@ -29,9 +30,12 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
     private ITimer? _debounceTimer;
     private IReadingSink? _sink;
     private DoorTotals? _totals;
+    private DateTimeOffset _settledUntil = DateTimeOffset.MinValue;
+    private readonly IEdgeEventHealth? _edges;
 
-    public DoorCounterReader(SensorOptions options, GpioController gpio, AgentStateStore state, SensorHealth health, TimeProvider clock, ILogger<DoorCounterReader> logger)
+    public DoorCounterReader(SensorOptions options, GpioController gpio, AgentStateStore state, SensorHealth health, TimeProvider clock, ILogger<DoorCounterReader> logger, IEdgeEventHealth? edges = null)
     {
+        _edges = edges;
         _options = options;
         _gpio = gpio;
         _state = state;
@@ -86,6 +90,12 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
             var reportedStuck = false;
             while (await check.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
+                // Beam edges no longer arrive: a silent door would read as an empty room.
+                if (_edges?.Problem is { } problem)
+                {
+                    throw new IOException(problem);
+                }
+
                 bool stuck;
                 lock (_gate)
                 {
@@ -119,18 +129,26 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
 
     public void Dispose() => _debounceTimer?.Dispose();
 
-    private void OnOuterEdge(object sender, PinValueChangedEventArgs e) => OnEdge(Beam.Outer, e.ChangeType);
+    private void OnOuterEdge(object sender, PinValueChangedEventArgs e) => OnEdge(Beam.Outer, e);
 
-    private void OnInnerEdge(object sender, PinValueChangedEventArgs e) => OnEdge(Beam.Inner, e.ChangeType);
+    private void OnInnerEdge(object sender, PinValueChangedEventArgs e) => OnEdge(Beam.Inner, e);
 
-    private void OnEdge(Beam beam, PinEventTypes change)
+    private void OnEdge(Beam beam, PinValueChangedEventArgs e)
     {
-        var level = change == PinEventTypes.Rising ? PinValue.High : PinValue.Low;
+        var level = e.ChangeType == PinEventTypes.Rising ? PinValue.High : PinValue.Low;
         lock (_gate)
         {
-            var now = _clock.GetUtcNow();
-            Emit(_detector.OnBeam(beam, level == _brokenLevel, now));
-            ArmTimer(now);
+            // The edge's own time (kernel timestamp), so a late event does not shorten or merge
+            // beam breaks; never before what the detector has already settled.
+            var at = TimedPinValueChangedEventArgs.TimeOf(e, _clock);
+            if (at < _settledUntil)
+            {
+                at = _settledUntil;
+            }
+
+            Emit(_detector.OnBeam(beam, level == _brokenLevel, at));
+            _settledUntil = at;
+            ArmTimer(_clock.GetUtcNow());
         }
     }
 
@@ -140,6 +158,11 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
         {
             var now = _clock.GetUtcNow();
             Emit(_detector.Advance(now));
+            if (now > _settledUntil)
+            {
+                _settledUntil = now;
+            }
+
             ArmTimer(now);
         }
     }

@@ -2,6 +2,7 @@ using System.Device.Gpio;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Agent.Configuration;
+using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
 
@@ -9,7 +10,8 @@ namespace NewTechPark.Edge.Agent.Readers.Energy;
 
 /// <summary>
 /// An energy meter's S0 pulse output on a GPIO. Edges arrive as GPIO events (kernel edge events
-/// through libgpiod on a Pi), never by polling; an <see cref="S0PulseCounter"/> counts them. Every
+/// with their kernel timestamps on a Pi), never by polling; debounce and intervals are measured
+/// between the edges' own times; an <see cref="S0PulseCounter"/> counts them. Every
 /// <see cref="SensorOptions.SampleInterval"/> an <c>energy</c> reading reports
 /// <c>energy_wh_total</c> (from the pulse total, persisted so it survives restarts) and
 /// <c>power_w</c> (from the interval between pulses, once known).
@@ -20,7 +22,8 @@ public sealed class S0MeterReader(
     AgentStateStore state,
     SensorHealth health,
     TimeProvider clock,
-    ILogger<S0MeterReader> logger) : ISensorReader
+    ILogger<S0MeterReader> logger,
+    IEdgeEventHealth? edges = null) : ISensorReader
 {
     /// <summary>The persisted counter: pulses, not Wh, so a changed pulses-per-kWh setting is not rewritten into the past.</summary>
     public const string PulsesCounter = "pulses_total";
@@ -74,6 +77,12 @@ public sealed class S0MeterReader(
             using var timer = new PeriodicTimer(type.IntervalOf(options), clock);
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
+                // Pulses no longer arrive: say so instead of reporting a meter that stands still.
+                if (edges?.Problem is { } problem)
+                {
+                    throw new IOException(problem);
+                }
+
                 sink.TryAdd(Snapshot(clock.GetUtcNow()));
             }
         }
@@ -108,7 +117,9 @@ public sealed class S0MeterReader(
     {
         lock (_gate)
         {
-            _counter?.OnLevel(e.ChangeType == PinEventTypes.Falling, clock.GetUtcNow());
+            // The edge's own time: a falling and a rising edge that arrive together (a late event
+            // loop) still span the pulse's real width, so the debounce does not swallow it.
+            _counter?.OnLevel(e.ChangeType == PinEventTypes.Falling, TimedPinValueChangedEventArgs.TimeOf(e, clock));
         }
     }
 }
