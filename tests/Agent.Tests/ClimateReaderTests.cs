@@ -109,7 +109,7 @@ public sealed class ClimateReaderTests
     [Fact]
     public void Scd4x_twin_nacks_a_command_that_arrives_before_the_previous_one_has_executed()
     {
-        var bus = new ManualTimeProvider();
+        var bus = TestClock.Create();
         var part = new SimulatedScd4x(1, 0x62, bus) { BusClock = bus };
         // reinit takes 30 ms (Sensirion's driver); set-ASC 20 ms after it, as after the 4.2 binding's wait, is refused.
         part.Write([0x36, 0x46]);

@@ -26,7 +26,7 @@ public sealed class ClockSyncTests
     [Fact]
     public async Task Waiting_gives_up_after_the_timeout()
     {
-        var clock = new ManualTimeProvider();
+        var clock = TestClock.Create();
         var checks = 0;
         // The clock moves one minute per check: the 5-minute timeout is reached without real waiting past it.
         bool? NeverSynced()

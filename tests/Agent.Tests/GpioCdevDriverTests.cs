@@ -5,7 +5,7 @@ using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.Readers;
 using NewTechPark.Edge.Agent.Readers.Door;
-using NewTechPark.Edge.Agent.Simulation;
+using NewTechPark.Edge.Simulation;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Agent.Tests.Support;
 
@@ -58,7 +58,7 @@ public sealed class GpioCdevDriverTests
         Assert.Equal((5_000_000_000UL, PinEventTypes.Falling, 22), GpioCdevDriver.ParseEvent(raw));
 
         // Read 30 ms after it happened: stamped 30 ms before now.
-        var now = ManualTimeProvider.DefaultStart;
+        var now = TestClock.Start;
         Assert.Equal(now - TimeSpan.FromMilliseconds(30), GpioCdevDriver.EdgeTime(5_000_000_000, 5_030_000_000, now));
     }
 

@@ -126,7 +126,7 @@ public sealed class S0MeterTests
     public async Task Edges_that_arrive_late_keep_their_kernel_times_and_the_pulse_is_counted()
     {
         using var temp = new TempDirectory();
-        var clock = new ManualTimeProvider();
+        var clock = TestClock.Create();
         var driver = new SimulatedGpioDriver();
         using var gpio = new GpioController(driver);
         var options = new SensorOptions { Id = "meter-grid", Type = SensorTypes.S0Meter, PulsePin = 22, PulsesPerKwh = 1000, SampleInterval = TimeSpan.FromHours(1) };
@@ -163,7 +163,7 @@ public sealed class S0MeterTests
     {
         // The fault the kernel timestamps fix: both edges stamped when they arrive, 0 ms apart.
         var counter = new S0PulseCounter(1000, TimeSpan.FromMilliseconds(20), TimeSpan.FromMinutes(5));
-        var arrival = ManualTimeProvider.DefaultStart;
+        var arrival = TestClock.Start;
         counter.OnLevel(true, arrival);
         counter.OnLevel(false, arrival);
         Assert.Equal(0, counter.Pulses);

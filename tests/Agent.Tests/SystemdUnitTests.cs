@@ -49,7 +49,7 @@ public sealed class SystemdUnitTests
     public void The_service_host_builds_its_hosted_services_outside_systemd()
     {
         // AddSystemd registers its notifier only under systemd: the watchdog must not need it.
-        using var temp = new Support.TempDirectory();
+        using var temp = new TempDirectory();
         using var host = NewTechPark.Edge.Agent.Hosting.EdgeAgentHost.CreateService(
             ["--Agent:Device=pi-test", "--Agent:Hardware=Simulated", $"--Agent:DataDirectory={temp.Path}", "--Agent:SiteKey=test-site-key-0123456789"]);
         var hosted = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetServices<Microsoft.Extensions.Hosting.IHostedService>(host.Services).ToList();
