@@ -34,32 +34,89 @@ public sealed class RunningCollector : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a collector with its embedded broker, or against <paramref name="outsideBrokerPort"/>.</summary>
+    /// <remarks>
+    /// A free port can be taken between <see cref="FreePort.Next"/> and the bind (other test processes
+    /// share the machine, and a port just released can be handed out again): a start that fails on
+    /// "address in use" is retried on new ports, a few times.
+    /// </remarks>
     public static async Task<RunningCollector> StartAsync(int? outsideBrokerPort = null, bool demo = false, CapturedLogs? logs = null, params string[] extra)
     {
-        var httpPort = FreePort.Next();
-        var brokerPort = outsideBrokerPort ?? FreePort.Next();
-        var data = Directory.CreateTempSubdirectory("ntp-collector-").FullName;
-        string[] args = [
-            "--urls", $"http://127.0.0.1:{httpPort}",
-            $"--Collector:DataDirectory={data}",
-            $"--Collector:Broker:Port={brokerPort}",
-            $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
-            "--Logging:LogLevel:Default=Warning",
-            // The demo's simulated Pis are the site's own devices.
-            $"--Collector:SiteFile={(demo ? TestSite.Shipped : TestSite.Path)}",
-            .. TestCredentials.CollectorArgs(),
-            .. extra,
-        ];
-        Action<WebApplicationBuilder> configure = builder =>
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
         {
-            if (logs is not null)
+            var httpPort = FreePort.Next();
+            var brokerPort = outsideBrokerPort ?? FreePort.Next();
+            while (outsideBrokerPort is null && brokerPort == httpPort)
             {
-                builder.Logging.AddProvider(logs);
+                brokerPort = FreePort.Next();
             }
-        };
-        var app = demo ? NewTechPark.Edge.Demo.DemoHost.Build(args, configure) : CollectorHost.Build(args, configure);
-        await app.StartAsync();
-        return new RunningCollector(app, httpPort, brokerPort, data);
+
+            var data = Directory.CreateTempSubdirectory("ntp-collector-").FullName;
+            string[] args = [
+                "--urls", $"http://127.0.0.1:{httpPort}",
+                $"--Collector:DataDirectory={data}",
+                $"--Collector:Broker:Port={brokerPort}",
+                $"--Collector:Broker:Embedded={(outsideBrokerPort is null ? "true" : "false")}",
+                "--Logging:LogLevel:Default=Warning",
+                // The demo's simulated Pis are the site's own devices.
+                $"--Collector:SiteFile={(demo ? TestSite.Shipped : TestSite.Path)}",
+                .. TestCredentials.CollectorArgs(),
+                .. extra,
+            ];
+            Action<WebApplicationBuilder> configure = builder =>
+            {
+                if (logs is not null)
+                {
+                    builder.Logging.AddProvider(logs);
+                }
+            };
+            var app = demo ? NewTechPark.Edge.Demo.DemoHost.Build(args, configure) : CollectorHost.Build(args, configure);
+            try
+            {
+                await app.StartAsync();
+                return new RunningCollector(app, httpPort, brokerPort, data);
+            }
+            catch (Exception e) when (attempt < attempts && IsAddressInUse(e))
+            {
+                await DiscardAsync(app, data);
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.AspNetCore.Connections.AddressInUseException or NewTechPark.Edge.Collector.Broker.BrokerPortInUseException
+                || e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task DiscardAsync(WebApplication app, string data)
+    {
+        try
+        {
+            await app.StopAsync();
+        }
+        catch (Exception)
+        {
+            // Half started: whatever did start is disposed below.
+        }
+
+        await app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(data, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     public async Task<T> GetAsync<T>(string path) =>
