@@ -51,7 +51,8 @@ public sealed class SystemdUnitTests
         // AddSystemd registers its notifier only under systemd: the watchdog must not need it.
         using var temp = new TempDirectory();
         using var host = NewTechPark.Edge.Agent.Hosting.EdgeAgentHost.CreateService(
-            ["--Agent:Device=pi-test", "--Agent:Hardware=Simulated", $"--Agent:DataDirectory={temp.Path}", "--Agent:SiteKey=test-site-key-0123456789"]);
+            ["--Agent:Device=pi-test", $"--Agent:DataDirectory={temp.Path}", "--Agent:SiteKey=test-site-key-0123456789"],
+            NewTechPark.Edge.Agent.Hardware.AgentHardware.Real with { RequiresGpioChip = false });
         var hosted = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetServices<Microsoft.Extensions.Hosting.IHostedService>(host.Services).ToList();
         Assert.Contains(hosted, h => h is NewTechPark.Edge.Agent.Hosting.SystemdWatchdog);
     }

@@ -74,7 +74,15 @@ public static class SettingsWalker
     /// <summary>Below the minimum and above the maximum of a [Range] attribute, and empty for [Required].</summary>
     public static IEnumerable<string> AttributeValues(Setting setting)
     {
-        if (setting.Property.GetCustomAttribute<RangeAttribute>() is { } range)
+        if (setting.Property.GetCustomAttribute<RangeAttribute>() is { OperandType: var operand } timeRange && operand == typeof(TimeSpan))
+        {
+            // [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]: a second below and above.
+            var min = TimeSpan.Parse((string)timeRange.Minimum, CultureInfo.InvariantCulture);
+            var max = TimeSpan.Parse((string)timeRange.Maximum, CultureInfo.InvariantCulture);
+            yield return (min - TimeSpan.FromSeconds(1)).ToString("c", CultureInfo.InvariantCulture);
+            yield return (max + TimeSpan.FromSeconds(1)).ToString("c", CultureInfo.InvariantCulture);
+        }
+        else if (setting.Property.GetCustomAttribute<RangeAttribute>() is { } range)
         {
             var min = Convert.ToDecimal(range.Minimum, CultureInfo.InvariantCulture);
             var max = Convert.ToDecimal(range.Maximum, CultureInfo.InvariantCulture);
