@@ -262,12 +262,45 @@ public sealed class BadgePrivacyTests(ITestOutputHelper output)
     private static List<string> FilesHolding(string directory, byte[] needle) =>
         Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Where(f => ReadShared(f).AsSpan().IndexOf(needle) >= 0).ToList();
 
-    /// <summary>Reads a file SQLite may hold open (the -wal and -shm files of a running store).</summary>
+    /// <summary>
+    /// The agent keeps outbox payloads Brotli-compressed (StoredPayload), so a byte search of the
+    /// file cannot see into them: the payloads are read back through SQLite and unpacked, and
+    /// searched as part of the file.
+    /// </summary>
+    private static byte[] OutboxPayloads(string path)
+    {
+        if (!path.EndsWith(".db", StringComparison.Ordinal))
+        {
+            return [];
+        }
+
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'outbox'";
+        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            return [];
+        }
+
+        command.CommandText = "SELECT payload, bytes FROM outbox";
+        using var reader = command.ExecuteReader();
+        var unpacked = new List<byte>();
+        while (reader.Read())
+        {
+            unpacked.AddRange(NewTechPark.Edge.Agent.State.StoredPayload.Unpack((byte[])reader.GetValue(0), reader.GetInt32(1)));
+        }
+
+        return [.. unpacked];
+    }
+
+    /// <summary>Reads a file SQLite may hold open (the -wal and -shm files of a running store), with the outbox's payloads unpacked.</summary>
     private static byte[] ReadShared(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
+        memory.Write(OutboxPayloads(path));
         return memory.ToArray();
     }
 

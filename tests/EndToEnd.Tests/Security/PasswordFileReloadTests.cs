@@ -12,7 +12,7 @@ namespace NewTechPark.Edge.EndToEnd.Tests.Security;
 /// it changes or on SIGHUP; connected devices stay connected, a removed one is cut off.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // file modes and SIGHUP are Unix's
-public sealed class PasswordFileReloadTests
+public sealed class PasswordFileReloadTests(Xunit.Abstractions.ITestOutputHelper testOutput)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
@@ -53,13 +53,22 @@ public sealed class PasswordFileReloadTests
         // 3. SIGHUP reads the file again (as Mosquitto does), without ending the collector.
         WritePrivately(file, good);
         await Eventually.UntilAsync(() => logs.All.Contains("reloaded (the file changed)", StringComparison.Ordinal), "the good file was read again", Patience);
-        before = reload.Reloads;
-        using (var hangUp = Process.Start("kill", ["-HUP", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        // A test run started under nohup inherits SIGHUP as ignored, and the runtime then never
+        // delivers it: that part can only be checked where SIGHUP reaches this process.
+        if (SigHupIgnoredAtStart())
         {
-            await hangUp.WaitForExitAsync();
+            testOutput.WriteLine("SIGHUP is ignored in this process (started under nohup?): the signal step is not checked here");
         }
+        else
+        {
+            before = reload.Reloads;
+            using (var hangUp = Process.Start("kill", ["-HUP", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await hangUp.WaitForExitAsync();
+            }
 
-        await Eventually.UntilAsync(() => reload.Reloads > before && logs.All.Contains("reloaded (SIGHUP)", StringComparison.Ordinal), "SIGHUP reloaded the file", Patience);
+            await Eventually.UntilAsync(() => reload.Reloads > before && logs.All.Contains("reloaded (SIGHUP)", StringComparison.Ordinal), "SIGHUP reloaded the file", Patience);
+        }
 
         // 4. A removed device is cut off (its open connection too) and cannot log in again; the others stay.
         WritePrivately(file, good.Where(l => !l.StartsWith("pi-file-b:", StringComparison.Ordinal)).ToArray());
@@ -68,6 +77,13 @@ public sealed class PasswordFileReloadTests
         Assert.Equal(["pi-file-b"], drops);
         Assert.True(settingsDevice.IsConnected && fileDevice.IsConnected);
         Assert.Equal(MqttClientConnectResultCode.Success, await TryConnectAsync(collector, "pi-new", password));
+    }
+
+    /// <summary>Bit 0 of SigIgn in /proc/self/status is SIGHUP.</summary>
+    private static bool SigHupIgnoredAtStart()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 1) != 0;
     }
 
     private static string PasswordOf(string user) => $"reload-{user}-password";
