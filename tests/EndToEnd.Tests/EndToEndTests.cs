@@ -103,7 +103,8 @@ public abstract class EndToEndTests : IAsyncLifetime
     public async Task The_device_shows_online_with_its_version_and_healthy_sensors()
     {
         var devices = await Collector.EventuallyAsync<List<DeviceDto>>("/api/v1/devices",
-            list => list.Any(d => d.Device == SimulatedPi.Device && d.State == "online" && d.Version is not null), Patience);
+            // The first status can leave before the readers report: wait for one that lists them.
+            list => list.Any(d => d.Device == SimulatedPi.Device && d.State == "online" && d.Version is not null && d.Sensors?.ContainsKey("door-main") == true), Patience);
         var pi = devices.Single(d => d.Device == SimulatedPi.Device);
         Assert.NotNull(pi.Sensors);
         Assert.Contains("door-main", pi.Sensors!.Keys);
