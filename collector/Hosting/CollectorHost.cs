@@ -1,3 +1,5 @@
+using NewTechPark.Edge.Contracts.Configuration;
+
 namespace NewTechPark.Edge.Collector.Hosting;
 
 /// <summary>Builds the collector's web application; used by Program and by the tests.</summary>
@@ -15,7 +17,7 @@ public static class CollectorHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = SettingsReadOnce.Arguments(args),
             ContentRootPath = AppContext.BaseDirectory,
             WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });

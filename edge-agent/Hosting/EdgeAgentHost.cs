@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
+using NewTechPark.Edge.Contracts.Configuration;
 
 namespace NewTechPark.Edge.Agent.Hosting;
 
@@ -40,7 +41,7 @@ public static class EdgeAgentHost
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
-            Args = args.Where(a => a is not ("--once" or "--list-sensors")).ToArray(),
+            Args = SettingsReadOnce.Arguments(args.Where(a => a is not ("--once" or "--list-sensors"))),
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddEnvironmentVariables("NTP_");

@@ -20,6 +20,19 @@ public sealed class SettingsFilesTests
     public static TheoryData<string> Files() => [.. SettingsFiles.Below("edge-agent", "simulation", "hardware")];
 
     [Fact]
+    public void Settings_files_are_read_once_and_not_watched()
+    {
+        using var temp = new NewTechPark.Edge.TestSupport.TempDirectory();
+        using var host = EdgeAgentHost.CreateService(
+            ["--Agent:Device=pi-test", $"--Agent:DataDirectory={temp.Path}", "--Agent:SiteKey=test-site-key-0123456789"],
+            NewTechPark.Edge.Agent.Hardware.AgentHardware.Real with { RequiresGpioChip = false });
+        var files = ((IConfigurationRoot)host.Services.GetRequiredService<IConfiguration>()).Providers
+            .OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>().ToList();
+        Assert.NotEmpty(files);
+        Assert.All(files, f => Assert.False(f.Source.ReloadOnChange, f.Source.Path));
+    }
+
+    [Fact]
     public void The_files_are_found()
     {
         var files = SettingsFiles.Below("edge-agent", "simulation", "hardware");

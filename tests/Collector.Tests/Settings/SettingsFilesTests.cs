@@ -17,6 +17,20 @@ public sealed class SettingsFilesTests
     [Fact]
     public void The_shipped_file_is_found() => Assert.Contains("collector/appsettings.json", SettingsFiles.Below("collector", "demo", "hardware"));
 
+    [Fact]
+    public async Task Settings_files_are_read_once_and_not_watched()
+    {
+        using var data = new TempDirectory();
+        var app = CollectorHost.Build([$"--Collector:DataDirectory={data.Path}"]);
+        await using (app.ConfigureAwait(false))
+        {
+            var files = ((IConfigurationRoot)app.Configuration).Providers
+                .OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>().ToList();
+            Assert.NotEmpty(files);
+            Assert.All(files, f => Assert.False(f.Source.ReloadOnChange, f.Source.Path));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Files))]
     public async Task A_settings_file_binds_and_validates(string file)
