@@ -50,8 +50,7 @@ public sealed class AdminGuard(RequestDelegate next, IOptions<CollectorOptions> 
 
         // Throttle the failures, not the successes: staff behind one NAT address share it with a
         // guesser, and the right token (compared in constant time) must keep working for them.
-        var header = context.Request.Headers.Authorization.ToString();
-        var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        var bearer = BearerOf(context);
         if (bearer is not null && SameToken(bearer, token))
         {
             await next(context);
@@ -80,6 +79,13 @@ public sealed class AdminGuard(RequestDelegate next, IOptions<CollectorOptions> 
         logger.LogWarning("Refused an admin call {Method} {Path} from {Client}: wrong admin token", context.Request.Method, context.Request.Path, client);
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"collector\", error=\"invalid_token\"";
         await Refuse(context, StatusCodes.Status401Unauthorized, "admin token wrong", "The bearer token is not this collector's admin token.");
+    }
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, or null.</summary>
+    public static string? BearerOf(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
     /// <summary>Compares SHA-256 hashes in constant time: neither the content nor the length of the token leaks through timing.</summary>

@@ -47,9 +47,11 @@ public static class HttpSecurityExtensions
             var http = collector.Value.Http;
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             // Reads (pages, polling dashboards, the live stream) are never limited; every other method is.
+            // Writes with the right admin token have their own budget, apart from the address's: a
+            // guesser behind the staff's NAT address spends only the budget of that address.
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsRead(context.Request.Method)
                 ? RateLimitPartition.GetNoLimiter("reads")
-                : RateLimitPartition.GetTokenBucketLimiter(ClientAddress.Of(context), _ => new TokenBucketRateLimiterOptions
+                : RateLimitPartition.GetTokenBucketLimiter(WriterOf(context, collector.Value.Admin.Token), _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = http.WriteBurst,
                     TokensPerPeriod = 1,
@@ -100,6 +102,12 @@ public static class HttpSecurityExtensions
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Problem(title: title, detail: $"{detail} Wait {seconds} s.", statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
     }
+
+    /// <summary>Whose write budget a write spends: the admin token's, or its client address's.</summary>
+    private static string WriterOf(HttpContext context, string? adminToken) =>
+        !string.IsNullOrEmpty(adminToken) && AdminGuard.BearerOf(context) is { } bearer && AdminGuard.SameToken(bearer, adminToken)
+            ? "token:admin"
+            : "address:" + ClientAddress.Of(context);
 
     /// <summary>Reads, and preflights that ask for a read: a preflight for a write gets no CORS headers at all.</summary>
     private static bool CorsApplies(HttpRequest request) =>

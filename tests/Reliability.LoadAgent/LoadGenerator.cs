@@ -19,7 +19,10 @@ public sealed class LoadOptions
 
     public string Sensor { get; set; } = "load-1";
 
-    /// <summary>Gives every reading its own millisecond (needs Rate ≤ 1000), so a time-series store that keys points by time keeps them all.</summary>
+    /// <summary>Readings go round-robin to this many sensors (<c>{Sensor}-0</c> …) when above 1, so a store keeps more points per millisecond.</summary>
+    public int Sensors { get; set; } = 1;
+
+    /// <summary>Gives every reading of a sensor its own millisecond (needs Rate ≤ 1000 × Sensors), so a time-series store that keys points by time keeps them all.</summary>
     public bool DistinctMilliseconds { get; set; }
 
     /// <summary>One line per batch committed to the outbox: <c>seq readings</c>.</summary>
@@ -86,16 +89,22 @@ public sealed class LoadGenerator(ReadingQueue queue, RecordLog log, IOptions<Lo
                 {
                     made++;
                     var ts = now;
+                    var slot = (made - 1) % o.Sensors;
                     if (o.DistinctMilliseconds)
                     {
-                        ts = DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(now.ToUnixTimeMilliseconds(), last.ToUnixTimeMilliseconds() + 1));
-                        last = ts;
+                        // A new millisecond for each round over the sensors.
+                        if (slot == 0)
+                        {
+                            last = DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(now.ToUnixTimeMilliseconds(), last.ToUnixTimeMilliseconds() + 1));
+                        }
+
+                        ts = last;
                     }
 
                     var reading = new Reading
                     {
                         Ts = ts,
-                        Sensor = o.Sensor,
+                        Sensor = o.Sensors > 1 ? $"{o.Sensor}-{slot}" : o.Sensor,
                         Kind = "load",
                         Values = new Dictionary<string, double> { ["n_total"] = made },
                     };

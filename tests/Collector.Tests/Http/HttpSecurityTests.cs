@@ -118,8 +118,10 @@ public sealed partial class HttpSecurityTests
         Assert.NotNull(retryAfter);
         Assert.InRange(retryAfter.Value.TotalSeconds, 1, 30);
 
-        // A wrong token counts as a write too (brute force pays the same limit), and so do other write endpoints.
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await Send(collector, HttpMethod.Post, "/api/v1/visitors/groups", new { }, new AuthenticationHeaderValue("Bearer", "guess"))).StatusCode);
+        // Other write endpoints share the token's budget; a wrong token spends its address's own
+        // budget (Wrong_tokens_spend_their_address_write_budget_not_the_admin_token_one).
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await Send(collector, HttpMethod.Post, "/api/v1/visitors/groups", new { }, auth)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(collector, HttpMethod.Post, "/api/v1/visitors/groups", new { }, new AuthenticationHeaderValue("Bearer", "guess"))).StatusCode);
         Assert.Equal(3, JsonDocument.Parse(await collector.Http.GetStringAsync("/api/v1/occupancy/corrections")).RootElement.GetArrayLength());
 
         // Dashboards keep polling.
@@ -127,6 +129,24 @@ public sealed partial class HttpSecurityTests
         {
             Assert.Equal(HttpStatusCode.OK, (await collector.Http.GetAsync("/api/v1/occupancy")).StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task Wrong_tokens_spend_their_address_write_budget_not_the_admin_token_one()
+    {
+        await using var collector = await InProcessCollector.StartAsync($"--Collector:Admin:Token={Token}", "--Collector:Http:WriteBurst=3", "--Collector:Http:WritesPerMinute=1",
+            "--Collector:Http:AuthFailureLimit=10000");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Send(collector, HttpMethod.Post, Correction, ValidCorrection, new AuthenticationHeaderValue("Bearer", $"guess-{i}"))).StatusCode);
+        }
+
+        var spent = await Send(collector, HttpMethod.Post, Correction, ValidCorrection, new AuthenticationHeaderValue("Bearer", "guess-3"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, spent.StatusCode);
+        Assert.Equal("too many writes", await Title(spent));
+
+        // Same address, right token: its own budget.
+        Assert.Equal(HttpStatusCode.Created, (await Send(collector, HttpMethod.Post, Correction, ValidCorrection, new AuthenticationHeaderValue("Bearer", Token))).StatusCode);
     }
 
     [Fact]

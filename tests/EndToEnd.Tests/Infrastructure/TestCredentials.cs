@@ -19,7 +19,7 @@ public static class TestCredentials
         "pi-test", "pi-simulated", "pi-meter", "pi-gaps", "pi-a", "pi-b", "pi-replay", "pi-other",
         "pi-door", "pi-barrier", "pi-fast-bench", "pi-refused",
         "pi-load-outage", "pi-load-instead", "pi-load-influx", "pi-load-full", "pi-load-collector",
-        "pi-load-broker", "pi-load-backlog", "pi-load-agent",
+        "pi-load-broker", "pi-load-backlog", "pi-load-agent", "pi-load-wal-1", "pi-load-wal-2",
     ];
 
     public static string PasswordOf(string user) => $"test-only-{user}-password";

@@ -52,6 +52,9 @@ public sealed class FaultRig : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>The running collector process (its pid for /proc figures), if one runs.</summary>
+    public ChildProcess? Collector => _collector;
+
     public string CollectorData => Path.Combine(Root, "collector");
 
     public static async Task<FaultRig> StartAsync(BrokerKind broker, params string[] collectorExtra)
