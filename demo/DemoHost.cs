@@ -1,3 +1,4 @@
+using NewTechPark.Edge.Contracts.Configuration;
 using System.Net;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Broker;
@@ -24,7 +25,7 @@ public static class DemoHost
     public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DemoOptions>, DemoOptionsValidator>();
+        services.AddSingleton<IValidateOptions<DemoOptions>>(new NamedSettingsValidator<DemoOptions, DemoOptionsAttributeValidator>(DemoOptions.Section));
         services.AddSingleton<DemoCredentials>();
         services.AddSingleton<DemoRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());

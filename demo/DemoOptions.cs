@@ -19,14 +19,3 @@ public sealed class DemoOptions
 /// <summary>The attribute checks of <see cref="DemoOptions"/>, generated at build time.</summary>
 [OptionsValidator]
 public sealed partial class DemoOptionsAttributeValidator : IValidateOptions<DemoOptions>;
-
-/// <summary>Runs the generated checks so that their messages name configuration paths (<c>Demo:ArrivalsPerMinute</c>).</summary>
-public sealed class DemoOptionsValidator : IValidateOptions<DemoOptions>
-{
-    private readonly DemoOptionsAttributeValidator _generated = new();
-
-    public ValidateOptionsResult Validate(string? name, DemoOptions options) =>
-        _generated.Validate(DemoOptions.Section, options) is { Failed: true } failed
-            ? ValidateOptionsResult.Fail(failed.Failures!.Select(f => SettingPaths.Rewrite(f, DemoOptions.Section)))
-            : ValidateOptionsResult.Success;
-}

@@ -1,3 +1,4 @@
+using NewTechPark.Edge.Contracts.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,7 +64,7 @@ public static class SimulatedAgentHost
         builder.Services.AddOptions<SimulationOptions>()
             .Bind(builder.Configuration.GetSection(SimulationOptions.Section))
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<SimulationOptions>, SimulationOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<SimulationOptions>>(new NamedSettingsValidator<SimulationOptions, SimulationOptionsAttributeValidator>(SimulationOptions.Section));
         builder.Services.AddSingleton<BuiltInSimulation>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BuiltInSimulation>());
     }

@@ -20,14 +20,3 @@ public sealed class SimulationOptions
 /// <summary>The attribute checks of <see cref="SimulationOptions"/>, generated at build time (no reflection, NativeAOT-safe).</summary>
 [OptionsValidator]
 public sealed partial class SimulationOptionsAttributeValidator : IValidateOptions<SimulationOptions>;
-
-/// <summary>Runs the generated checks so that their messages name configuration paths (<c>Agent:Simulation:Speed</c>).</summary>
-public sealed class SimulationOptionsValidator : IValidateOptions<SimulationOptions>
-{
-    private readonly SimulationOptionsAttributeValidator _generated = new();
-
-    public ValidateOptionsResult Validate(string? name, SimulationOptions options) =>
-        _generated.Validate(SimulationOptions.Section.Replace(':', '.'), options) is { Failed: true } failed
-            ? ValidateOptionsResult.Fail(failed.Failures!.Select(f => SettingPaths.Rewrite(f, "Agent")))
-            : ValidateOptionsResult.Success;
-}

@@ -15,17 +15,6 @@ namespace NewTechPark.Edge.Collector.Configuration;
 [OptionsValidator]
 public sealed partial class CollectorOptionsAttributeValidator : IValidateOptions<CollectorOptions>;
 
-/// <summary>Runs <see cref="CollectorOptionsAttributeValidator"/> with the section's name, so that its messages name configuration paths.</summary>
-public sealed class CollectorOptionsAttributes : IValidateOptions<CollectorOptions>
-{
-    private readonly CollectorOptionsAttributeValidator _generated = new();
-
-    public ValidateOptionsResult Validate(string? name, CollectorOptions options) =>
-        _generated.Validate(CollectorOptions.Section, options) is { Failed: true } failed
-            ? ValidateOptionsResult.Fail(failed.Failures!.Select(f => SettingPaths.Rewrite(f, CollectorOptions.Section)))
-            : ValidateOptionsResult.Success;
-}
-
 /// <summary>The collector's rules that attributes cannot say: ports, files that must exist, durations, and rules across settings.</summary>
 public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOptions>
 {

@@ -41,7 +41,7 @@ public sealed class HttpOptionsValidator : IValidateOptions<CollectorOptions>
     {
         var http = options.Http;
         var problems = new List<string>();
-        // The ranges of the numbers are attributes, checked by CollectorOptionsAttributes.
+        // The ranges of the numbers are attributes, checked by the generated CollectorOptionsAttributeValidator.
         if (http.AuthFailureWindow < TimeSpan.FromSeconds(1) || http.AuthFailureWindow > TimeSpan.FromDays(1))
         {
             problems.Add($"Collector:Http:AuthFailureWindow must be between 00:00:01 and 1.00:00:00, not {http.AuthFailureWindow}");

@@ -1,3 +1,8 @@
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Broker;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Collector.Storage.Schema;
 using NewTechPark.Edge.Contracts.Configuration;
 
 namespace NewTechPark.Edge.Collector.Hosting;
@@ -36,5 +41,29 @@ public static class CollectorHost
         var app = builder.Build();
         app.MapCollector();
         return app;
+    }
+
+    /// <summary>
+    /// Builds and runs a collector program (the collector, the demo) to its end. Settings are
+    /// checked before the host starts, so a wrong one is not also logged with a stack trace as a
+    /// failed start. A wrong site file or setting, a store of a newer collector, or a broker port
+    /// another program holds is said without a stack trace, with exit code 2 (systemd does not restart).
+    /// </summary>
+    public static async Task<int> RunAsync(Func<WebApplication> build, string program)
+    {
+        try
+        {
+            var app = build();
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+            EmbeddedBroker.RefuseTakenPorts(app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value.Broker, app.Services.GetRequiredService<BrokerEndpoint>());
+            await app.RunAsync().ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception e) when (e is SiteFileException or OptionsValidationException or StoreVersionException or BrokerPortInUseException || BindingError.Explain(e) is not null)
+        {
+            var problems = e is OptionsValidationException invalid ? string.Join(Environment.NewLine + "- ", invalid.Failures) : BindingError.Explain(e) ?? e.Message;
+            await Console.Error.WriteLineAsync($"The {program} cannot start:{Environment.NewLine}- {problems}").ConfigureAwait(false);
+            return 2;
+        }
     }
 }

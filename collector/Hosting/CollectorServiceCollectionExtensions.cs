@@ -28,7 +28,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddOptions<CollectorOptions>()
             .Bind(configuration.GetSection(CollectorOptions.Section))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsAttributes>();
+        services.AddSingleton<IValidateOptions<CollectorOptions>>(new NamedSettingsValidator<CollectorOptions, CollectorOptionsAttributeValidator>(CollectorOptions.Section));
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => LoadSite(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));

@@ -214,31 +214,8 @@ public sealed partial class GpioCdevDriver : GpioDriver, IEdgeEventHealth
         }
     }
 
-    protected override WaitForEventResult WaitForEvent(int pinNumber, PinEventTypes eventTypes, CancellationToken cancellationToken)
-    {
-        using var done = new ManualResetEventSlim();
-        var result = new WaitForEventResult { TimedOut = true };
-        void Handler(object sender, PinValueChangedEventArgs e)
-        {
-            result = new WaitForEventResult { EventTypes = e.ChangeType, TimedOut = false };
-            done.Set();
-        }
-
-        AddCallbackForPinValueChangedEvent(pinNumber, eventTypes, Handler);
-        try
-        {
-            done.Wait(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        finally
-        {
-            RemoveCallbackForPinValueChangedEvent(pinNumber, Handler);
-        }
-
-        return result;
-    }
+    protected override WaitForEventResult WaitForEvent(int pinNumber, PinEventTypes eventTypes, CancellationToken cancellationToken) =>
+        PinEventWait.ForFirstEdge(pinNumber, eventTypes, cancellationToken, AddCallbackForPinValueChangedEvent, RemoveCallbackForPinValueChangedEvent);
 
     protected override void AddCallbackForPinValueChangedEvent(int pinNumber, PinEventTypes eventTypes, PinChangeEventHandler callback)
     {

@@ -1,3 +1,4 @@
+using NewTechPark.Edge.Contracts.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,7 +42,7 @@ public static class AgentServiceCollectionExtensions
         services.AddOptions<AgentOptions>()
             .Bind(configuration.GetSection(AgentOptions.Section))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsAttributes>();
+        services.AddSingleton<IValidateOptions<AgentOptions>>(new NamedSettingsValidator<AgentOptions, AgentOptionsAttributeValidator>(AgentOptions.Section));
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 

@@ -49,8 +49,8 @@ public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : ICla
         Assert.Equal(2, run.ExitCode);
         // The hand-written rules and the generated attribute checks, bound by the generated binder.
         Assert.Contains("Agent:Device 'Not A Slug' is not a slug", run.Stderr, StringComparison.Ordinal);
-        Assert.Contains("Speed", run.Stderr, StringComparison.Ordinal);
-        Assert.Contains("MaxReadingsPerBatch", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Agent:Simulation:Speed", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Agent:Publishing:MaxReadingsPerBatch", run.Stderr, StringComparison.Ordinal);
     }
 
     private static IEnumerable<string> SimulatedSensorIds(string directory)

@@ -13,6 +13,19 @@ namespace NewTechPark.Edge.EndToEnd.Tests;
 [Trait("Category", "Slow")]
 public sealed class DemoTests
 {
+    [Theory]
+    [InlineData("Demo:ArrivalsPerMinute", "-1")]
+    [InlineData("Collector:Ingest:MaxMessagesPerCommit", "0")]
+    public async Task A_wrong_setting_stops_the_demo_with_exit_code_2_naming_it(string setting, string value)
+    {
+        using var data = new TempDirectory();
+        var (exit, stderr, printed) = await SettingsWalker.RunProgramAsync("demo.dll", data.Path, [$"--Collector:DataDirectory={data.Path}", "--urls=http://127.0.0.1:0", $"--{setting}={value}"]);
+        Assert.Equal(2, exit);
+        Assert.Contains($"The demo cannot start:", stderr, StringComparison.Ordinal);
+        Assert.Contains(setting, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", printed, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_demo_puts_people_in_rooms_within_30_seconds_over_real_mqtt()
     {

@@ -106,6 +106,29 @@ public static class SettingsWalker
         }
     }
 
+    /// <summary>Every value a setting must refuse: unconvertible ones, ones its attributes forbid, a negative duration, and the test's own.</summary>
+    public static IEnumerable<string> BadValues(Setting setting, IReadOnlyDictionary<string, string[]> custom)
+    {
+        var values = UnconvertibleValues(setting).Concat(AttributeValues(setting));
+        if (setting.Type == typeof(TimeSpan))
+        {
+            values = values.Append("-00:00:01");
+        }
+
+        return values.Concat(custom.GetValueOrDefault(setting.Path, [])).Distinct();
+    }
+
+    /// <summary>
+    /// Runs a program (<c>dotnet &lt;dll&gt;</c> from the test's output folder) to its end with
+    /// <paramref name="args"/>: its exit code, its standard error, and everything it printed.
+    /// </summary>
+    public static async Task<(int Exit, string Stderr, string Printed)> RunProgramAsync(string dll, string workingDirectory, IEnumerable<string> args)
+    {
+        var (exit, stdout, stderr) = await ChildProcess.RunToEndAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. args],
+            TimeSpan.FromSeconds(60), workingDirectory);
+        return (exit, stderr, stderr + stdout);
+    }
+
     /// <summary>A number without [Range], or a string without [Required], needs bad values in the test's table, or a reason it has none.</summary>
     public static bool NeedsTable(Setting setting) =>
         setting.Type == typeof(string)

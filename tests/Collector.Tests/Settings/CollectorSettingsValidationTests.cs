@@ -124,49 +124,14 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
     public async Task The_program_exits_with_2_naming_the_setting(string setting, string value)
     {
         using var data = new TempDirectory();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = data.Path,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "collector.dll"), $"--Collector:DataDirectory={data.Path}", "--urls=http://127.0.0.1:0", $"--{setting}={value}"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        var error = await stderr;
-        var console = await stdout;
-        output.WriteLine(error + console);
-        Assert.Equal(2, process.ExitCode);
-        Assert.Contains(setting, error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", error + console, StringComparison.Ordinal);
+        var (exit, stderr, printed) = await SettingsWalker.RunProgramAsync("collector.dll", data.Path, [$"--Collector:DataDirectory={data.Path}", "--urls=http://127.0.0.1:0", $"--{setting}={value}"]);
+        output.WriteLine(printed);
+        Assert.Equal(2, exit);
+        Assert.Contains(setting, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", printed, StringComparison.Ordinal);
     }
 
-    private static IEnumerable<string> BadValues(Setting setting)
-    {
-        var values = SettingsWalker.UnconvertibleValues(setting).Concat(SettingsWalker.AttributeValues(setting));
-        if (setting.Type == typeof(TimeSpan))
-        {
-            values = values.Append("-00:00:01");
-        }
-
-        return values.Concat(Custom.GetValueOrDefault(setting.Path, [])).Distinct();
-    }
+    private static IEnumerable<string> BadValues(Setting setting) => SettingsWalker.BadValues(setting, Custom);
 
     /// <summary>Builds the collector as Program does and runs the start-up validation; the refusal it would print, or null.</summary>
     private static async Task<string?> RefusalAsync(string[] args)
