@@ -90,6 +90,43 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.True(await HealthyAsync());
     }
 
+    /// <summary>What to build, item 1: "the same maximum for logged-in devices" (before: none; MQTTnet reads up to 256 MB).</summary>
+    [Fact]
+    public async Task A_logged_in_device_announcing_a_200_MB_publish_is_disconnected_at_its_length_and_memory_stays_at_its_baseline()
+    {
+        const long announced = 200 * MiB;
+        var before = Memory();
+        Figure("logged-in 200MB PUBLISH: baseline VmRSS", before.Rss);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, _brokerPort);
+        await socket.SendAsync(Connect311("pi-test", "pi-test", TestCredentials.PasswordOf("pi-test")));
+        var connAck = new byte[4];
+        var got = 0;
+        while (got < 4)
+        {
+            var n = await socket.ReceiveAsync(connAck.AsMemory(got));
+            Assert.True(n > 0, "no CONNACK");
+            got += n;
+        }
+
+        Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, connAck); // logged in
+
+        var started = Stopwatch.StartNew();
+        var sent = await SendUntilClosedAsync(socket, [0x30, .. RemainingLength(announced)], announced);
+        started.Stop();
+        var peak = Memory();
+
+        output.WriteLine($"logged-in 200MB PUBLISH: disconnected after {started.ElapsedMilliseconds} ms having sent {sent:N0} bytes (socket buffers)");
+        Figure("logged-in 200MB PUBLISH: peak VmHWM", peak.Hwm);
+        Figure("logged-in 200MB PUBLISH: VmRSS after", peak.Rss);
+        output.WriteLine($"logged-in 200MB PUBLISH: refused {await RefusedAsync("packet", "packet_too_large")} (ntp_broker_refused_total packet/packet_too_large)");
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"disconnected after {started.Elapsed}");
+        Assert.True(sent < 32 * MiB, $"{sent:N0} bytes went in");
+        Assert.True(peak.Hwm - Math.Max(before.Rss, before.Hwm) < 64 * MiB, $"VmHWM {peak.Hwm / MiB} MiB against a baseline of {before.Rss / MiB} MiB (VmHWM {before.Hwm / MiB} MiB)");
+        Assert.Equal(1, await RefusedAsync("packet", "packet_too_large"));
+    }
+
     /// <summary>Before: all 3,000 held 40 s and more; no CONNECT timeout.</summary>
     [Fact]
     public async Task Three_thousand_silent_sockets_are_capped_per_address_and_all_closed_by_the_connect_timeout()
@@ -175,20 +212,19 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var started = Stopwatch.StartNew();
         await socket.ConnectAsync(IPAddress.Loopback, _brokerPort);
-        var header = new List<byte> { 0x10 };
-        for (var value = announced; value > 0;)
-        {
-            var encoded = (byte)(value % 128);
-            value /= 128;
-            header.Add(value > 0 ? (byte)(encoded | 0x80) : encoded);
-        }
+        var sent = await SendUntilClosedAsync(socket, [0x10, .. RemainingLength(announced)], announced);
+        return (sent, started.Elapsed);
+    }
 
+    /// <summary>Sends the header, then zeros up to the announced length, until the broker closes the socket; the bytes the socket took.</summary>
+    private static async Task<long> SendUntilClosedAsync(Socket socket, byte[] header, long announced)
+    {
         long sent = 0;
         var chunk = new byte[64 * 1024];
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
-            sent += await socket.SendAsync(header.ToArray(), SocketFlags.None, deadline.Token);
+            sent += await socket.SendAsync(header, SocketFlags.None, deadline.Token);
             while (sent < announced)
             {
                 sent += await socket.SendAsync(chunk, SocketFlags.None, deadline.Token);
@@ -204,7 +240,28 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
             // Reset by the broker: closed.
         }
 
-        return (sent, started.Elapsed);
+        return sent;
+    }
+
+    private static byte[] RemainingLength(long value)
+    {
+        var bytes = new List<byte>();
+        do
+        {
+            var encoded = (byte)(value % 128);
+            value /= 128;
+            bytes.Add(value > 0 ? (byte)(encoded | 0x80) : encoded);
+        }
+        while (value > 0);
+        return [.. bytes];
+    }
+
+    /// <summary>An MQTT 3.1.1 CONNECT with user name and password, clean session, keep-alive 60 s.</summary>
+    private static byte[] Connect311(string clientId, string user, string password)
+    {
+        static byte[] Text(string s) => [(byte)(s.Length >> 8), (byte)s.Length, .. System.Text.Encoding.UTF8.GetBytes(s)];
+        byte[] body = [.. Text("MQTT"), 0x04, 0xC2, 0x00, 0x3C, .. Text(clientId), .. Text(user), .. Text(password)];
+        return [0x10, .. RemainingLength(body.Length), .. body];
     }
 
     private static async Task<TimeSpan> ClosedAsync(Socket socket, Stopwatch clock, TimeSpan patience)
