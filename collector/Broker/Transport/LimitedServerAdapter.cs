@@ -55,13 +55,14 @@ public sealed class LimitedServerAdapter(
         }
 
         _stopping = new CancellationTokenSource();
+        var stopping = _stopping.Token;
         try
         {
             foreach (var endpoint in endpoints)
             {
                 var listener = Bind(endpoint);
                 _listeners.Add(listener);
-                _ = Task.Run(() => AcceptAsync(listener, endpoint, options, mqttLogger, _stopping.Token));
+                _ = Task.Run(() => AcceptAsync(listener, endpoint, options, mqttLogger, stopping), CancellationToken.None);
             }
         }
         catch
@@ -162,7 +163,18 @@ public sealed class LimitedServerAdapter(
                 continue;
             }
 
-            var remote = socket.RemoteEndPoint as IPEndPoint;
+            IPEndPoint? remote;
+            try
+            {
+                remote = socket.RemoteEndPoint as IPEndPoint;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Reset between the accept and now.
+                socket.Dispose();
+                continue;
+            }
+
             var address = ConnectionLimiter.Normalise(remote?.Address ?? IPAddress.None);
             if (_limiter.TryAdmit(address) is { } reason)
             {
@@ -181,10 +193,11 @@ public sealed class LimitedServerAdapter(
     private async Task ServeAsync(Socket socket, IPEndPoint? remote, IPAddress address, TransportEndpoint endpoint, MqttServerOptions options, IMqttNetLogger mqttLogger)
     {
         var deadline = new CancellationTokenSource(limits.ConnectTimeout, clock);
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        Stream? stream = null;
         try
         {
             socket.NoDelay = true;
+            stream = new NetworkStream(socket, ownsSocket: true);
             X509Certificate2? clientCertificate = null;
             if (endpoint.Certificate is { } certificate)
             {
@@ -223,16 +236,19 @@ public sealed class LimitedServerAdapter(
         }
         finally
         {
-            deadline.Dispose();
             try
             {
-                await stream.DisposeAsync().ConfigureAwait(false);
+                if (stream is not null)
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or AuthenticationException)
             {
             }
 
             socket.Dispose();
+            deadline.Dispose();
             _open.TryRemove(socket, out _);
             _limiter.Release(address);
         }
