@@ -178,10 +178,11 @@ public sealed class LimitedServerAdapter(
             var address = ConnectionLimiter.Normalise(remote?.Address ?? IPAddress.None);
             if (_limiter.TryAdmit(address) is { } reason)
             {
-                Abort(socket);
+                // Counted before the close, so whoever sees the close sees the count.
                 refusals.Refuse(address, "connection", reason, reason == "too_many_connections"
                     ? $"{limits.MaxConnections} connections are open (Collector:Broker:Limits:MaxConnections)"
                     : $"{limits.MaxConnectionsPerAddress} connections from this address are open (Collector:Broker:Limits:MaxConnectionsPerAddress)");
+                Abort(socket);
                 continue;
             }
 
