@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,6 +8,7 @@ using MQTTnet.Packets;
 using MQTTnet.Server;
 using MQTTnet.Protocol;
 using NewTechPark.Edge.Collector.Broker.Security;
+using NewTechPark.Edge.Collector.Broker.Transport;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Storage;
@@ -57,33 +57,31 @@ public sealed class EmbeddedBroker(
     private readonly ConcurrentDictionary<string, RefusalLog> _refusals = new(StringComparer.Ordinal);
     private readonly ConnectThrottle _throttle = new(clock);
     private MqttServer? _server;
+    private LimitedServerAdapter? _transport;
 
     public MqttServer? Server => _server;
+
+    /// <summary>Sockets open on the broker's listeners now, before and after login.</summary>
+    public int OpenConnections => _transport?.OpenConnections ?? 0;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var broker = options.Value.Broker;
         RefuseTakenPorts(broker, endpoint);
 
-        // No ReuseAddress on either endpoint: in .NET on Linux it sets SO_REUSEPORT, and a second
-        // collector could then bind the same port and take half the devices. A restart right after
-        // a crash still gets the port back (.NET sets SO_REUSEADDR on Unix, which covers TIME_WAIT).
+        // The listeners are ours (Transport/LimitedServerAdapter): MQTTnet's own reads a packet of
+        // any size before login. Neither sets ReuseAddress: in .NET on Linux it sets SO_REUSEPORT,
+        // and a second collector could then bind the same port and take half the devices. A
+        // restart right after a crash still gets the port back (.NET sets SO_REUSEADDR on Unix,
+        // which covers TIME_WAIT).
         var builder = new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(broker.BindAddress))
-            .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
-            .WithDefaultEndpointPort(endpoint.Port)
             .WithPersistentSessions(true)
             .WithMaxPendingMessagesPerClient(broker.MaxPendingMessagesPerClient)
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage);
+        List<TransportEndpoint> endpoints = [new("Collector:Broker:Port", IPAddress.Parse(broker.BindAddress), endpoint.Port, null)];
         if (broker.Tls.Enabled)
         {
-            builder.WithEncryptedEndpoint()
-                .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(broker.Tls.BindAddress))
-                .WithEncryptedEndpointBoundIPV6Address(IPAddress.None)
-                .WithEncryptedEndpointPort(broker.Tls.Port)
-                .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
-                .WithEncryptionCertificate(LoadCertificate(broker.Tls));
+            endpoints.Add(new("Collector:Broker:Tls:Port", IPAddress.Parse(broker.Tls.BindAddress), broker.Tls.Port, LoadCertificate(broker.Tls)));
         }
 
         if (!IPAddress.IsLoopback(IPAddress.Parse(broker.BindAddress)))
@@ -97,7 +95,8 @@ public sealed class EmbeddedBroker(
             logger.LogWarning("No MQTT users are configured (Collector:Broker:Users or Collector:Broker:PasswordFile): every connection will be refused. See README, 'Provisioning a device'");
         }
 
-        _server = new MqttServerFactory().CreateMqttServer(builder.Build());
+        _transport = new LimitedServerAdapter(endpoints, broker.Limits, new TransportRefusals(metrics, clock, logger), clock, logger);
+        _server = new MqttServerFactory().CreateMqttServer(builder.Build(), [_transport]);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         _server.QueuedApplicationMessageOverwrittenAsync += e =>

@@ -49,6 +49,42 @@ public sealed class EmbeddedBrokerOptions
 
     [ValidateObjectMembers]
     public TlsListenerOptions Tls { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public BrokerLimitsOptions Limits { get; set; } = new();
+}
+
+/// <summary>
+/// What one connection may hold of the embedded broker before and after login, enforced on both
+/// listeners while bytes arrive (<see cref="Broker.Transport.LimitedServerAdapter"/>).
+/// </summary>
+public sealed class BrokerLimitsOptions
+{
+    /// <summary>Whole packet (fixed header included) of the contract's largest message: 256 KiB of payload, its topic and properties.</summary>
+    public const int MinPacketBytes = NewTechPark.Edge.Contracts.Validation.ContractLimits.MaxMessageBytes + 1024;
+
+    /// <summary>Open connections (before and after login) on both listeners together; more are closed at once.</summary>
+    [Range(1, 100_000)]
+    public int MaxConnections { get; set; } = 1024;
+
+    /// <summary>
+    /// Open connections from one IP address. A site whose Pis reach the collector through one NAT
+    /// address needs at least its number of devices plus a few reconnecting.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxConnectionsPerAddress { get; set; } = 64;
+
+    /// <summary>From accepting the socket to the last byte of the CONNECT packet, TLS handshake included.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest first packet (the CONNECT, with its will and credentials), whole; anything larger is refused as its length arrives.</summary>
+    [Range(1024, 65536)]
+    public int MaxConnectPacketBytes { get; set; } = 8192;
+
+    /// <summary>Largest packet after login, whole (MQTT 5 clients learn it from the CONNACK); at least the contract's 256 KiB message with its topic.</summary>
+    [Range(MinPacketBytes, 16 * 1024 * 1024)]
+    public int MaxPacketBytes { get; set; } = NewTechPark.Edge.Contracts.Validation.ContractLimits.MaxMessageBytes + 4096;
 }
 
 /// <summary>The embedded broker's TLS listener (MQTT over TLS, 8883); on when a certificate is configured.</summary>

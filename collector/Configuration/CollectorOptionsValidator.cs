@@ -51,6 +51,9 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         Check(string.IsNullOrWhiteSpace(tls.KeyFile) || tls.Enabled, "Collector:Broker:Tls:KeyFile is set but Collector:Broker:Tls:CertificateFile is not");
         Check(IPAddress.TryParse(tls.BindAddress, out _), "Collector:Broker:Tls:BindAddress must be an IP address, such as 0.0.0.0");
         Check(!tls.Enabled || tls.Port != broker.Port, "Collector:Broker:Tls:Port must be a port (1-65535) other than Collector:Broker:Port");
+        var limits = broker.Limits;
+        Check(limits.MaxConnectionsPerAddress <= limits.MaxConnections,
+            $"Collector:Broker:Limits:MaxConnectionsPerAddress {limits.MaxConnectionsPerAddress} must be at most Collector:Broker:Limits:MaxConnections ({limits.MaxConnections})");
 
         var ingest = o.Ingest;
         Check(ingest.SessionExpiry > TimeSpan.Zero && ingest.SessionExpiry <= MaxSessionExpiry,

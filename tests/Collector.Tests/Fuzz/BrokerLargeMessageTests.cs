@@ -17,9 +17,11 @@ using static NewTechPark.Edge.Collector.Tests.TestData;
 namespace NewTechPark.Edge.Collector.Tests.Fuzz;
 
 /// <summary>
-/// The embedded broker and a multi-megabyte publish: MQTTnet's server has no maximum packet size
-/// of its own, so such a message reaches the intake, which refuses it as too large, dead-letters
-/// its first bytes, and the broker goes on taking messages from the same and other clients.
+/// The embedded broker and large publishes: one over the contract's 256 KiB but within the broker's
+/// packet limit reaches the intake, which refuses it as too large and dead-letters its first bytes;
+/// a multi-megabyte one closes the device's connection as its length arrives, before it is read
+/// (MQTTnet's server has no maximum packet size of its own). Either way the broker goes on taking
+/// messages from the same device (after a reconnect) and from others.
 /// </summary>
 public sealed class BrokerLargeMessageTests : IAsyncLifetime
 {
@@ -64,11 +66,11 @@ public sealed class BrokerLargeMessageTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_multi_megabyte_publish_is_dead_lettered_and_the_broker_keeps_working()
+    public async Task A_publish_over_the_contract_limit_is_dead_lettered_and_the_broker_keeps_working()
     {
         using var big = await ConnectAsync("pi-big");
         using var other = await ConnectAsync("pi-other");
-        var payload = Encoding.ASCII.GetBytes(new string(' ', 8 * 1024 * 1024) + "{}");
+        var payload = Encoding.ASCII.GetBytes(new string(' ', ContractLimits.MaxMessageBytes) + "{}");
 
         var result = await big.PublishAsync(Message(ContractTopics.Readings(SiteId, "pi-big"), payload)).WaitAsync(Patience);
 
@@ -84,17 +86,39 @@ public sealed class BrokerLargeMessageTests : IAsyncLifetime
             Assert.Equal((DeadLetterItem.MaxStoredPayloadBytes, (long)payload.Length), (reader.GetInt32(0), reader.GetInt64(1)));
         }
 
-        // The same client and another one go on publishing.
+        await BothStillPublishAsync(big, other, seq: 1);
+        Assert.Equal(2, _metrics.Messages.WithLabels("stored").Value);
+    }
+
+    [Fact]
+    public async Task A_multi_megabyte_publish_closes_the_connection_before_it_is_read_and_the_broker_keeps_working()
+    {
+        using var big = await ConnectAsync("pi-big");
+        using var other = await ConnectAsync("pi-other");
+        var payload = Encoding.ASCII.GetBytes(new string(' ', 8 * 1024 * 1024) + "{}");
+
+        await Assert.ThrowsAnyAsync<Exception>(() => big.PublishAsync(Message(ContractTopics.Readings(SiteId, "pi-big"), payload)).WaitAsync(Patience));
+
+        Assert.Equal(1, _metrics.BrokerRefused.WithLabels("packet", "packet_too_large").Value);
+        Assert.Equal(0, _metrics.Rejected.WithLabels(nameof(ContractRule.MessageTooLarge)).Value);
+        await Eventually.UntilAsync(() => !big.IsConnected, "the device's connection is closed");
+        await big.ConnectAsync(big.Options).WaitAsync(Patience);
+        await BothStillPublishAsync(big, other, seq: 1);
+        Assert.Equal(2, _metrics.Messages.WithLabels("stored").Value);
+    }
+
+    /// <summary>The same client and another one go on publishing.</summary>
+    private async Task BothStillPublishAsync(IMqttClient big, IMqttClient other, int seq)
+    {
         var ts = FuzzPayloads.Ts(_clock.GetUtcNow().AddSeconds(-1));
         foreach (var (client, device) in new[] { (big, "pi-big"), (other, "pi-other") })
         {
-            var batch = "{\"v\":1,\"seq\":1,\"sent\":\"" + ts + "\",\"readings\":[{\"ts\":\"" + ts + "\",\"sensor\":\"climate-1\",\"kind\":\"climate\",\"values\":{\"temperature_c\":21.5}}]}";
+            var batch = "{\"v\":1,\"seq\":" + seq + ",\"sent\":\"" + ts + "\",\"readings\":[{\"ts\":\"" + ts + "\",\"sensor\":\"climate-1\",\"kind\":\"climate\",\"values\":{\"temperature_c\":21.5}}]}";
             var ok = await client.PublishAsync(Message(ContractTopics.Readings(SiteId, device), Encoding.UTF8.GetBytes(batch))).WaitAsync(Patience);
             Assert.True(ok.IsSuccess, $"{device}: {ok.ReasonCode} {ok.ReasonString}");
             Assert.True(client.IsConnected);
         }
 
-        Assert.Equal(2, _metrics.Messages.WithLabels("stored").Value);
         Assert.True(_broker.Server!.IsStarted);
     }
 
