@@ -68,7 +68,7 @@ public sealed class LiveBatch(IReadOnlyList<LiveEvent> events)
                 Encoding.UTF8.GetBytes(e.Type, buffer);
                 buffer.Write("\ndata: "u8);
                 // Compact JSON has no line breaks (strings escape them), so one data line holds it.
-                JsonSerializer.Serialize(writer, e, json.GetTypeInfo(e.GetType()));
+                JsonSerializer.Serialize(writer, e, e.GetType(), json);
                 writer.Flush();
                 writer.Reset();
                 buffer.Write("\n\n"u8);
