@@ -114,20 +114,18 @@ public sealed class IngestPipeline(
     public async ValueTask<bool> EnqueueAsync(IngestItem item, long payloadBytes, Func<CancellationToken, Task> acknowledge, TimeSpan wait, CancellationToken cancellationToken)
     {
         Task room;
+        bool reserved;
         lock (_gate)
         {
-            if (TryReserve(payloadBytes, _maxMessages, _maxBytes))
+            reserved = TryReserve(payloadBytes, _maxMessages, _maxBytes);
+            room = _room.Task;
+            if (!reserved)
             {
-                room = Task.CompletedTask;
-            }
-            else
-            {
-                room = _room.Task;
                 _waiting++;
             }
         }
 
-        if (room.IsCompleted)
+        if (reserved)
         {
             Write(item, payloadBytes, acknowledge);
             return true;
