@@ -181,10 +181,14 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
         await Eventually.UntilAsync(async () => (await collector.MetricsAsync()).GetValueOrDefault("ntp_stream_clients") >= 4,
             "the streams are open", Patience, TimeSpan.FromMilliseconds(100));
 
+        Assert.False(collector.Process.HasExited);
         var stopping = Stopwatch.StartNew();
         await collector.Process.StopAsync(TimeSpan.FromSeconds(40));
         var took = stopping.Elapsed;
-        output.WriteLine($"FIGURE sigterm-streams: exit {took.TotalSeconds:0.0} s after SIGTERM with 4 streams open (3 reading, 1 never reading)");
+        // 0: it stopped by itself, not killed after the wait.
+        var exitCode = await collector.Process.WaitForExitAsync(TimeSpan.FromSeconds(1));
+        output.WriteLine($"FIGURE sigterm-streams: exit code {exitCode} {took.TotalSeconds:0.00} s after SIGTERM with 4 streams open (3 reading, 1 never reading)");
+        Assert.Equal(0, exitCode);
         foreach (var response in reading)
         {
             response.Dispose();
