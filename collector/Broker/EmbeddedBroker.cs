@@ -358,20 +358,72 @@ public sealed class EmbeddedBroker(
             LogRefusal(e.ClientId ?? string.Empty, "Refused message on {Topic} from {Client}: {Reason}", IngestIntake.Printable(message.Topic), e.ClientId ?? string.Empty, dead.Reason);
         }
 
+        var bytes = message.Payload.Length;
         if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)
         {
-            pipeline.Enqueue(item, null);
+            // Dropped and counted by the pipeline when its queue is full: nobody sends it again.
+            pipeline.TryEnqueue(item, bytes);
             return Task.CompletedTask;
         }
 
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        PendingAcknowledgements.Of(e.SessionItems).Hold(committed.Task);
-        pipeline.Enqueue(item, _ =>
+        Func<CancellationToken, Task> acknowledge = _ =>
         {
             committed.TrySetResult();
             return Task.CompletedTask;
-        });
+        };
+        var queued = pipeline.EnqueueAsync(item, bytes, acknowledge, CommitTimeout, e.CancellationToken);
+        if (!queued.IsCompletedSuccessfully)
+        {
+            return WaitForRoomAsync(e, queued.AsTask(), committed.Task);
+        }
+
+        if (queued.Result)
+        {
+            return Hold(e, committed.Task);
+        }
+
+        RefuseFullQueue(e);
         return Task.CompletedTask;
+    }
+
+    private static Task Hold(InterceptingPublishEventArgs e, Task committed)
+    {
+        PendingAcknowledgements.Of(e.SessionItems).Hold(committed);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The ingest queue is full: the publish waits here, on the connection's receive loop, so the
+    /// device's further packets stay in its TCP window (back-pressure). No room within
+    /// <see cref="CommitTimeout"/>: an error PUBACK, and the device sends it again.
+    /// </summary>
+    private static async Task WaitForRoomAsync(InterceptingPublishEventArgs e, Task<bool> queued, Task committed)
+    {
+        bool taken;
+        try
+        {
+            taken = await queued.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            taken = false;
+        }
+
+        if (taken)
+        {
+            await Hold(e, committed).ConfigureAwait(false);
+            return;
+        }
+
+        RefuseFullQueue(e);
+    }
+
+    private static void RefuseFullQueue(InterceptingPublishEventArgs e)
+    {
+        e.ProcessPublish = false;
+        e.Response.ReasonCode = MqttPubAckReasonCode.ImplementationSpecificError;
+        e.Response.ReasonString = "the collector's ingest queue is full, send again";
     }
 
     /// <summary>

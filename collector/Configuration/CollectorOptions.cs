@@ -55,4 +55,7 @@ public sealed class CollectorOptions
 
     [ValidateObjectMembers]
     public HealthOptions Health { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public StreamOptions Stream { get; set; } = new();
 }

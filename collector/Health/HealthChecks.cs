@@ -98,18 +98,47 @@ public sealed class BrokerCheck(IngestClient ingest, IOptions<CollectorOptions> 
     }
 }
 
-/// <summary>Messages handed to the ingest pipeline and not committed yet.</summary>
-public sealed class IngestQueueCheck(IngestPipeline pipeline, IOptions<CollectorOptions> options) : IHealthCheck
+/// <summary>
+/// Messages handed to the ingest pipeline and not committed yet: degraded past
+/// <c>Health:IngestQueueDegraded</c> messages, at 90 % of a bound, while QoS 1 publishers wait for
+/// room, and for a while after QoS 0 messages were dropped.
+/// </summary>
+public sealed class IngestQueueCheck(IngestPipeline pipeline, IOptions<CollectorOptions> options, TimeProvider clock) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Evaluate(pipeline.Queued, pipeline.Committed, options.Value.Health.IngestQueueDegraded));
+    /// <summary>Share of a bound at which the queue counts as nearly full.</summary>
+    public const double NearlyFull = 0.9;
 
-    public static HealthCheckResult Evaluate(long queued, long committed, int limit)
+    /// <summary>How long after the last dropped QoS 0 message the check stays degraded, so a poller sees it.</summary>
+    public static readonly TimeSpan DropsShownFor = TimeSpan.FromSeconds(30);
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Evaluate(pipeline.State(), options.Value.Health.IngestQueueDegraded, clock.GetUtcNow()));
+
+    public static HealthCheckResult Evaluate(IngestQueueState queue, int limit, DateTimeOffset now)
     {
-        var data = new Dictionary<string, object> { ["queued"] = queued, ["committed"] = committed, ["degraded_above"] = limit };
-        return queued > limit
-            ? HealthCheckResult.Degraded($"{queued} messages wait to be committed (more than {limit}): the store does not keep up", data: data)
-            : HealthCheckResult.Healthy($"{queued} messages wait to be committed", data);
+        var data = new Dictionary<string, object>
+        {
+            ["queued"] = queue.Messages,
+            ["queued_bytes"] = queue.Bytes,
+            ["max_messages"] = queue.MaxMessages,
+            ["max_bytes"] = queue.MaxBytes,
+            ["committed"] = queue.Committed,
+            ["dropped"] = queue.Dropped,
+            ["waiting_publishers"] = queue.Waiting,
+            ["degraded_above"] = limit,
+        };
+        if (queue.LastDrop is { } last)
+        {
+            data["last_drop"] = last.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var text = $"{queue.Messages} messages ({queue.Bytes} bytes) wait to be committed";
+        var full = queue.Messages >= NearlyFull * queue.MaxMessages || queue.Bytes >= NearlyFull * queue.MaxBytes;
+        return full ? HealthCheckResult.Degraded($"{text}: the queue is nearly full ({queue.MaxMessages} messages, {queue.MaxBytes} bytes at most), QoS 1 publishers wait", data: data)
+            : queue.Waiting > 0 ? HealthCheckResult.Degraded($"{text}: {queue.Waiting} QoS 1 publisher(s) wait for room", data: data)
+            : queue.LastDrop is { } drop && now - drop < DropsShownFor ? HealthCheckResult.Degraded($"{text}: QoS 0 messages were dropped (queue over half full), {queue.Dropped} since start, the last at {drop:O}", data: data)
+            : queue.Messages > limit ? HealthCheckResult.Degraded($"{text} (more than {limit}): the store does not keep up", data: data)
+            : HealthCheckResult.Healthy(text, data);
     }
 }
 

@@ -35,6 +35,7 @@ public static class CollectorServiceCollectionExtensions
 
         services.AddSingleton<CollectorMetrics>();
         services.AddSingleton<LiveEventHub>();
+        services.AddSingleton<StreamClients>();
         services.AddSingleton(sp => new SqliteStore(sp.GetRequiredService<IOptions<CollectorOptions>>(), sp.GetRequiredService<ILogger<SqliteStore>>(), sp.GetRequiredService<SiteModel>()));
         services.AddCollectorAnalytics();
         services.AddSingleton<StoreQueries>();

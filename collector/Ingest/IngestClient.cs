@@ -36,7 +36,7 @@ public sealed class IngestClient : BackgroundService
     private readonly ILogger<IngestClient> _logger;
     private readonly IMqttClient _client;
     private readonly SemaphoreSlim _disconnected = new(0);
-    private volatile bool _stopping;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public IngestClient(IOptions<CollectorOptions> options, BrokerEndpoint endpoint, IngestPipeline pipeline, IngestIntake intake, IServiceProvider services, TimeProvider clock, ILogger<IngestClient> logger)
@@ -52,7 +52,7 @@ public sealed class IngestClient : BackgroundService
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         _client.DisconnectedAsync += e =>
         {
-            if (e.ClientWasConnected && !_stopping)
+            if (e.ClientWasConnected && !_stopping.IsCancellationRequested)
             {
                 _logger.LogWarning(e.Exception, "Ingest lost the broker: {Reason}", e.Reason);
                 _disconnected.Release();
@@ -90,7 +90,7 @@ public sealed class IngestClient : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping = true;
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         if (_client.IsConnected)
         {
@@ -109,6 +109,7 @@ public sealed class IngestClient : BackgroundService
     {
         _client.Dispose();
         _disconnected.Dispose();
+        _stopping.Dispose();
         base.Dispose();
     }
 
@@ -196,7 +197,7 @@ public sealed class IngestClient : BackgroundService
         _logger.LogWarning("Refused message on {Topic}: {Reason} ({Suppressed} more refused since the last line)", IngestIntake.Printable(topic), reason, suppressed);
     }
 
-    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         var message = e.ApplicationMessage;
         var item = _intake.Read(message.Topic, message.Payload, _clock.GetUtcNow());
@@ -207,16 +208,23 @@ public sealed class IngestClient : BackgroundService
 
         if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce)
         {
-            _pipeline.Enqueue(item, null);
-        }
-        else
-        {
-            // Acknowledged by the pipeline after the commit, not now.
-            e.AutoAcknowledge = false;
-            _pipeline.Enqueue(item, e.AcknowledgeAsync);
+            // Dropped and counted by the pipeline when its queue is full.
+            _pipeline.TryEnqueue(item, message.Payload.Length);
+            return;
         }
 
-        return Task.CompletedTask;
+        // Acknowledged by the pipeline after the commit, not now. A full queue holds this handler
+        // (MQTTnet hands over one message at a time), so the broker keeps the rest in the session,
+        // within the receive maximum; no timeout: an error PUBACK would make the broker drop it.
+        // Stopping leaves it unacknowledged, and the broker sends it again on reconnect.
+        e.AutoAcknowledge = false;
+        try
+        {
+            await _pipeline.EnqueueAsync(item, message.Payload.Length, e.AcknowledgeAsync, Timeout.InfiniteTimeSpan, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
     }
 
     private MqttClientOptions BuildOptions()

@@ -32,12 +32,26 @@ public sealed class IngestPipeline(
     ILogger<IngestPipeline> logger,
     IEnumerable<IIngestSink>? sinks = null) : BackgroundService
 {
+    /// <summary>Queue-full refusals are logged at most once in this time, with how many there were.</summary>
+    private static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
+
+    // Bounded by the accounting below (messages and payload bytes), not by the channel.
     private readonly Channel<PendingMessage> _queue = Channel.CreateUnbounded<PendingMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<Func<CancellationToken, Task>> _acknowledgements =
         Channel.CreateUnbounded<Func<CancellationToken, Task>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly IIngestSink[] _sinks = [.. sinks ?? []];
+    private readonly int _maxMessages = options.Value.Ingest.MaxQueuedMessages;
+    private readonly long _maxBytes = options.Value.Ingest.MaxQueuedBytes;
+    private readonly Lock _gate = new();
+    private readonly IntervalLog _dropLog = new(clock, RefusalLogInterval);
+    private readonly IntervalLog _timeoutLog = new(clock, RefusalLogInterval);
+    private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _committed;
     private long _queued;
+    private long _queuedBytes;
+    private long _dropped;
+    private long _lastDropTicks;
+    private int _waiting;
 
     /// <summary>Messages committed since start (stored, duplicate or dead letter).</summary>
     public long Committed => Interlocked.Read(ref _committed);
@@ -45,11 +59,192 @@ public sealed class IngestPipeline(
     /// <summary>Messages handed over and not yet committed.</summary>
     public long Queued => Interlocked.Read(ref _queued);
 
-    /// <summary>Hands a message over; <paramref name="acknowledge"/> runs after it is committed.</summary>
+    /// <summary>The queue as the health check and metrics see it.</summary>
+    public IngestQueueState State()
+    {
+        lock (_gate)
+        {
+            var lastDrop = Interlocked.Read(ref _lastDropTicks);
+            return new IngestQueueState(_queued, _queuedBytes, _maxMessages, _maxBytes, Committed, Interlocked.Read(ref _dropped),
+                lastDrop == 0 ? null : new DateTimeOffset(lastDrop, TimeSpan.Zero), Volatile.Read(ref _waiting));
+        }
+    }
+
+    /// <summary>
+    /// Hands a message over whatever the queue holds: for in-process producers that bound
+    /// themselves (tests, tools). Devices' messages come through <see cref="TryEnqueue"/> and
+    /// <see cref="EnqueueAsync"/>. <paramref name="acknowledge"/> runs after it is committed.
+    /// </summary>
     public void Enqueue(IngestItem item, Func<CancellationToken, Task>? acknowledge)
     {
-        Interlocked.Increment(ref _queued);
-        _queue.Writer.TryWrite(new PendingMessage(item, acknowledge));
+        var bytes = EstimatedBytes(item);
+        lock (_gate)
+        {
+            Reserve(bytes);
+        }
+
+        Write(item, bytes, acknowledge);
+    }
+
+    /// <summary>
+    /// A QoS 0 message (nothing to acknowledge, nobody sends it again): taken while the queue is
+    /// under half of both bounds, otherwise dropped, counted and logged once per interval. The
+    /// upper half stays for QoS 1 messages, so a QoS 0 flood cannot starve acknowledged delivery.
+    /// </summary>
+    public bool TryEnqueue(IngestItem item, long payloadBytes)
+    {
+        lock (_gate)
+        {
+            if (!TryReserve(payloadBytes, _maxMessages / 2, _maxBytes / 2))
+            {
+                Drop();
+                return false;
+            }
+        }
+
+        Write(item, payloadBytes, null);
+        return true;
+    }
+
+    /// <summary>
+    /// A message that is acknowledged after its commit: waits for room up to <paramref name="wait"/>
+    /// (back-pressure: the caller holds its connection meanwhile). False when there was none in
+    /// time; the message was not taken and must not be acknowledged (the sender sends it again).
+    /// </summary>
+    public async ValueTask<bool> EnqueueAsync(IngestItem item, long payloadBytes, Func<CancellationToken, Task> acknowledge, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        Task room;
+        bool reserved;
+        lock (_gate)
+        {
+            reserved = TryReserve(payloadBytes, _maxMessages, _maxBytes);
+            room = _room.Task;
+            if (!reserved)
+            {
+                _waiting++;
+            }
+        }
+
+        if (reserved)
+        {
+            Write(item, payloadBytes, acknowledge);
+            return true;
+        }
+
+        var started = clock.GetTimestamp();
+        try
+        {
+            while (true)
+            {
+                var left = wait == Timeout.InfiniteTimeSpan ? wait : wait - clock.GetElapsedTime(started);
+                if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+                {
+                    TimedOut(wait);
+                    return false;
+                }
+
+                try
+                {
+                    await room.WaitAsync(left, clock, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    TimedOut(wait);
+                    return false;
+                }
+
+                lock (_gate)
+                {
+                    if (TryReserve(payloadBytes, _maxMessages, _maxBytes))
+                    {
+                        break;
+                    }
+
+                    room = _room.Task;
+                }
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _waiting--;
+            }
+        }
+
+        metrics.IngestWaits.WithLabels("admitted").Inc();
+        Write(item, payloadBytes, acknowledge);
+        return true;
+    }
+
+    /// <summary>What a message costs the byte bound when the caller does not know its payload (in-process producers).</summary>
+    private static long EstimatedBytes(IngestItem item) => item switch
+    {
+        ReadingsItem r => 64 + (r.Batch.Readings.Count * 128L),
+        DeadLetterItem d => d.PayloadLength,
+        _ => 256,
+    };
+
+    /// <summary>An empty queue takes any message, so one larger than a bound still gets through.</summary>
+    private bool TryReserve(long bytes, long maxMessages, long maxBytes)
+    {
+        if (_queued > 0 && (_queued >= maxMessages || _queuedBytes + bytes > maxBytes))
+        {
+            return false;
+        }
+
+        Reserve(bytes);
+        return true;
+    }
+
+    private void Reserve(long bytes)
+    {
+        _queued++;
+        _queuedBytes += bytes;
+        metrics.IngestQueueMessages.Set(_queued);
+        metrics.IngestQueueBytes.Set(_queuedBytes);
+    }
+
+    private void Write(IngestItem item, long bytes, Func<CancellationToken, Task>? acknowledge) =>
+        _queue.Writer.TryWrite(new PendingMessage(item, acknowledge, bytes));
+
+    /// <summary>Gives the room of a committed group back and wakes the publishers waiting for it.</summary>
+    private void Release(int messages, long bytes)
+    {
+        TaskCompletionSource waking;
+        lock (_gate)
+        {
+            _queued -= messages;
+            _queuedBytes -= bytes;
+            metrics.IngestQueueMessages.Set(_queued);
+            metrics.IngestQueueBytes.Set(_queuedBytes);
+            waking = _room;
+            _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        waking.TrySetResult();
+    }
+
+    private void Drop()
+    {
+        var dropped = Interlocked.Increment(ref _dropped);
+        Interlocked.Exchange(ref _lastDropTicks, clock.GetUtcNow().UtcTicks);
+        metrics.IngestDropped.WithLabels("queue_full").Inc();
+        if (_dropLog.TryTake(out var held))
+        {
+            logger.LogWarning("The ingest queue is half full ({Messages} of {MaxMessages} messages, {Bytes} of {MaxBytes} bytes; Collector:Ingest:MaxQueuedMessages, MaxQueuedBytes): QoS 0 messages are dropped ({Held} more since the last line, {Dropped} since start; ntp_ingest_dropped_total)",
+                _queued, _maxMessages, _queuedBytes, _maxBytes, held, dropped);
+        }
+    }
+
+    private void TimedOut(TimeSpan wait)
+    {
+        metrics.IngestWaits.WithLabels("timed_out").Inc();
+        if (_timeoutLog.TryTake(out var held))
+        {
+            logger.LogWarning("The ingest queue stayed full for {Wait}: a QoS 1 message was refused and will be sent again ({Held} more since the last line; the store does not keep up)",
+                wait, held);
+        }
     }
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -81,10 +276,12 @@ public sealed class IngestPipeline(
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
+                long bytes = 0;
                 while (group.Count < max && _queue.Reader.TryRead(out var message))
                 {
                     group.Add(message);
                     items.Add(message.Item);
+                    bytes += message.Bytes;
                 }
 
                 var outcomes = await CommitWithRetryAsync(items, stoppingToken).ConfigureAwait(false);
@@ -98,8 +295,9 @@ public sealed class IngestPipeline(
                 }
 
                 Interlocked.Add(ref _committed, group.Count);
-                Interlocked.Add(ref _queued, -group.Count);
                 Apply(items, outcomes);
+                // The room is given back once the group is let go of: the bounds are memory bounds.
+                Release(group.Count, bytes);
                 group.Clear();
                 items.Clear();
             }
@@ -196,8 +394,10 @@ public sealed class IngestPipeline(
         }
     }
 
+    /// <summary>Metrics, occupancy and the live events of a committed group; the group's events go to the fan-out as one batch.</summary>
     private void Apply(List<IngestItem> items, CommitOutcome[] outcomes)
     {
+        using var gathering = hub.Gather();
         var live = hub.Subscribers > 0;
         for (var i = 0; i < items.Count; i++)
         {
@@ -239,5 +439,8 @@ public sealed class IngestPipeline(
         }
     }
 
-    private readonly record struct PendingMessage(IngestItem Item, Func<CancellationToken, Task>? Acknowledge);
+    private readonly record struct PendingMessage(IngestItem Item, Func<CancellationToken, Task>? Acknowledge, long Bytes);
 }
+
+/// <summary>The ingest queue: what waits, its bounds, QoS 0 messages dropped, QoS 1 publishers waiting for room.</summary>
+public readonly record struct IngestQueueState(long Messages, long Bytes, int MaxMessages, long MaxBytes, long Committed, long Dropped, DateTimeOffset? LastDrop, int Waiting);

@@ -170,6 +170,9 @@ public sealed class IngestFuzzTests(ITestOutputHelper output) : IDisposable
             });
             await barrier.Task.WaitAsync(Patience);
             statuses++;
+            // The pipeline acknowledges a group before it applies it (metrics, occupancy, live): the
+            // barrier's own group may still be applying when its acknowledgement arrives.
+            await Eventually.UntilAsync(() => (long)metrics.Messages.WithLabels("status").Value == statuses, "the barrier's group is applied", Patience);
 
             // Every message accounted once: stored + duplicate + status + rejected == sent.
             var stored = (long)metrics.Messages.WithLabels("stored").Value;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Api;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Health;
+using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Collector.Tests.Http;
 
@@ -96,12 +97,28 @@ public sealed class HealthChecksTests
     }
 
     [Fact]
-    public void Ingest_queue_is_degraded_above_its_threshold()
+    public void Ingest_queue_is_degraded_above_its_threshold_near_its_bounds_while_publishers_wait_and_after_drops()
     {
-        Assert.Equal(HealthStatus.Healthy, IngestQueueCheck.Evaluate(100, 5, 100).Status);
-        var behind = IngestQueueCheck.Evaluate(101, 5, 100);
+        var now = new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+        IngestQueueState Queue(long messages, long bytes = 1_000, long dropped = 0, DateTimeOffset? lastDrop = null, int waiting = 0) =>
+            new(messages, bytes, MaxMessages: 10_000, MaxBytes: 1_000_000, Committed: 5, dropped, lastDrop, waiting);
+
+        Assert.Equal(HealthStatus.Healthy, IngestQueueCheck.Evaluate(Queue(100), 100, now).Status);
+        var behind = IngestQueueCheck.Evaluate(Queue(101), 100, now);
         Assert.Equal(HealthStatus.Degraded, behind.Status);
         Assert.Equal(101L, behind.Data["queued"]);
+
+        Assert.Equal(HealthStatus.Degraded, IngestQueueCheck.Evaluate(Queue(9_000), 100_000, now).Status);
+        Assert.Equal(HealthStatus.Degraded, IngestQueueCheck.Evaluate(Queue(10, bytes: 900_000), 100_000, now).Status);
+        Assert.Equal(HealthStatus.Degraded, IngestQueueCheck.Evaluate(Queue(10, waiting: 2), 100_000, now).Status);
+
+        var dropped = IngestQueueCheck.Evaluate(Queue(10, dropped: 7, lastDrop: now.AddSeconds(-5)), 100_000, now);
+        Assert.Equal(HealthStatus.Degraded, dropped.Status);
+        Assert.Equal(7L, dropped.Data["dropped"]);
+        Assert.Contains("dropped", dropped.Description, StringComparison.Ordinal);
+        var later = IngestQueueCheck.Evaluate(Queue(10, dropped: 7, lastDrop: now - IngestQueueCheck.DropsShownFor), 100_000, now);
+        Assert.Equal(HealthStatus.Healthy, later.Status);
+        Assert.Equal(7L, later.Data["dropped"]);
     }
 
     [Fact]
