@@ -54,7 +54,7 @@ public sealed class EmbeddedBroker(
     /// <summary>Refusals are logged at most once per client in this time, with how many there were.</summary>
     private static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
 
-    private readonly ConcurrentDictionary<string, RefusalLog> _refusals = new(StringComparer.Ordinal);
+    private readonly LogThrottle<string> _refusals = new(clock, RefusalLogInterval);
     private readonly ConnectThrottle _throttle = new(clock);
     private MqttServer? _server;
     private LimitedServerAdapter? _transport;
@@ -265,32 +265,9 @@ public sealed class EmbeddedBroker(
     {
         // A misconfigured or hostile client can be refused thousands of times a second; the log
         // gets one line per client per interval, the metric counts every one.
-        var now = clock.GetUtcNow();
-        var entry = _refusals.GetOrAdd(client, _ => new RefusalLog());
-        int suppressed;
-        lock (entry)
+        if (!_refusals.TryTake(client, out var suppressed))
         {
-            if (now - entry.LastLogged < RefusalLogInterval)
-            {
-                entry.Suppressed++;
-                return;
-            }
-
-            suppressed = entry.Suppressed;
-            entry.Suppressed = 0;
-            entry.LastLogged = now;
-        }
-
-        if (_refusals.Count > 10_000)
-        {
-            // Client ids are the client's to choose: forget the ones refused longer than an interval ago.
-            foreach (var (key, old) in _refusals)
-            {
-                if (now - old.LastLogged >= RefusalLogInterval)
-                {
-                    _refusals.TryRemove(key, out _);
-                }
-            }
+            return;
         }
 
 #pragma warning disable CA2254 // the templates are the constant strings above
@@ -507,13 +484,6 @@ public sealed class EmbeddedBroker(
         {
             await _server.StopAsync(new MqttServerStopOptions()).ConfigureAwait(false);
         }
-    }
-
-    private sealed class RefusalLog
-    {
-        public DateTimeOffset LastLogged { get; set; } = DateTimeOffset.MinValue;
-
-        public int Suppressed { get; set; }
     }
 
     public ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using NewTechPark.Edge.Collector.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,10 +28,7 @@ public sealed class IngestClient : BackgroundService
     private readonly BrokerEndpoint _endpoint;
     private readonly IngestPipeline _pipeline;
     private readonly IngestIntake _intake;
-    private static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
-    private readonly Lock _refusalGate = new();
-    private DateTimeOffset _lastRefusalLogged = DateTimeOffset.MinValue;
-    private int _suppressedRefusals;
+    private readonly LogThrottle _refusalLog;
     private readonly EmbeddedBroker? _embedded;
     private readonly TimeProvider _clock;
     private readonly ILogger<IngestClient> _logger;
@@ -47,6 +45,7 @@ public sealed class IngestClient : BackgroundService
         _endpoint = endpoint;
         _pipeline = pipeline;
         _clock = clock;
+        _refusalLog = new LogThrottle(clock, TimeSpan.FromSeconds(10));
         _logger = logger;
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
@@ -179,19 +178,9 @@ public sealed class IngestClient : BackgroundService
     /// </summary>
     private void LogRefusal(string topic, string reason)
     {
-        var now = _clock.GetUtcNow();
-        int suppressed;
-        lock (_refusalGate)
+        if (!_refusalLog.TryTake(out var suppressed))
         {
-            if (now - _lastRefusalLogged < RefusalLogInterval)
-            {
-                _suppressedRefusals++;
-                return;
-            }
-
-            suppressed = _suppressedRefusals;
-            _suppressedRefusals = 0;
-            _lastRefusalLogged = now;
+            return;
         }
 
         _logger.LogWarning("Refused message on {Topic}: {Reason} ({Suppressed} more refused since the last line)", IngestIntake.Printable(topic), reason, suppressed);

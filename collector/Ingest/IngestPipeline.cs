@@ -43,8 +43,8 @@ public sealed class IngestPipeline(
     private readonly int _maxMessages = options.Value.Ingest.MaxQueuedMessages;
     private readonly long _maxBytes = options.Value.Ingest.MaxQueuedBytes;
     private readonly Lock _gate = new();
-    private readonly IntervalLog _dropLog = new(clock, RefusalLogInterval);
-    private readonly IntervalLog _timeoutLog = new(clock, RefusalLogInterval);
+    private readonly LogThrottle _dropLog = new(clock, RefusalLogInterval);
+    private readonly LogThrottle _timeoutLog = new(clock, RefusalLogInterval);
     private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _committed;
     private long _queued;

@@ -23,7 +23,7 @@ public sealed class StreamClients(IOptions<CollectorOptions> options, CollectorM
     private readonly StreamOptions _options = options.Value.Stream;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _perAddress = new(StringComparer.Ordinal);
-    private readonly IntervalLog _refusals = new(clock, TimeSpan.FromSeconds(10));
+    private readonly LogThrottle _refusals = new(clock, TimeSpan.FromSeconds(10));
     private int _total;
 
     public int Count

@@ -30,10 +30,12 @@
     return response.status === 204 ? null : response.json();
   }
 
-  // Server-sent events with a connection badge (#connection), reconnecting by itself.
+  // Server-sent events with a connection badge (#connection), reconnecting by itself. The browser
+  // retries a dropped stream on its own, but gives up for good when the collector refuses it
+  // (429 too many streams from this address, 503 too many in all): then open a new one after a
+  // while, with some jitter so a room full of kiosks does not come back at once.
   function stream(handlers, onOpen) {
     const badge = document.getElementById('connection');
-    const source = new EventSource('/api/v1/stream');
     const set = (state, nl, en) => {
       if (!badge) return;
       badge.className = 'connection ' + state;
@@ -41,12 +43,18 @@
       badge.dataset.en = en;
       badge.textContent = badge.dataset[language];
     };
-    source.addEventListener('open', () => { set('online', 'live', 'live'); if (onOpen) onOpen(); });
-    source.addEventListener('error', () => set('offline', 'verbinding weg, opnieuw…', 'reconnecting…'));
-    for (const [type, handler] of Object.entries(handlers)) {
-      source.addEventListener(type, e => { handler(JSON.parse(e.data)); updated(); });
-    }
-    return source;
+    const open = () => {
+      const source = new EventSource('/api/v1/stream');
+      source.addEventListener('open', () => { set('online', 'live', 'live'); if (onOpen) onOpen(); });
+      source.addEventListener('error', () => {
+        set('offline', 'verbinding weg, opnieuw…', 'reconnecting…');
+        if (source.readyState === EventSource.CLOSED) setTimeout(open, 10000 + Math.random() * 5000);
+      });
+      for (const [type, handler] of Object.entries(handlers)) {
+        source.addEventListener(type, e => { handler(JSON.parse(e.data)); updated(); });
+      }
+    };
+    open();
   }
 
   // Signals for tests and monitors, on <body>: data-ready once the page has drawn its first data,

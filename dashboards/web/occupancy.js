@@ -83,6 +83,8 @@
       connection.dataset.nl = 'verbinding weg, opnieuw…';
       connection.dataset.en = 'reconnecting…';
       connection.textContent = connection.dataset[language];
+      // Refused (429/503: too many streams) the browser gives up for good: open a new one later.
+      if (stream.readyState === EventSource.CLOSED) setTimeout(listen, 10000 + Math.random() * 5000);
     });
     stream.addEventListener('occupancy', e => {
       const change = JSON.parse(e.data);

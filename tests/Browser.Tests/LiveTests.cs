@@ -35,6 +35,53 @@ public sealed class LiveTests(QuietSite site, ITestOutputHelper output) : IClass
     }
 
     [Fact]
+    public async Task A_page_refused_a_stream_for_too_many_clients_opens_one_once_there_is_room()
+    {
+        // Fill this address's stream places (Collector:Stream:MaxClientsPerAddress, 20) from the test.
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var held = new List<(HttpResponseMessage Response, Stream Body)>();
+        try
+        {
+            while (true)
+            {
+                var response = await http.GetAsync(site.Url("/api/v1/stream"), HttpCompletionOption.ResponseHeadersRead);
+                if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+                {
+                    response.Dispose();
+                    break;
+                }
+
+                response.EnsureSuccessStatusCode();
+                held.Add((response, await response.Content.ReadAsStreamAsync()));
+                Assert.True(held.Count <= 100, "no stream was refused");
+            }
+
+            await using var watched = await WatchedPage.OpenAsync(site.Chromium.Browser);
+            var page = watched.Page;
+            await page.GotoAsync(site.Url("/facility"));
+            await Expect(page.Locator("#connection")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("offline"), new LocatorAssertionsToHaveClassOptions { Timeout = 10_000 });
+
+            foreach (var (response, body) in held)
+            {
+                await body.DisposeAsync();
+                response.Dispose();
+            }
+
+            held.Clear();
+            // The page tries again 10-15 s after a refusal.
+            await Expect(page.Locator("#connection")).ToHaveTextAsync("live", new LocatorAssertionsToHaveTextOptions { Timeout = 30_000 });
+        }
+        finally
+        {
+            foreach (var (response, body) in held)
+            {
+                await body.DisposeAsync();
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_DC_reading_appears_on_the_DC_Lab_chart()
     {
         site.Pi.Bench.SetLoad(12.0, 2.0);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using NewTechPark.Edge.Collector.Metrics;
@@ -16,9 +15,7 @@ public sealed class TransportRefusals(CollectorMetrics metrics, TimeProvider clo
     /// <summary>As the broker's own refusals (<see cref="EmbeddedBroker"/>).</summary>
     public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
-    private const int MaxRemembered = 10_000;
-
-    private readonly ConcurrentDictionary<IPAddress, Entry> _entries = new();
+    private readonly LogThrottle<IPAddress> _log = new(clock, LogInterval);
 
     /// <summary>
     /// Counts one refusal and logs it unless its address was logged within the interval.
@@ -27,41 +24,12 @@ public sealed class TransportRefusals(CollectorMetrics metrics, TimeProvider clo
     public void Refuse(IPAddress address, string action, string reason, string text)
     {
         metrics.BrokerRefused.WithLabels(action, reason).Inc();
-        var now = clock.GetUtcNow();
-        var entry = _entries.GetOrAdd(address, _ => new Entry());
-        int suppressed;
-        lock (entry)
+        if (!_log.TryTake(address, out var suppressed))
         {
-            if (now - entry.LastLogged < LogInterval)
-            {
-                entry.Suppressed++;
-                return;
-            }
-
-            suppressed = entry.Suppressed;
-            entry.Suppressed = 0;
-            entry.LastLogged = now;
-        }
-
-        if (_entries.Count > MaxRemembered)
-        {
-            foreach (var (key, old) in _entries)
-            {
-                if (now - old.LastLogged >= LogInterval)
-                {
-                    _entries.TryRemove(key, out _);
-                }
-            }
+            return;
         }
 
         logger.LogWarning("Broker refused a connection from {Remote} ({Reason}): {Text}{Suppressed}",
             address, reason, text, suppressed > 0 ? $" ({suppressed} more refusals from this address since the last line)" : string.Empty);
-    }
-
-    private sealed class Entry
-    {
-        public DateTimeOffset LastLogged { get; set; } = DateTimeOffset.MinValue;
-
-        public int Suppressed { get; set; }
     }
 }

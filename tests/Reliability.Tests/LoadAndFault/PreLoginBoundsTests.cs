@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
+using NewTechPark.Edge.Reliability.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace NewTechPark.Edge.Reliability.Tests.LoadAndFault;
@@ -309,22 +310,8 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>VmRSS and VmHWM (peak) of the collector, in bytes.</summary>
     private (long Rss, long Hwm) Memory()
     {
-        long rss = 0, hwm = 0;
-        foreach (var line in File.ReadLines($"/proc/{_collector.Id}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                rss = Kilobytes(line) * 1024;
-            }
-            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                hwm = Kilobytes(line) * 1024;
-            }
-        }
-
-        return (rss, hwm);
-
-        static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        var memory = ProcessMemory.Of(_collector.Id);
+        return (memory.RssBytes, memory.PeakRssBytes);
     }
 
     private int OpenFiles() => Directory.GetFileSystemEntries($"/proc/{_collector.Id}/fd").Length;

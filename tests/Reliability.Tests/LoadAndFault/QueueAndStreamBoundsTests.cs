@@ -8,6 +8,7 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
+using NewTechPark.Edge.Reliability.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace NewTechPark.Edge.Reliability.Tests.LoadAndFault;
@@ -370,10 +371,8 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
         /// <summary>VmRSS and VmHWM (the peak) of the collector, from /proc.</summary>
         public (long RssMiB, long PeakMiB) Memory()
         {
-            var status = File.ReadAllLines($"/proc/{Process.Id}/status");
-            long Field(string name) => long.Parse(status.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal))
-                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-            return (Field("VmRSS"), Field("VmHWM"));
+            var memory = ProcessMemory.Of(Process.Id);
+            return ((long)memory.RssMiB, (long)memory.PeakRssMiB);
         }
 
         /// <summary>The collector's /metrics as name{labels} to value.</summary>
