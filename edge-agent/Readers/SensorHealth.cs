@@ -4,7 +4,8 @@ namespace NewTechPark.Edge.Agent.Readers;
 
 /// <summary>
 /// The health of every sensor, as the status message reports it: <c>ok</c>, <c>starting</c> or
-/// <c>error: …</c>.
+/// <c>error: …</c>. <see cref="Changed"/> fires only when a sensor's state really changes (readers
+/// report <c>ok</c> with every reading), so the status can follow without a publish per reading.
 /// </summary>
 public sealed class SensorHealth
 {
@@ -13,13 +14,28 @@ public sealed class SensorHealth
 
     private readonly ConcurrentDictionary<string, string> _states = new(StringComparer.Ordinal);
 
-    public void ReportStarting(string sensorId) => _states[sensorId] = Starting;
+    /// <summary>Raised after a sensor's state changed; handlers must be quick and must not throw.</summary>
+    public event Action? Changed;
 
-    public void ReportOk(string sensorId) => _states[sensorId] = Ok;
+    public void ReportStarting(string sensorId) => Set(sensorId, Starting);
 
-    public void ReportError(string sensorId, string problem) => _states[sensorId] = "error: " + problem;
+    public void ReportOk(string sensorId) => Set(sensorId, Ok);
+
+    public void ReportError(string sensorId, string problem) => Set(sensorId, "error: " + problem);
 
     public string Get(string sensorId) => _states.TryGetValue(sensorId, out var state) ? state : Starting;
 
     public Dictionary<string, string> Snapshot() => new(_states, StringComparer.Ordinal);
+
+    private void Set(string sensorId, string state)
+    {
+        var previous = _states.GetValueOrDefault(sensorId);
+        if (string.Equals(previous, state, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        _states[sensorId] = state;
+        Changed?.Invoke();
+    }
 }

@@ -113,6 +113,22 @@ public abstract class EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sensor_that_fails_shows_in_the_device_list_before_the_next_heartbeat()
+    {
+        // The heartbeat is 30 s: a status inside the patience below is one the health change sent.
+        await Collector.EventuallyAsync<List<DeviceDto>>("/api/v1/devices",
+            list => list.Any(d => d.Device == SimulatedPi.Device && d.Sensors?.GetValueOrDefault("dc-bench-1") == "ok"), Patience);
+
+        Pi.Hardware.I2c.Detach(1, SimulatedPi.BenchAddress);
+
+        var devices = await Collector.EventuallyAsync<List<DeviceDto>>("/api/v1/devices",
+            list => list.Any(d => d.Device == SimulatedPi.Device && d.Sensors?.GetValueOrDefault("dc-bench-1")?.StartsWith("error", StringComparison.Ordinal) == true), Patience);
+        var pi = devices.Single(d => d.Device == SimulatedPi.Device);
+        Assert.Equal("online", pi.State);
+        Assert.Equal("ok", pi.Sensors!["door-main"]);
+    }
+
+    [Fact]
     public async Task A_crossing_reaches_the_live_stream_as_an_occupancy_event()
     {
         using var cancel = new CancellationTokenSource(Patience);
