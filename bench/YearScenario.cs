@@ -78,6 +78,11 @@ public static class YearScenario
         var disk = Measure(data);
         Console.WriteLine($"  store after a checkpoint: {disk.Bytes / 1048576.0:N1} MiB (collector.db {disk.DbBytes:N0} B, WAL {disk.WalBytes:N0} B), " +
             $"{disk.RawValues:N0} raw values stored: {disk.BytesPerValue:F1} bytes per raw value (target <= {BytesPerValueTarget})");
+        if (disk.RawValues != load.Values)
+        {
+            Console.WriteLine($"  WARNING: {load.Values:N0} values published, {disk.RawValues:N0} stored");
+        }
+
         Console.WriteLine($"    rows beside the raw points: {string.Join(", ", disk.Tables.Select(t => $"{t.Table} {t.Rows:N0}"))}");
 
         var queries = await QueryAsync(site, data);

@@ -215,6 +215,23 @@ public sealed class YearSite
             }
         }
 
+        // Groups that share the lab share its benches: one reading per bench and instant.
+        dcSessions.Sort((a, b) => a.From.CompareTo(b.From));
+        var merged = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        foreach (var session in dcSessions)
+        {
+            if (merged.Count > 0 && session.From <= merged[^1].To)
+            {
+                merged[^1] = (merged[^1].From, session.To > merged[^1].To ? session.To : merged[^1].To);
+            }
+            else
+            {
+                merged.Add(session);
+            }
+        }
+
+        dcSessions = merged;
+
         if (_dcHz > 0)
         {
             var step = TimeSpan.FromSeconds(1 / _dcHz);
