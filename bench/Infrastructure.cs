@@ -116,10 +116,7 @@ public sealed class BenchCollector : IAsyncDisposable
     public async Task<double> MetricAsync(string name)
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
-        var text = await http.GetStringAsync("/metrics");
-        return text.Split('\n')
-            .Where(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        return Prometheus.Sum(await http.GetStringAsync("/metrics"), name);
     }
 
     /// <summary>A read-only connection to the collector's store.</summary>

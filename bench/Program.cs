@@ -1,7 +1,18 @@
 using System.Diagnostics;
 using NewTechPark.Edge.Bench;
 
-// dotnet run -c Release --project bench -- SCENARIO   (ingest, latency, agent, replay, query, pulses, all)
+// dotnet run -c Release --project bench -- SCENARIO   (ingest, latency, agent, replay, query, pulses, year, all)
+YearSettings year;
+try
+{
+    year = YearSettings.FromEnvironment();
+}
+catch (BenchSettingException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+
 var scenarios = new Dictionary<string, Func<Task<string>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["ingest"] = IngestScenario.RunAsync,
@@ -10,6 +21,7 @@ var scenarios = new Dictionary<string, Func<Task<string>>>(StringComparer.Ordina
     ["query"] = QueryScenario.RunAsync,
     ["agent"] = () => AgentScenario.RunAsync(TimeSpan.FromSeconds(60)),
     ["pulses"] = () => PulsesScenario.RunAsync(TimeSpan.FromSeconds(60)),
+    ["year"] = () => YearScenario.RunAsync(year),
 };
 
 if (args.Length != 1 || !(scenarios.ContainsKey(args[0]) || args[0].Equals("all", StringComparison.OrdinalIgnoreCase)))
