@@ -145,7 +145,13 @@ public sealed class ReadingFilter : IReadingSink
                 return true;
             }
 
-            _baseline = new Dictionary<string, double>(values, StringComparer.Ordinal);
+            // The last published value of each field, even when this reading lacks some of them.
+            _baseline ??= new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (field, value) in values)
+            {
+                _baseline[field] = value;
+            }
+
             _lastPublished = reading.Ts;
         }
 
