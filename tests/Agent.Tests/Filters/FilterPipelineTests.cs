@@ -38,6 +38,60 @@ public sealed class FilterPipelineTests
         Assert.Equal(Enumerable.Range(0, 51).Select(i => i / 10.0), published.Select(r => r.Seconds));
     }
 
+    [Fact]
+    public async Task A_throttled_bench_publishes_a_mean_per_second_and_its_held_window_when_the_part_fails()
+    {
+        using var dir = new TempDirectory();
+        var clock = TestClock.Create();
+        var hardware = new SimulatedHardware();
+        var part = hardware.I2c.Attach(1, 0x40, new SimulatedIna219(1, 0x40, 0.1));
+        part.SetLoad(24.0, 1.0);
+        var settings = AgentSettings.Base(dir.Path);
+        AgentSettings.AddIna219(settings, 0, Bench, 0x40);
+        settings["Agent:Sensors:0:SampleInterval"] = "00:00:00.100";
+        settings["Agent:Sensors:0:Filters:Throttle"] = "00:00:01";
+
+        using var host = SimulatedAgentHost.Create(settings, hardware, clock: clock);
+        await host.StartAsync();
+        try
+        {
+            var health = host.Services.GetRequiredService<SensorHealth>();
+            await Eventually.UntilAsync(() => health.Get(Bench) == SensorHealth.Ok, "the first sample is read");
+            for (var tick = 1; tick <= 12; tick++)
+            {
+                var reads = part.Reads;
+                clock.Advance(TimeSpan.FromMilliseconds(100));
+                await Eventually.UntilAsync(() => part.Reads >= reads + 3, $"sample {tick} is read");
+                if (tick == 4)
+                {
+                    part.SetLoad(24.0, 2.0);
+                }
+            }
+
+            // The part goes away: the next read fails, the supervisor reports it, and the filter
+            // gives the window it held (1.0-1.2 s) instead of keeping it until the part is back.
+            hardware.I2c.Detach(1, 0x40);
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            await Eventually.UntilAsync(() => health.Get(Bench).StartsWith("error: ", StringComparison.Ordinal), "the failure is reported");
+
+            var outbox = host.Services.GetRequiredService<Outbox>();
+            await Eventually.UntilAsync(() => outbox.PendingReadings >= 2, "two readings are in the outbox");
+            var readings = Read(outbox);
+            Assert.Equal([0.9, 1.2], readings.Select(r => r.Seconds));
+            Assert.Equal(1.5, readings[0].Amps, 3); // five samples at 1 A, five at 2 A
+            Assert.Equal(2.0, readings[1].Amps, 3);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static List<(double Seconds, double Amps)> Read(Outbox outbox) =>
+        [.. outbox.ReadAfter(0, 1000)
+            .SelectMany(b => JsonSerializer.Deserialize(b.Payload, ContractJsonContext.Default.ReadingsBatch)!.Readings)
+            .Select(r => (Math.Round((r.Ts - TestClock.Start).TotalSeconds, 3), r.Values![ReadingKinds.DcValues.CurrentA]))];
+
     private static async Task<IReadOnlyList<(double Seconds, double Amps)>> RunAsync(bool filtered)
     {
         using var dir = new TempDirectory();
