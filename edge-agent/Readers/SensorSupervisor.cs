@@ -47,6 +47,17 @@ public sealed class SensorSupervisor(
 
     private Task RunAllAsync(CancellationToken stoppingToken)
     {
+        foreach (var sensor in options.Value.Sensors.Where(s => s.Filters.Any))
+        {
+            // Fewer readings than samples is then expected, not a fault: say so once at start.
+            var filters = sensor.Filters;
+            logger.LogInformation("Sensor {Sensor} publishes through filters: deadband {Delta}, throttle {Throttle}, heartbeat {Heartbeat}",
+                sensor.Id,
+                filters.Delta.Count == 0 ? "none" : string.Join(", ", filters.Delta.Select(d => $"{d.Key} {d.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}")),
+                filters.Throttle?.ToString() ?? "none",
+                filters.HeartbeatInForce?.ToString() ?? "none");
+        }
+
         var runs = options.Value.Sensors
             .Select(sensor => SuperviseAsync(SensorTypes.All[sensor.Type].Create(sensor, services), ReadingFilter.For(sensor, queue), stoppingToken))
             .ToArray();
