@@ -239,4 +239,50 @@ public sealed class SensorOptions
     /// 100 ms (the timing budget per zone).
     /// </summary>
     public TimeSpan? SampleInterval { get; set; }
+    /// <summary>
+    /// Publish filters between the reader and the publish queue (deadband, throttle, heartbeat);
+    /// empty: every reading is published. Climate and DC sensors only: a counter (door, S0 meter,
+    /// badge) is never filtered.
+    /// </summary>
+    public FilterOptions Filters { get; set; } = new();
+}
+
+/// <summary>
+/// Edge-side publish filters of one sensor, after ESPHome's sensor filters: a deadband
+/// (<c>delta</c>), a maximum rate that publishes the mean of what it held back
+/// (<c>throttle_average</c>), and a heartbeat so a steady sensor still shows it is alive. Applied
+/// in that order: throttle first (means per window), then the deadband on what the throttle gives.
+/// </summary>
+public sealed class FilterOptions
+{
+    /// <summary>
+    /// Deadband per value field (<c>temperature_c</c>: 0.1): a reading is published only when at
+    /// least one field named here differs from the last published reading by more than its delta
+    /// (0: by anything at all). Fields not named here ride along and never cause a publication.
+    /// </summary>
+    public Dictionary<string, double> Delta { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// At most one reading per window of this length, carrying the mean of every reading of the
+    /// window per field and the time of the last one. Windows are counted from 0001-01-01 UTC, so one
+    /// that divides a day starts on the clock (1 minute: on whole minutes). Longer than the sample
+    /// interval, at most 1 hour; empty: every reading goes on.
+    /// </summary>
+    public TimeSpan? Throttle { get; set; }
+
+    /// <summary>
+    /// With a <see cref="Delta"/>, a reading is published anyway when the last published one is
+    /// this old, so a steady sensor can be told from a dead one; empty: 5 minutes.
+    /// </summary>
+    public TimeSpan? Heartbeat { get; set; }
+
+    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromMinutes(5);
+
+    public static readonly TimeSpan MaxWindow = TimeSpan.FromHours(1);
+
+    /// <summary>Whether any filter is set.</summary>
+    public bool Any => Delta.Count > 0 || Throttle is not null || Heartbeat is not null;
+
+    /// <summary>The heartbeat in force: the one given, or the default when a deadband is set.</summary>
+    public TimeSpan? HeartbeatInForce => Delta.Count > 0 ? Heartbeat ?? DefaultHeartbeat : null;
 }

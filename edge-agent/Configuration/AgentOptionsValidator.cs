@@ -219,7 +219,65 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
                 }
             }
 
+            ValidateFilters(sensor, type, at, errors);
             type.Check?.Invoke(sensor, options, at, errors);
+        }
+    }
+
+    /// <summary>
+    /// Publish filters: only on types with filterable fields (never on counters), deltas on the
+    /// type's own fields and finite, throttle and heartbeat longer than a sample, at most an hour.
+    /// </summary>
+    private static void ValidateFilters(SensorOptions sensor, SensorType type, string at, List<string> errors)
+    {
+        var filters = sensor.Filters;
+        if (!filters.Any)
+        {
+            return;
+        }
+
+        var named = filters.Delta.Keys.Select(field => $"{at}:Filters:Delta:{field}")
+            .Concat(filters.Throttle is null ? [] : [$"{at}:Filters:Throttle"])
+            .Concat(filters.Heartbeat is null ? [] : [$"{at}:Filters:Heartbeat"]);
+        if (type.FilterFields.Count == 0)
+        {
+            foreach (var setting in named)
+            {
+                errors.Add($"{setting}: a {type.Name} sensor gives {type.Kind} readings, counters that are never filtered (a deadband would hide crossings, a mean of totals means nothing)");
+            }
+
+            return;
+        }
+
+        foreach (var (field, delta) in filters.Delta)
+        {
+            if (!type.FilterFields.Contains(field, StringComparer.Ordinal))
+            {
+                errors.Add($"{at}:Filters:Delta:{field}: '{field}' is not a value of a {type.Name} reading ({string.Join(", ", type.FilterFields)})");
+            }
+            else if (!double.IsFinite(delta) || delta < 0)
+            {
+                errors.Add($"{at}:Filters:Delta:{field} {delta} must be a finite number, 0 or more (0: publish on any change)");
+            }
+        }
+
+        var interval = type.IntervalOf(sensor);
+        if (filters.Throttle is { } throttle && (throttle <= interval || throttle > FilterOptions.MaxWindow))
+        {
+            errors.Add($"{at}:Filters:Throttle {throttle} must be longer than the sample interval ({interval}) and at most {FilterOptions.MaxWindow}");
+        }
+
+        if (filters.Heartbeat is { } heartbeat)
+        {
+            var floor = filters.Throttle is { } t && t > interval ? t : interval;
+            if (filters.Delta.Count == 0)
+            {
+                errors.Add($"{at}:Filters:Heartbeat is set without Filters:Delta: without a deadband every reading is published anyway");
+            }
+            else if (heartbeat <= floor || heartbeat > FilterOptions.MaxWindow)
+            {
+                errors.Add($"{at}:Filters:Heartbeat {heartbeat} must be longer than the sample interval and the throttle ({floor}) and at most {FilterOptions.MaxWindow}");
+            }
         }
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.Publishing;
+using NewTechPark.Edge.Agent.Readers.Filters;
 using NewTechPark.Edge.Contracts.Resilience;
 
 namespace NewTechPark.Edge.Agent.Readers;
@@ -46,14 +47,29 @@ public sealed class SensorSupervisor(
 
     private Task RunAllAsync(CancellationToken stoppingToken)
     {
+        foreach (var sensor in options.Value.Sensors.Where(s => s.Filters.Any))
+        {
+            // Fewer readings than samples is then expected, not a fault: say so once at start.
+            var filters = sensor.Filters;
+            logger.LogInformation("Sensor {Sensor} publishes through filters: deadband {Delta}, throttle {Throttle}, heartbeat {Heartbeat}",
+                sensor.Id,
+                filters.Delta.Count == 0 ? "none" : string.Join(", ", filters.Delta.Select(d => $"{d.Key} {d.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}")),
+                filters.Throttle?.ToString() ?? "none",
+                filters.HeartbeatInForce?.ToString() ?? "none");
+        }
+
         var runs = options.Value.Sensors
-            .Select(sensor => SensorTypes.All[sensor.Type].Create(sensor, services))
-            .Select(reader => SuperviseAsync(reader, stoppingToken))
+            .Select(sensor => SuperviseAsync(SensorTypes.All[sensor.Type].Create(sensor, services), ReadingFilter.For(sensor, queue), stoppingToken))
             .ToArray();
         return Task.WhenAll(runs);
     }
 
-    private async Task SuperviseAsync(ISensorReader reader, CancellationToken stoppingToken)
+    /// <summary>
+    /// Runs one reader into <paramref name="sink"/> (the queue, or the sensor's publish filter
+    /// before it), restarting it after a failure. A filter gives what it holds back whenever a run
+    /// ends, so a failing or stopping sensor does not keep its last window.
+    /// </summary>
+    private async Task SuperviseAsync(ISensorReader reader, IReadingSink sink, CancellationToken stoppingToken)
     {
         var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, clock, jitter: 0.2);
         health.ReportStarting(reader.SensorId);
@@ -62,7 +78,7 @@ public sealed class SensorSupervisor(
             var started = clock.GetTimestamp();
             try
             {
-                await Task.Run(() => reader.RunAsync(queue, stoppingToken), stoppingToken).ConfigureAwait(false);
+                await Task.Run(() => reader.RunAsync(sink, stoppingToken), stoppingToken).ConfigureAwait(false);
                 return;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -79,6 +95,10 @@ public sealed class SensorSupervisor(
 
                 health.ReportError(reader.SensorId, e.Message);
                 logger.LogWarning(e, "Sensor {Sensor} ({Kind}) failed; retrying in about {Delay}", reader.SensorId, reader.Kind, backoff.Current);
+            }
+            finally
+            {
+                (sink as ReadingFilter)?.Flush();
             }
 
             try

@@ -54,6 +54,13 @@ public sealed record SensorType(
 
     public TimeSpan DefaultDebounce { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// The value fields of its readings that publish filters may act on; empty for counter kinds
+    /// (door crossings, S0 meter totals, badge scans), which are never filtered: a deadband would
+    /// hide crossings and a mean of totals means nothing.
+    /// </summary>
+    public IReadOnlyList<string> FilterFields { get; init; } = [];
+
     /// <summary>Checks of settings only this type has; messages start with the sensor's path.</summary>
     public Action<SensorOptions, AgentOptions, string, List<string>>? Check { get; init; }
 
@@ -103,35 +110,39 @@ public static class SensorTypes
         },
         new SensorType(Ina219, ReadingKinds.Dc, SensorBus.I2c, "INA219 current monitor", Ina219Reader.Create)
         {
-            Addresses = Ina219Addresses, AddressRequired = true, UsesShunt = true,
+            Addresses = Ina219Addresses, AddressRequired = true, UsesShunt = true, FilterFields = DcReadings.Fields,
             DefaultInterval = TimeSpan.FromSeconds(1), MinInterval = TimeSpan.FromMilliseconds(10), MaxInterval = TimeSpan.FromSeconds(1),
         },
         new SensorType(Ina226, ReadingKinds.Dc, SensorBus.I2c, "INA226 current monitor", Ina226Reader.Create)
         {
-            Addresses = Ina219Addresses, AddressRequired = true, UsesShunt = true,
+            Addresses = Ina219Addresses, AddressRequired = true, UsesShunt = true, FilterFields = DcReadings.Fields,
             DefaultInterval = TimeSpan.FromSeconds(1), MinInterval = TimeSpan.FromMilliseconds(10), MaxInterval = TimeSpan.FromSeconds(1),
         },
         new SensorType(Ina236, ReadingKinds.Dc, SensorBus.I2c, "INA236 current monitor", Ina236Reader.Create)
         {
-            Addresses = Ina236Addresses, AddressRequired = true, UsesShunt = true,
+            Addresses = Ina236Addresses, AddressRequired = true, UsesShunt = true, FilterFields = DcReadings.Fields,
             DefaultInterval = TimeSpan.FromSeconds(1), MinInterval = TimeSpan.FromMilliseconds(10), MaxInterval = TimeSpan.FromSeconds(1),
         },
         new SensorType(Bme280, ReadingKinds.Climate, SensorBus.I2c, "BME280 temperature, humidity and pressure", Bme280Reader.Create)
         {
             Addresses = [0x76, 0x77],
+            FilterFields = [ClimateValues.TemperatureC, ClimateValues.HumidityPct, ClimateValues.PressureHpa],
         },
         new SensorType(Sht4x, ReadingKinds.Climate, SensorBus.I2c, "SHT4x temperature and humidity", Sht4xReader.Create)
         {
             Addresses = [0x44, 0x45, 0x46],
+            FilterFields = [ClimateValues.TemperatureC, ClimateValues.HumidityPct],
         },
         new SensorType(Scd4x, ReadingKinds.Climate, SensorBus.I2c, "SCD40/SCD41 CO2, temperature and humidity", Scd4xReader.Create)
         {
             Addresses = [0x62], DefaultInterval = TimeSpan.FromSeconds(5), MinInterval = TimeSpan.FromSeconds(5),
+            FilterFields = [ClimateValues.Co2Ppm, ClimateValues.TemperatureC, ClimateValues.HumidityPct],
             Check = Scd4xReader.Check,
         },
         new SensorType(Ds18b20, ReadingKinds.Climate, SensorBus.OneWire, "DS18B20 1-Wire thermometer", Ds18b20Reader.Create)
         {
             Check = Ds18b20Reader.Check,
+            FilterFields = [ClimateValues.TemperatureC],
         },
         new SensorType(Mfrc522, ReadingKinds.Badge, SensorBus.Spi, "MFRC522 13.56 MHz card reader", Mfrc522BadgeReader.Create)
         {

@@ -42,6 +42,7 @@ public sealed class AgentSettingsValidationTests(ITestOutputHelper output)
         ["OneWireId"] = "onewire", ["AutomaticSelfCalibration"] = "co2", ["AmbientPressureHpa"] = "co2",
         ["PresenceBelowMm"] = "tof", ["RoiWidth"] = "tof", ["RoiHeight"] = "tof", ["OuterRoiCentre"] = "tof", ["InnerRoiCentre"] = "tof",
         ["I2cBus"] = "dc", ["Address"] = "dc", ["ShuntOhms"] = "dc", ["MaxCurrentA"] = "dc",
+        ["Delta"] = "dc", ["Throttle"] = "dc", ["Heartbeat"] = "dc",
     };
 
     /// <summary>Bad values that attributes cannot derive.</summary>
@@ -87,6 +88,10 @@ public sealed class AgentSettingsValidationTests(ITestOutputHelper output)
         ["Agent:Sensors:0:Address"] = ["2", "120"],
         ["Agent:Sensors:0:ShuntOhms"] = ["0", "11"],
         ["Agent:Sensors:0:MaxCurrentA"] = ["0", "101"],
+        // The base INA219 samples every second; FilterSettingsTests has the refusals case by case.
+        ["Agent:Sensors:0:Filters:Delta:example"] = ["-1", "NaN"],
+        ["Agent:Sensors:0:Filters:Throttle"] = ["00:00:01", "01:00:01"],
+        ["Agent:Sensors:0:Filters:Heartbeat"] = ["00:00:01", "01:00:01"],
     };
 
     /// <summary>Settings that take any value of their type, and why.</summary>
