@@ -14,20 +14,7 @@ public sealed class MqttFramingTests
     /// <summary>A packet of type <paramref name="type"/> with a body of <paramref name="body"/> bytes.</summary>
     private static byte[] Packet(int type, int body) => [.. Header(type, body), .. new byte[body]];
 
-    private static byte[] Header(int type, int remaining) => [(byte)(type << 4), .. RemainingLength(remaining)];
-
-    private static byte[] RemainingLength(int value)
-    {
-        var bytes = new List<byte>();
-        do
-        {
-            var encoded = (byte)(value % 128);
-            value /= 128;
-            bytes.Add(value > 0 ? (byte)(encoded | 0x80) : encoded);
-        }
-        while (value > 0);
-        return [.. bytes];
-    }
+    private static byte[] Header(int type, int remaining) => [(byte)(type << 4), .. MqttWire.RemainingLength(remaining)];
 
     /// <summary>
     /// Feeds <paramref name="bytes"/> in pieces of <paramref name="chunk"/>; the CONNECT (the first
@@ -97,7 +84,7 @@ public sealed class MqttFramingTests
     [InlineData(268_435_455, 4)]
     public void Lengths_of_one_to_four_bytes_are_read_and_judged_when_complete(int remaining, int lengthBytes)
     {
-        Assert.Equal(lengthBytes, RemainingLength(remaining).Length);
+        Assert.Equal(lengthBytes, MqttWire.RemainingLength(remaining).Length);
         var header = Header(1, remaining);
         var generous = new MqttFraming(int.MaxValue, int.MaxValue);
         Assert.True(generous.Follow(header));

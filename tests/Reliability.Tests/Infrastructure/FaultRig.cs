@@ -39,7 +39,7 @@ public sealed class FaultRig : IAsyncDisposable
         _collectorExtra = collectorExtra;
         HttpPort = FreePort.Next();
         BrokerPort = FreePort.Next();
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(10) };
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public BrokerKind Broker { get; }
@@ -244,6 +244,31 @@ public sealed class FaultRig : IAsyncDisposable
     public string Diagnostics() =>
         string.Join('\n', new[] { _collector }.Concat(_agents.Values).Concat(_finished).OfType<ChildProcess>().Select(p => p.Tail(40)))
         + (_mosquitto is { } m ? "\n--- mosquitto ---\n" + m.Output : string.Empty);
+
+    /// <summary>VmRSS and VmHWM (the peak) of the running collector, from /proc.</summary>
+    public ProcessMemory CollectorMemory() => ProcessMemory.Of((_collector ?? throw new InvalidOperationException("no collector runs")).Id);
+
+    /// <summary>The collector's /metrics as <c>name{labels}</c> to value.</summary>
+    public async Task<Dictionary<string, double>> MetricsAsync()
+    {
+        var text = await Http.GetStringAsync("/metrics");
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var space = line.LastIndexOf(' ');
+            if (space > 0 && double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                values[line[..space]] = value;
+            }
+        }
+
+        return values;
+    }
 
     public async Task WaitHealthyAsync(TimeSpan timeout)
     {

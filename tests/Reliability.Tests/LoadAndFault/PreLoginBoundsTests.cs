@@ -18,43 +18,11 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
 {
     private const long MiB = 1024 * 1024;
 
-    private readonly string _root = Directory.CreateTempSubdirectory("ntp-prelogin-").FullName;
-    private readonly int _httpPort = FreePort.Next();
-    private readonly int _brokerPort = FreePort.Next();
-    private ChildProcess _collector = null!;
-    private HttpClient _http = null!;
+    private FaultRig _rig = null!;
 
-    public async Task InitializeAsync()
-    {
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
-        _collector = ChildProcess.StartDotnet("collector", "collector.dll",
-        [
-            "--urls", $"http://127.0.0.1:{_httpPort}",
-            $"--Collector:DataDirectory={Path.Combine(_root, "collector")}",
-            $"--Collector:Broker:Port={_brokerPort}",
-            "--Logging:LogLevel:Default=Warning",
-            .. TestCredentials.CollectorArgs(),
-        ]);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await HealthyAsync())
-        {
-            Assert.False(_collector.HasExited || DateTime.UtcNow > deadline, "the collector did not start\n" + _collector.Tail());
-            await Task.Delay(100);
-        }
-    }
+    public async Task InitializeAsync() => _rig = await FaultRig.StartAsync(BrokerKind.Embedded);
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _collector.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public async Task DisposeAsync() => await _rig.DisposeAsync();
 
     /// <summary>Before: CONNACK 0x87 only after the whole packet was read; RSS 435 → 1,862 MiB, 1,815 MiB 20 s later.</summary>
     [Fact]
@@ -99,8 +67,8 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
         var before = Memory();
         Figure("logged-in 200MB PUBLISH: baseline VmRSS", before.Rss);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, _brokerPort);
-        await socket.SendAsync(Connect311("pi-test", "pi-test", TestCredentials.PasswordOf("pi-test")));
+        await socket.ConnectAsync(IPAddress.Loopback, _rig.BrokerPort);
+        await socket.SendAsync(MqttWire.Connect311("pi-test", "pi-test", TestCredentials.PasswordOf("pi-test")));
         var connAck = new byte[4];
         var got = 0;
         while (got < 4)
@@ -113,7 +81,7 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, connAck); // logged in
 
         var started = Stopwatch.StartNew();
-        var sent = await SendUntilClosedAsync(socket, [0x30, .. RemainingLength(announced)], announced);
+        var sent = await SendUntilClosedAsync(socket, [0x30, .. MqttWire.RemainingLength(announced)], announced);
         started.Stop();
         var peak = Memory();
 
@@ -152,7 +120,7 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
                     var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                     try
                     {
-                        await socket.ConnectAsync(IPAddress.Loopback, _brokerPort);
+                        await socket.ConnectAsync(IPAddress.Loopback, _rig.BrokerPort);
                         return socket;
                     }
                     catch (SocketException)
@@ -212,8 +180,8 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var started = Stopwatch.StartNew();
-        await socket.ConnectAsync(IPAddress.Loopback, _brokerPort);
-        var sent = await SendUntilClosedAsync(socket, [0x10, .. RemainingLength(announced)], announced);
+        await socket.ConnectAsync(IPAddress.Loopback, _rig.BrokerPort);
+        var sent = await SendUntilClosedAsync(socket, [0x10, .. MqttWire.RemainingLength(announced)], announced);
         return (sent, started.Elapsed);
     }
 
@@ -244,27 +212,6 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
         return sent;
     }
 
-    private static byte[] RemainingLength(long value)
-    {
-        var bytes = new List<byte>();
-        do
-        {
-            var encoded = (byte)(value % 128);
-            value /= 128;
-            bytes.Add(value > 0 ? (byte)(encoded | 0x80) : encoded);
-        }
-        while (value > 0);
-        return [.. bytes];
-    }
-
-    /// <summary>An MQTT 3.1.1 CONNECT with user name and password, clean session, keep-alive 60 s.</summary>
-    private static byte[] Connect311(string clientId, string user, string password)
-    {
-        static byte[] Text(string s) => [(byte)(s.Length >> 8), (byte)s.Length, .. System.Text.Encoding.UTF8.GetBytes(s)];
-        byte[] body = [.. Text("MQTT"), 0x04, 0xC2, 0x00, 0x3C, .. Text(clientId), .. Text(user), .. Text(password)];
-        return [0x10, .. RemainingLength(body.Length), .. body];
-    }
-
     private static async Task<TimeSpan> ClosedAsync(Socket socket, Stopwatch clock, TimeSpan patience)
     {
         using var deadline = new CancellationTokenSource(patience);
@@ -290,7 +237,7 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
     {
         try
         {
-            return (await _http.GetAsync("/healthz")).IsSuccessStatusCode;
+            return (await _rig.Http.GetAsync("/healthz")).IsSuccessStatusCode;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
@@ -301,7 +248,7 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>The collector's <c>ntp_broker_refused_total</c> for one action and reason, from /metrics.</summary>
     private async Task<long> RefusedAsync(string action, string reason)
     {
-        var text = await _http.GetStringAsync("/metrics");
+        var text = await _rig.Http.GetStringAsync("/metrics");
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("ntp_broker_refused_total{", StringComparison.Ordinal)
             && l.Contains($"action=\"{action}\"", StringComparison.Ordinal) && l.Contains($"reason=\"{reason}\"", StringComparison.Ordinal));
         return line is null ? 0 : (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
@@ -310,11 +257,11 @@ public sealed class PreLoginBoundsTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>VmRSS and VmHWM (peak) of the collector, in bytes.</summary>
     private (long Rss, long Hwm) Memory()
     {
-        var memory = ProcessMemory.Of(_collector.Id);
+        var memory = _rig.CollectorMemory();
         return (memory.RssBytes, memory.PeakRssBytes);
     }
 
-    private int OpenFiles() => Directory.GetFileSystemEntries($"/proc/{_collector.Id}/fd").Length;
+    private int OpenFiles() => Directory.GetFileSystemEntries($"/proc/{_rig.Collector!.Id}/fd").Length;
 
     private void Figure(string what, long bytes) => output.WriteLine($"{what}: {bytes / (double)MiB:0.0} MiB");
 }

@@ -47,8 +47,8 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
             .Select(seq => Batch((ulong)((seq + 3) / devices.Length), start.AddSeconds(seq), readingsPerBatch, valuesPerReading, shortNames: true)).ToArray();
         var bytes = payloads.Sum(p => (long)p.Length);
 
-        await using var collector = await Collector.StartAsync(output);
-        var before = collector.Memory();
+        await using var collector = await FaultRig.StartAsync(BrokerKind.Embedded);
+        var before = collector.CollectorMemory();
         var clients = new List<IMqttClient>();
         foreach (var name in devices)
         {
@@ -83,7 +83,7 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
         var drained = clock.Elapsed;
         await polling.CancelAsync();
         await poller;
-        var after = collector.Memory();
+        var after = collector.CollectorMemory();
         foreach (var client in clients)
         {
             client.Dispose();
@@ -96,7 +96,7 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
 
         output.WriteLine($"FIGURE qos0-flood sent: {batches} batches x {readingsPerBatch} readings x {valuesPerReading} values from {devices.Length} devices, {bytes / (1 << 20)} MiB in {sent.TotalSeconds:0.0} s");
         output.WriteLine($"FIGURE qos0-flood stored: {stored:0} batches; dropped and counted: {dropped:0} (ntp_ingest_dropped_total); all accounted for after {drained.TotalSeconds:0.0} s");
-        output.WriteLine($"FIGURE qos0-flood rss: before {before.RssMiB} MiB, peak (VmHWM) {after.PeakMiB} MiB, after {after.RssMiB} MiB");
+        output.WriteLine($"FIGURE qos0-flood rss: before {before.RssMiB:0} MiB, peak (VmHWM) {after.PeakRssMiB:0} MiB, after {after.RssMiB:0} MiB");
         var afterDrops = statuses.Where(s => s.Dropped > 0).ToList();
         output.WriteLine($"FIGURE qos0-flood healthz: {statuses.Count} polls during the flood, {afterDrops.Count} of them after drops had begun: {afterDrops.Count(s => s.Status != "Healthy")} of those not Healthy");
 
@@ -107,8 +107,8 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
         Assert.Equal(dropped, queue.GetProperty("data").GetProperty("dropped").GetDouble());
         // Before: 1,738 MiB peak. The queue holds at most 16 MiB of QoS 0 payload; the rest is the
         // runtime, SQLite's cache and the GC's slack. A generous margin, far under the old figure.
-        Assert.True(after.PeakMiB < 700, $"peak RSS {after.PeakMiB} MiB");
-        Assert.True(after.PeakMiB - before.RssMiB < 500, $"RSS grew by {after.PeakMiB - before.RssMiB} MiB");
+        Assert.True(after.PeakRssMiB < 700, $"peak RSS {after.PeakRssMiB:0} MiB");
+        Assert.True(after.PeakRssMiB - before.RssMiB < 500, $"RSS grew by {after.PeakRssMiB - before.RssMiB:0} MiB");
     }
 
     /// <summary>
@@ -121,7 +121,7 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
     public async Task Idle_stream_clients_do_not_slow_the_commits()
     {
         const int clients = 500;
-        await using var collector = await Collector.StartAsync(output,
+        await using var collector = await FaultRig.StartAsync(BrokerKind.Embedded,
             $"--Collector:Stream:MaxClients={clients + 10}", $"--Collector:Stream:MaxClientsPerAddress={clients + 10}");
         using var device = await ConnectAsync(collector.BrokerPort, Device);
         var start = DateTimeOffset.UtcNow.AddHours(-2);
@@ -142,11 +142,11 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
                 $"{clients} stream clients are connected", Patience, TimeSpan.FromMilliseconds(250));
             var loaded = await BurstAsync(device, 2_001, 50, start);
             var metrics = await collector.MetricsAsync();
-            var memory = collector.Memory();
+            var memory = collector.CollectorMemory();
 
             output.WriteLine($"FIGURE idle-streams baseline: 50 x 1,000 readings committed and acknowledged in {baseline.Total.TotalSeconds:0.00} s (slowest PUBACK {baseline.Slowest.TotalMilliseconds:0} ms) without stream clients");
             output.WriteLine($"FIGURE idle-streams loaded: 50 x 1,000 readings in {loaded.Total.TotalSeconds:0.00} s (slowest PUBACK {loaded.Slowest.TotalMilliseconds:0} ms) with {clients} idle stream clients");
-            output.WriteLine($"FIGURE idle-streams dropped: {metrics.GetValueOrDefault("ntp_stream_clients_dropped_total{reason=\"slow\"}"):0} slow clients dropped, {metrics.GetValueOrDefault("ntp_stream_clients"):0} still connected; RSS {memory.RssMiB} MiB, peak {memory.PeakMiB} MiB");
+            output.WriteLine($"FIGURE idle-streams dropped: {metrics.GetValueOrDefault("ntp_stream_clients_dropped_total{reason=\"slow\"}"):0} slow clients dropped, {metrics.GetValueOrDefault("ntp_stream_clients"):0} still connected; RSS {memory.RssMiB:0} MiB, peak {memory.PeakRssMiB:0} MiB");
 
             // Before: 16 times the baseline. Now the commit loop only hands each group over.
             Assert.True(loaded.Total < (baseline.Total * 3) + TimeSpan.FromSeconds(1),
@@ -165,7 +165,7 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
     [Fact]
     public async Task SIGTERM_with_streams_open_stops_within_5_seconds()
     {
-        await using var collector = await Collector.StartAsync(output);
+        await using var collector = await FaultRig.StartAsync(BrokerKind.Embedded);
         using var cancel = new CancellationTokenSource(Patience);
 
         // Streams that read, and one that never reads.
@@ -182,12 +182,12 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
         await Eventually.UntilAsync(async () => (await collector.MetricsAsync()).GetValueOrDefault("ntp_stream_clients") >= 4,
             "the streams are open", Patience, TimeSpan.FromMilliseconds(100));
 
-        Assert.False(collector.Process.HasExited);
+        Assert.False(collector.Collector!.HasExited);
         var stopping = Stopwatch.StartNew();
-        await collector.Process.StopAsync(TimeSpan.FromSeconds(40));
+        await collector.Collector!.StopAsync(TimeSpan.FromSeconds(40));
         var took = stopping.Elapsed;
         // 0: it stopped by itself, not killed after the wait.
-        var exitCode = await collector.Process.WaitForExitAsync(TimeSpan.FromSeconds(1));
+        var exitCode = await collector.Collector!.WaitForExitAsync(TimeSpan.FromSeconds(1));
         output.WriteLine($"FIGURE sigterm-streams: exit code {exitCode} {took.TotalSeconds:0.00} s after SIGTERM with 4 streams open (3 reading, 1 never reading)");
         Assert.Equal(0, exitCode);
         foreach (var response in reading)
@@ -298,110 +298,6 @@ public sealed class QueueAndStreamBoundsTests(ITestOutputHelper output)
             {
                 return;
             }
-        }
-    }
-
-    /// <summary>A collector process as <see cref="Infrastructure.FaultRig"/> starts one, with its process id for memory figures.</summary>
-    private sealed class Collector : IAsyncDisposable
-    {
-        private readonly TempDirectory _data;
-
-        private Collector(ChildProcess process, int httpPort, int brokerPort, TempDirectory data)
-        {
-            Process = process;
-            HttpPort = httpPort;
-            BrokerPort = brokerPort;
-            _data = data;
-            Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
-        }
-
-        public ChildProcess Process { get; }
-
-        public int HttpPort { get; }
-
-        public int BrokerPort { get; }
-
-        public HttpClient Http { get; }
-
-        public static async Task<Collector> StartAsync(ITestOutputHelper output, params string[] extra)
-        {
-            var data = new TempDirectory();
-            var httpPort = FreePort.Next();
-            var brokerPort = FreePort.Next();
-            string[] args =
-            [
-                "--urls", $"http://127.0.0.1:{httpPort}",
-                $"--Collector:DataDirectory={data.Path}",
-                $"--Collector:Broker:Port={brokerPort}",
-                "--Logging:LogLevel:Default=Warning",
-                "--Logging:LogLevel:NewTechPark=Information",
-                .. TestCredentials.CollectorArgs(),
-                .. extra,
-            ];
-            var collector = new Collector(ChildProcess.StartDotnet("collector", "collector.dll", args), httpPort, brokerPort, data);
-            try
-            {
-                await Eventually.UntilAsync(async () =>
-                {
-                    if (collector.Process.HasExited)
-                    {
-                        throw new InvalidOperationException("the collector exited\n" + collector.Process.Tail());
-                    }
-
-                    try
-                    {
-                        return (await collector.Http.GetAsync("/healthz")).IsSuccessStatusCode;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return false;
-                    }
-                }, "the collector answers /healthz", Patience, TimeSpan.FromMilliseconds(100));
-            }
-            catch
-            {
-                output.WriteLine(collector.Process.Tail());
-                await collector.DisposeAsync();
-                throw;
-            }
-
-            return collector;
-        }
-
-        /// <summary>VmRSS and VmHWM (the peak) of the collector, from /proc.</summary>
-        public (long RssMiB, long PeakMiB) Memory()
-        {
-            var memory = ProcessMemory.Of(Process.Id);
-            return ((long)memory.RssMiB, (long)memory.PeakRssMiB);
-        }
-
-        /// <summary>The collector's /metrics as name{labels} to value.</summary>
-        public async Task<Dictionary<string, double>> MetricsAsync()
-        {
-            var text = await Http.GetStringAsync("/metrics");
-            var values = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var line in text.Split('\n'))
-            {
-                if (line.Length == 0 || line[0] == '#')
-                {
-                    continue;
-                }
-
-                var space = line.LastIndexOf(' ');
-                if (space > 0 && double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-                {
-                    values[line[..space]] = value;
-                }
-            }
-
-            return values;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            await Process.DisposeAsync();
-            _data.Dispose();
         }
     }
 }
