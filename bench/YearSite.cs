@@ -18,7 +18,6 @@ namespace NewTechPark.Edge.Bench;
 /// </summary>
 public sealed class YearSite
 {
-    public const string SiteKey = "newtechpark-bench-year-site-key";
     private const string Hall = "ontmoetingsplek";
     private static readonly TimeSpan MeterInterval = TimeSpan.FromSeconds(5); // the shipped agent's S0 SampleInterval
 
@@ -37,7 +36,9 @@ public sealed class YearSite
     private readonly SiteCalendar _calendar;
     private readonly SolarModel _solar;
     private readonly VisitorPool _visitors;
-    private readonly VisitorPseudonym _pseudonym = new(SiteKey);
+    // A fresh key per run: pseudonyms only need to be stable within the run, and a key in the
+    // tree would be one more secret to explain (CommittedSecretsTests).
+    private readonly VisitorPseudonym _pseudonym = new(Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
     private readonly double _dcHz;
     private readonly Random _random;
     private readonly Dictionary<string, (long In, long Out)> _doorTotals = new(StringComparer.Ordinal);
