@@ -239,6 +239,7 @@ public sealed class SensorOptions
     /// 100 ms (the timing budget per zone).
     /// </summary>
     public TimeSpan? SampleInterval { get; set; }
+
     /// <summary>
     /// Publish filters between the reader and the publish queue (deadband, throttle, heartbeat);
     /// empty: every reading is published. Climate and DC sensors only: a counter (door, S0 meter,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using NewTechPark.Edge.Agent.Readers;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Agent.Tests.Support;
@@ -41,94 +42,96 @@ public sealed class FilterPipelineTests
     [Fact]
     public async Task A_throttled_bench_publishes_a_mean_per_second_and_its_held_window_when_the_part_fails()
     {
-        using var dir = new TempDirectory();
-        var clock = TestClock.Create();
-        var hardware = new SimulatedHardware();
-        var part = hardware.I2c.Attach(1, 0x40, new SimulatedIna219(1, 0x40, 0.1));
-        part.SetLoad(24.0, 1.0);
-        var settings = AgentSettings.Base(dir.Path);
-        AgentSettings.AddIna219(settings, 0, Bench, 0x40);
-        settings["Agent:Sensors:0:SampleInterval"] = "00:00:00.100";
-        settings["Agent:Sensors:0:Filters:Throttle"] = "00:00:01";
+        await using var bench = await BenchPipeline.StartAsync(("Throttle", "00:00:01"));
+        await bench.SampleAsync(12, changeAfter: 4, amps: 2.0);
 
-        using var host = SimulatedAgentHost.Create(settings, hardware, clock: clock);
-        await host.StartAsync();
-        try
-        {
-            var health = host.Services.GetRequiredService<SensorHealth>();
-            await Eventually.UntilAsync(() => health.Get(Bench) == SensorHealth.Ok, "the first sample is read");
-            for (var tick = 1; tick <= 12; tick++)
-            {
-                var reads = part.Reads;
-                clock.Advance(TimeSpan.FromMilliseconds(100));
-                await Eventually.UntilAsync(() => part.Reads >= reads + 3, $"sample {tick} is read");
-                if (tick == 4)
-                {
-                    part.SetLoad(24.0, 2.0);
-                }
-            }
+        // The part goes away: the next read fails, the supervisor reports it, and the filter
+        // gives the window it held (1.0-1.2 s) instead of keeping it until the part is back.
+        bench.Hardware.I2c.Detach(1, 0x40);
+        bench.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        await Eventually.UntilAsync(() => bench.Health.Get(Bench).StartsWith("error: ", StringComparison.Ordinal), "the failure is reported");
 
-            // The part goes away: the next read fails, the supervisor reports it, and the filter
-            // gives the window it held (1.0-1.2 s) instead of keeping it until the part is back.
-            hardware.I2c.Detach(1, 0x40);
-            clock.Advance(TimeSpan.FromMilliseconds(100));
-            await Eventually.UntilAsync(() => health.Get(Bench).StartsWith("error: ", StringComparison.Ordinal), "the failure is reported");
-
-            var outbox = host.Services.GetRequiredService<Outbox>();
-            await Eventually.UntilAsync(() => outbox.PendingReadings >= 2, "two readings are in the outbox");
-            var readings = Read(outbox);
-            Assert.Equal([0.9, 1.2], readings.Select(r => r.Seconds));
-            Assert.Equal(1.5, readings[0].Amps, 3); // five samples at 1 A, five at 2 A
-            Assert.Equal(2.0, readings[1].Amps, 3);
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
+        var readings = await bench.PublishedAsync(2);
+        Assert.Equal([0.9, 1.2], readings.Select(r => r.Seconds));
+        Assert.Equal(1.5, readings[0].Amps, 3); // five samples at 1 A, five at 2 A
+        Assert.Equal(2.0, readings[1].Amps, 3);
     }
-
-    private static List<(double Seconds, double Amps)> Read(Outbox outbox) =>
-        [.. outbox.ReadAfter(0, 1000)
-            .SelectMany(b => JsonSerializer.Deserialize(b.Payload, ContractJsonContext.Default.ReadingsBatch)!.Readings)
-            .Select(r => (Math.Round((r.Ts - TestClock.Start).TotalSeconds, 3), r.Values![ReadingKinds.DcValues.CurrentA]))];
 
     private static async Task<IReadOnlyList<(double Seconds, double Amps)>> RunAsync(bool filtered)
     {
-        using var dir = new TempDirectory();
-        var clock = TestClock.Create();
-        var hardware = new SimulatedHardware();
-        var part = hardware.I2c.Attach(1, 0x40, new SimulatedIna219(1, 0x40, 0.1));
-        part.SetLoad(24.0, 1.0);
-        var settings = AgentSettings.Base(dir.Path);
-        AgentSettings.AddIna219(settings, 0, Bench, 0x40);
-        settings["Agent:Sensors:0:SampleInterval"] = "00:00:00.100";
-        if (filtered)
+        (string, string)[] filters = filtered
+            ? [("Delta:current_a", "0.01"), ("Delta:voltage_v", "0.05"), ("Heartbeat", "00:00:02")]
+            : [];
+        await using var bench = await BenchPipeline.StartAsync(filters);
+        await bench.SampleAsync(50, changeAfter: 25, amps: 1.5);
+        return await bench.PublishedAsync(filtered ? 4 : 51);
+    }
+
+    /// <summary>One simulated INA219 at 24 V / 1 A, sampled every 100 ms, in a running agent on a fake clock.</summary>
+    private sealed class BenchPipeline : IAsyncDisposable
+    {
+        private readonly TempDirectory _dir;
+        private readonly IHost _host;
+        private readonly SimulatedIna219 _part;
+
+        private BenchPipeline(TempDirectory dir, FakeTimeProvider clock, SimulatedHardware hardware, SimulatedIna219 part, IHost host)
         {
-            settings["Agent:Sensors:0:Filters:Delta:current_a"] = "0.01";
-            settings["Agent:Sensors:0:Filters:Delta:voltage_v"] = "0.05";
-            settings["Agent:Sensors:0:Filters:Heartbeat"] = "00:00:02";
+            _dir = dir;
+            Clock = clock;
+            Hardware = hardware;
+            _part = part;
+            _host = host;
         }
 
-        using var host = SimulatedAgentHost.Create(settings, hardware, clock: clock);
-        await host.StartAsync();
-        try
+        public FakeTimeProvider Clock { get; }
+
+        public SimulatedHardware Hardware { get; }
+
+        public SensorHealth Health => _host.Services.GetRequiredService<SensorHealth>();
+
+        /// <summary>Starts the agent with the bench's filter settings (below <c>Filters:</c>) and waits for its first sample.</summary>
+        public static async Task<BenchPipeline> StartAsync(params (string Key, string Value)[] filters)
         {
-            var health = host.Services.GetRequiredService<SensorHealth>();
-            await Eventually.UntilAsync(() => health.Get(Bench) == SensorHealth.Ok, "the first sample is read");
-            for (var tick = 1; tick <= 50; tick++)
+            var dir = new TempDirectory();
+            var clock = TestClock.Create();
+            var hardware = new SimulatedHardware();
+            var part = hardware.I2c.Attach(1, 0x40, new SimulatedIna219(1, 0x40, 0.1));
+            part.SetLoad(24.0, 1.0);
+            var settings = AgentSettings.Base(dir.Path);
+            AgentSettings.AddIna219(settings, 0, Bench, 0x40);
+            settings["Agent:Sensors:0:SampleInterval"] = "00:00:00.100";
+            foreach (var (key, value) in filters)
             {
-                var reads = part.Reads;
-                clock.Advance(TimeSpan.FromMilliseconds(100));
-                // Bus voltage, current and power: three register reads a sample.
-                await Eventually.UntilAsync(() => part.Reads >= reads + 3, $"sample {tick} is read");
-                if (tick == 25)
-                {
-                    part.SetLoad(24.0, 1.5);
-                }
+                settings["Agent:Sensors:0:Filters:" + key] = value;
             }
 
-            var outbox = host.Services.GetRequiredService<Outbox>();
-            var expected = filtered ? 4 : 51;
+            var host = SimulatedAgentHost.Create(settings, hardware, clock: clock);
+            var bench = new BenchPipeline(dir, clock, hardware, part, host);
+            await host.StartAsync();
+            await Eventually.UntilAsync(() => bench.Health.Get(Bench) == SensorHealth.Ok, "the first sample is read");
+            return bench;
+        }
+
+        /// <summary>Advances the clock one sample at a time; after sample <paramref name="changeAfter"/> the current becomes <paramref name="amps"/>.</summary>
+        public async Task SampleAsync(int samples, int changeAfter, double amps)
+        {
+            for (var tick = 1; tick <= samples; tick++)
+            {
+                var reads = _part.Reads;
+                Clock.Advance(TimeSpan.FromMilliseconds(100));
+                // Bus voltage, current and power: three register reads a sample.
+                await Eventually.UntilAsync(() => _part.Reads >= reads + 3, $"sample {tick} is read");
+                if (tick == changeAfter)
+                {
+                    _part.SetLoad(24.0, amps);
+                }
+            }
+        }
+
+        /// <summary>Waits for <paramref name="expected"/> readings in the outbox; their seconds after the start and current.</summary>
+        public async Task<List<(double Seconds, double Amps)>> PublishedAsync(int expected)
+        {
+            var outbox = _host.Services.GetRequiredService<Outbox>();
             await Eventually.UntilAsync(() => outbox.PendingReadings >= expected, $"{expected} readings are in the outbox");
             var readings = outbox.ReadAfter(0, 1000)
                 .SelectMany(b => JsonSerializer.Deserialize(b.Payload, ContractJsonContext.Default.ReadingsBatch)!.Readings)
@@ -136,9 +139,12 @@ public sealed class FilterPipelineTests
             Assert.All(readings, r => Assert.Equal(Bench, r.Sensor));
             return [.. readings.Select(r => (Math.Round((r.Ts - TestClock.Start).TotalSeconds, 3), r.Values![ReadingKinds.DcValues.CurrentA]))];
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
-            await host.StopAsync();
+            await _host.StopAsync();
+            _host.Dispose();
+            _dir.Dispose();
         }
     }
 }
