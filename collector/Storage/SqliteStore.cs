@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Collector.Storage.Schema;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 using NewTechPark.Edge.Contracts.Payloads;
@@ -26,6 +27,7 @@ public sealed class SqliteStore : IDisposable
     private long _lastConflictLogMs;
     private readonly ILogger<SqliteStore> _logger;
     private readonly RollupState _rollups;
+    private readonly PointBlockCache _blocks = new();
     private readonly Timer _checkpoints;
     private readonly WalCheckpointer _checkpointer;
     private int _checkpointing;
@@ -77,6 +79,17 @@ public sealed class SqliteStore : IDisposable
             throw;
         }
 
+        try
+        {
+            // Raw points of a store written before point blocks: moved over before any ingest.
+            LegacyPointsConversion.Run(_writer, path, logger);
+        }
+        catch
+        {
+            _writer.Dispose();
+            throw;
+        }
+
         LoadSeries();
         _checkpointer = new WalCheckpointer(_connectionString, path, logger);
         _checkpoints = new Timer(_ => Checkpoint(), null, CheckpointInterval, CheckpointInterval);
@@ -118,8 +131,9 @@ public sealed class SqliteStore : IDisposable
         using var transaction = _writer.BeginTransaction();
         try
         {
-            using var writer = new BatchWriter(_writer, transaction);
-            using var rollups = new RollupWriter(_writer, transaction, _rollups);
+            using var points = new PointBlockWriter(_writer, transaction, _blocks);
+            using var writer = new BatchWriter(_writer, transaction, points);
+            using var rollups = new RollupWriter(_writer, transaction, _rollups, points);
             for (var i = 0; i < items.Count; i++)
             {
                 outcomes[i] = items[i] switch
@@ -131,12 +145,15 @@ public sealed class SqliteStore : IDisposable
                 };
             }
 
+            points.Flush();
             rollups.Flush();
             transaction.Commit();
             rollups.Committed();
         }
         catch
         {
+            // The open blocks in memory hold this transaction's points: read them again from the store.
+            _blocks.Clear();
             transaction.Rollback();
             throw;
         }
@@ -363,8 +380,8 @@ public sealed class SqliteStore : IDisposable
         private readonly SqliteConnection _connection;
         private readonly SqliteTransaction _transaction;
         private readonly PreparedStatements _statements;
+        private readonly PointBlockWriter _points;
         private SqliteCommand? _batch;
-        private PointStatement? _point;
         private SqliteCommand? _series;
         private SqliteCommand? _scan;
         private SqliteCommand? _deviceSeen;
@@ -372,8 +389,9 @@ public sealed class SqliteStore : IDisposable
         private SqliteCommand? _status;
         private SqliteCommand? _deadLetter;
 
-        public BatchWriter(SqliteConnection connection, SqliteTransaction transaction)
+        public BatchWriter(SqliteConnection connection, SqliteTransaction transaction, PointBlockWriter points)
         {
+            _points = points;
             _connection = connection;
             _transaction = transaction;
             _statements = new PreparedStatements(connection, transaction);
@@ -425,7 +443,7 @@ public sealed class SqliteStore : IDisposable
             return (long)_series.ExecuteScalar()!;
         }
 
-        public PointWrite AddPoint(long seriesId, long tsMs, double value) => (_point ??= new PointStatement(_connection)).Write(seriesId, tsMs, value);
+        public PointWrite AddPoint(long seriesId, long tsMs, double value) => _points.Write(seriesId, tsMs, value);
 
         public void AddBadgeScan(string site, string sensor, long tsMs, string visitor)
         {
@@ -484,7 +502,6 @@ public sealed class SqliteStore : IDisposable
         public void Dispose()
         {
             _gaps?.Dispose();
-            _point?.Dispose();
             _statements.Dispose();
         }
 
