@@ -28,6 +28,7 @@ public sealed class SqliteStore : IDisposable
     private readonly ILogger<SqliteStore> _logger;
     private readonly RollupState _rollups;
     private readonly PointBlockCache _blocks = new();
+    private int _blocksStale;
     private readonly Timer _checkpoints;
     private readonly WalCheckpointer _checkpointer;
     private int _checkpointing;
@@ -129,6 +130,12 @@ public sealed class SqliteStore : IDisposable
         var newPerDevice = new Dictionary<(string, string), int>();
         var conflicts = new List<Conflict>();
         using var transaction = _writer.BeginTransaction();
+        if (Interlocked.Exchange(ref _blocksStale, 0) == 1)
+        {
+            // A second writer changed point blocks (retention) before this transaction got the write lock.
+            _blocks.Clear();
+        }
+
         try
         {
             using var points = new PointBlockWriter(_writer, transaction, _blocks);
@@ -304,6 +311,13 @@ public sealed class SqliteStore : IDisposable
 
         return null;
     }
+
+    /// <summary>
+    /// A second writer changed point blocks: the single writer reads them again in its next
+    /// transaction. Call it inside that writer's transaction, before it commits: the ingest's
+    /// transactions (BEGIN IMMEDIATE) cannot start until then.
+    /// </summary>
+    internal void InvalidatePointCache() => Interlocked.Exchange(ref _blocksStale, 1);
 
     /// <summary>Opens a read connection (pooled); WAL lets readers run beside the writer.</summary>
     public SqliteConnection OpenReader()

@@ -14,9 +14,10 @@ public sealed class RetentionStore(SqliteStore store)
 
     /// <summary>
     /// Deletes raw points older than the cutoff; the number deleted. Whole blocks that end before it
-    /// go, the block that straddles it is trimmed. The newest block of each series is left alone:
-    /// the ingest writer keeps it in memory (<see cref="Blocks.PointBlockCache"/>), and it holds
-    /// the series' latest points anyway.
+    /// go, the block that straddles it is trimmed. The ingest writer keeps each series' newest block
+    /// in memory (<see cref="Blocks.PointBlockCache"/>): every transaction that changes blocks tells
+    /// it to read them again, while it still holds the write lock, so the writer's next transaction
+    /// (which must wait for that lock) never writes back a block from before the purge.
     /// </summary>
     public long PurgePoints(long cutoffMs)
     {
@@ -43,9 +44,7 @@ public sealed class RetentionStore(SqliteStore store)
                 delete.Transaction = transaction;
                 delete.CommandText = """
                     DELETE FROM point_blocks WHERE series_id = $id AND start_ms IN (
-                        SELECT start_ms FROM point_blocks WHERE series_id = $id AND end_ms < $cutoff
-                          AND start_ms < (SELECT max(start_ms) FROM point_blocks WHERE series_id = $id)
-                        ORDER BY start_ms LIMIT $n)
+                        SELECT start_ms FROM point_blocks WHERE series_id = $id AND end_ms < $cutoff ORDER BY start_ms LIMIT $n)
                     RETURNING count
                     """;
                 delete.Parameters.AddWithValue("$id", id);
@@ -61,9 +60,11 @@ public sealed class RetentionStore(SqliteStore store)
                     }
                 }
 
-                if (blocks < BlocksPerDelete)
+                var trimmed = blocks < BlocksPerDelete ? TrimStraddling(connection, transaction, id, cutoffMs) : 0;
+                deleted += trimmed;
+                if (blocks > 0 || trimmed > 0)
                 {
-                    deleted += TrimStraddling(connection, transaction, id, cutoffMs);
+                    store.InvalidatePointCache();
                 }
 
                 transaction.Commit();
@@ -77,14 +78,13 @@ public sealed class RetentionStore(SqliteStore store)
         return deleted;
     }
 
-    /// <summary>Drops the points before the cutoff from the block that holds it (not the series' newest); how many.</summary>
+    /// <summary>Drops the points before the cutoff from the block that holds it (an open block stays open); how many.</summary>
     private static long TrimStraddling(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, long id, long cutoffMs)
     {
         using var find = connection.CreateCommand();
         find.Transaction = transaction;
         find.CommandText = """
             SELECT start_ms, data FROM point_blocks WHERE series_id = $id AND start_ms < $cutoff AND end_ms >= $cutoff
-              AND start_ms < (SELECT max(start_ms) FROM point_blocks WHERE series_id = $id)
             """;
         find.Parameters.AddWithValue("$id", id);
         find.Parameters.AddWithValue("$cutoff", cutoffMs);
@@ -115,7 +115,7 @@ public sealed class RetentionStore(SqliteStore store)
         replace.Parameters.AddWithValue("$start", encoder.FirstTs);
         replace.Parameters.AddWithValue("$end", encoder.LastTs);
         replace.Parameters.AddWithValue("$count", encoder.Count);
-        replace.Parameters.AddWithValue("$data", encoder.ToBlock(seal: true));
+        replace.Parameters.AddWithValue("$data", encoder.ToBlock(seal: Blocks.PointCodec.IsSealed(data)));
         replace.ExecuteNonQuery();
         return keep;
     }
