@@ -17,25 +17,30 @@ public static class LegacyPointsConversion
     /// <summary>Blocks per transaction.</summary>
     public const int SliceBlocks = 64;
 
-    public static void Run(SqliteConnection connection, string path, ILogger logger, int capPoints = PointBlockCache.DefaultCapPoints, int capBytes = PointBlockCache.DefaultCapBytes)
+    /// <summary>Converts what is left; false when <paramref name="maxSlices"/> stopped it first (tests: a kill between two transactions).</summary>
+    public static bool Run(SqliteConnection connection, string path, ILogger logger, int capPoints = PointBlockCache.DefaultCapPoints, int capBytes = PointBlockCache.DefaultCapBytes, int maxSlices = int.MaxValue)
     {
         if (Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'points'") is not long tables || tables == 0)
         {
-            return;
+            return true;
         }
 
         var total = (long)Scalar(connection, "SELECT count(*) FROM points")!;
         if (total > 0)
         {
             logger.LogInformation("Store {Path}: moving {Total} raw points into compressed blocks before the ingest starts", path, total);
-            Convert(connection, path, logger, total, capPoints, capBytes);
+            if (!Convert(connection, path, logger, total, capPoints, capBytes, maxSlices))
+            {
+                return false;
+            }
         }
 
         Execute(connection, "DROP TABLE points");
         Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+        return true;
     }
 
-    private static void Convert(SqliteConnection connection, string path, ILogger logger, long total, int capPoints, int capBytes)
+    private static bool Convert(SqliteConnection connection, string path, ILogger logger, long total, int capPoints, int capBytes, int maxSlices)
     {
         var watch = Stopwatch.StartNew();
         var lastLog = TimeSpan.Zero;
@@ -47,6 +52,11 @@ public static class LegacyPointsConversion
             series = next;
             while (true)
             {
+                if (slices >= maxSlices)
+                {
+                    return false;
+                }
+
                 var moved = MoveSlice(connection, series, capPoints, capBytes);
                 done += moved;
                 if (++slices % 16 == 0)
@@ -69,6 +79,7 @@ public static class LegacyPointsConversion
         }
 
         logger.LogInformation("Store {Path}: {Done} raw points moved into blocks in {Seconds:F1} s", path, done, watch.Elapsed.TotalSeconds);
+        return true;
     }
 
     /// <summary>Moves the oldest rows of one series (at most <see cref="SliceBlocks"/> blocks) in one transaction; how many.</summary>

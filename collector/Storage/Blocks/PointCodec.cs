@@ -42,12 +42,14 @@ public static class PointCodec
             return false;
         }
 
-        if (BitConverter.DoubleToInt64Bits(m / Powers[scale]) != BitConverter.DoubleToInt64Bits(value))
+        // Through the integer, as the decoder computes it (so -0.0, whose integer is 0, does not fit).
+        var integer = (long)m;
+        if (BitConverter.DoubleToInt64Bits(integer / Powers[scale]) != BitConverter.DoubleToInt64Bits(value))
         {
             return false;
         }
 
-        scaled = (long)m;
+        scaled = integer;
         return true;
     }
 
