@@ -78,36 +78,64 @@ public sealed class OccupancyStore(SqliteStore store)
         return list;
     }
 
-    /// <summary>Door readings in [from, to), one row per (door, time), oldest first; read a day at a time as they are enumerated.</summary>
+    /// <summary>Door readings in [from, to), one row per (door, time), oldest first; read as they are enumerated (one block per series in memory).</summary>
     public IEnumerable<DoorReadingRow> DoorReadings(long fromMs, long toMs)
     {
         using var connection = store.OpenReader();
         var series = DoorSeries(connection, site: null, ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal);
-        const long Window = 86_400_000;
-        for (var start = fromMs; start < toMs; start = start > toMs - Window ? toMs : start + Window)
+        var cursors = new List<IEnumerator<RawPoint>>(series.Count);
+        var queue = new PriorityQueue<int, (long Ts, string Door)>(DoorTimeOrder.Instance);
+        try
         {
-            var end = start > toMs - Window ? toMs : start + Window;
-            var rows = new Dictionary<(long Ts, string Door), DoorReadingRow>();
-            foreach (var (id, door, field) in series)
+            // A merge of every door series' points by (time, door).
+            for (var i = 0; i < series.Count; i++)
             {
-                foreach (var (ts, value) in PointReader.Range(connection, null, id, start, end))
+                cursors.Add(PointReader.Range(connection, null, series[i].Id, fromMs, toMs).GetEnumerator());
+                if (cursors[i].MoveNext())
                 {
-                    var row = rows.TryGetValue((ts, door), out var r) ? r : new DoorReadingRow(door, ts, 0, 0, null, null);
-                    rows[(ts, door)] = field switch
+                    queue.Enqueue(i, (cursors[i].Current.Ts, series[i].Door));
+                }
+            }
+
+            while (queue.TryPeek(out _, out var key))
+            {
+                var row = new DoorReadingRow(key.Door, key.Ts, 0, 0, null, null);
+                while (queue.TryPeek(out var i, out var next) && next.Ts == key.Ts && next.Door == key.Door)
+                {
+                    queue.Dequeue();
+                    var value = cursors[i].Current.Value;
+                    row = series[i].Field switch
                     {
                         ReadingKinds.DoorValues.In => row with { In = row.In + (long)value },
                         ReadingKinds.DoorValues.Out => row with { Out = row.Out + (long)value },
                         ReadingKinds.DoorValues.InTotal => row with { InTotal = Math.Max(row.InTotal ?? double.MinValue, value) },
                         _ => row with { OutTotal = Math.Max(row.OutTotal ?? double.MinValue, value) },
                     };
+                    if (cursors[i].MoveNext())
+                    {
+                        queue.Enqueue(i, (cursors[i].Current.Ts, series[i].Door));
+                    }
                 }
-            }
 
-            foreach (var row in rows.Values.OrderBy(r => r.Ts).ThenBy(r => r.Door, StringComparer.Ordinal))
-            {
                 yield return row;
             }
         }
+        finally
+        {
+            foreach (var cursor in cursors)
+            {
+                cursor.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Oldest time first, then the door (ordinal, as SQLite's BINARY collation).</summary>
+    private sealed class DoorTimeOrder : IComparer<(long Ts, string Door)>
+    {
+        public static readonly DoorTimeOrder Instance = new();
+
+        public int Compare((long Ts, string Door) x, (long Ts, string Door) y) =>
+            x.Ts != y.Ts ? x.Ts.CompareTo(y.Ts) : string.CompareOrdinal(x.Door, y.Door);
     }
 
     /// <summary>Each door's last totals before <paramref name="beforeMs"/>.</summary>
@@ -225,6 +253,9 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
         command.CommandText = "SELECT $points || '/' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM occupancy_corrections WHERE site = $site AND ts_ms >= $a AND ts_ms < $b)";
         // As SQLite printed count || ':' || sum(value) before point blocks, so built days keep their fingerprint.
         command.Parameters.AddWithValue("$points", count == 0 ? "0:0" : $"{count}:{SqlReal(sum)}");
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$a", start);
+        command.Parameters.AddWithValue("$b", end);
         return (string)command.ExecuteScalar()!;
     }
 
