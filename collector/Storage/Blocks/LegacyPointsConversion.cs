@@ -115,15 +115,18 @@ public static class LegacyPointsConversion
             var p = new[] { "$s", "$start", "$end", "$count", "$data" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
             p[0].Value = series;
             var encoder = new PointEncoder();
+            var cap = capBytes;
             for (var i = 0; i <= ts.Count; i++)
             {
-                if (encoder.Count > 0 && (i == ts.Count || encoder.Count >= capPoints || encoder.Length >= capBytes))
+                if (encoder.Count > 0 && (i == ts.Count || encoder.Count >= capPoints || encoder.Length >= cap))
                 {
+                    var data = encoder.ToBlock(seal: true);
                     p[1].Value = encoder.FirstTs;
                     p[2].Value = encoder.LastTs;
                     p[3].Value = encoder.Count;
-                    p[4].Value = encoder.ToBlock(seal: true);
+                    p[4].Value = data;
                     insert.ExecuteNonQuery();
+                    cap = PointBlockCache.NextCapBytes(encoder.Length, data.Length, capBytes); // as the writer does
                     encoder = new PointEncoder();
                 }
 

@@ -14,8 +14,24 @@ public sealed class PointBlockCache
     /// <summary>A block is sealed (and compressed) at this many points.</summary>
     public const int DefaultCapPoints = 1024;
 
-    /// <summary>... or at this many encoded bytes, so the open block rewritten by every commit stays small.</summary>
-    public const int DefaultCapBytes = 3_000;
+    /// <summary>
+    /// ... or at this many encoded (uncompressed) bytes: the first cap of a series. SQLite keeps a
+    /// row of up to about 1,000 bytes in its b-tree page (4 KiB pages); a longer one spills into an
+    /// overflow page that stays mostly empty (measured: 47 % of the blocks' pages unused with a
+    /// fixed 3,000-byte cap). After each sealed block the cap of its series follows its compression,
+    /// so that the next sealed block lands near <see cref="TargetSealedBytes"/>.
+    /// </summary>
+    public const int DefaultCapBytes = 1_000;
+
+    /// <summary>The size a sealed (compressed) block aims at: within one page's local payload.</summary>
+    public const int TargetSealedBytes = 900;
+
+    /// <summary>The largest open block in encoded bytes, however well its series compresses.</summary>
+    public const int MaxCapBytes = 16_000;
+
+    /// <summary>The next cap of a series whose last block took <paramref name="sealedBytes"/> sealed for <paramref name="encodedBytes"/> encoded.</summary>
+    public static int NextCapBytes(long encodedBytes, int sealedBytes, int floor) =>
+        (int)Math.Clamp(TargetSealedBytes * (double)encodedBytes / Math.Max(1, sealedBytes), floor, MaxCapBytes);
 
     // Bounded: past this many series the cache starts over (each series is read back once).
     private const int MaxSeries = 50_000;
@@ -42,6 +58,7 @@ public sealed class PointBlockCache
         public long LastTs = long.MinValue;
         public double LastValue;
         public OpenBlock? Open;
+        public int CapBytes;
     }
 
     internal sealed class OpenBlock
@@ -121,12 +138,13 @@ public sealed class PointBlockWriter : IDisposable
             return;
         }
 
-        var full = open.Encoder.Count >= _cache.CapPoints || open.Encoder.Length >= _cache.CapBytes;
-        WriteBlock(seriesId, open.StoredStart, open.Encoder, seal: full);
+        var full = open.Encoder.Count >= _cache.CapPoints || open.Encoder.Length >= tail.CapBytes;
+        var written = WriteBlock(seriesId, open.StoredStart, open.Encoder, seal: full);
         open.StoredStart = open.Start;
         open.Dirty = false;
         if (full)
         {
+            tail.CapBytes = PointBlockCache.NextCapBytes(open.Encoder.Length, written, _cache.CapBytes);
             tail.Open = null;
         }
     }
@@ -169,7 +187,7 @@ public sealed class PointBlockWriter : IDisposable
     {
         tail.Open!.Dirty = true;
         _dirtySeries.TryAdd(tail, seriesId);
-        if (tail.Open.Encoder.Count >= _cache.CapPoints || tail.Open.Encoder.Length >= _cache.CapBytes)
+        if (tail.Open.Encoder.Count >= _cache.CapPoints || tail.Open.Encoder.Length >= tail.CapBytes)
         {
             // Full: write it sealed now, so a long commit of one series does not grow one block past the cap.
             FlushOne(seriesId, tail);
@@ -183,7 +201,7 @@ public sealed class PointBlockWriter : IDisposable
             return tail;
         }
 
-        tail = new PointBlockCache.SeriesTail();
+        tail = new PointBlockCache.SeriesTail { CapBytes = _cache.CapBytes };
         using var command = _statements.Command("SELECT start_ms, data FROM point_blocks WHERE series_id = $s ORDER BY start_ms DESC LIMIT 1", "$s");
         command.Parameters[0].Value = seriesId;
         using (var reader = command.ExecuteReader())
@@ -310,7 +328,8 @@ public sealed class PointBlockWriter : IDisposable
         return reader.Read() ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : null;
     }
 
-    private void WriteBlock(long seriesId, long? storedStart, PointEncoder encoder, bool seal)
+    /// <summary>Writes a block (moving it when its first time changed); its length in bytes.</summary>
+    private int WriteBlock(long seriesId, long? storedStart, PointEncoder encoder, bool seal)
     {
         if (storedStart is { } old && old != encoder.FirstTs)
         {
@@ -326,8 +345,10 @@ public sealed class PointBlockWriter : IDisposable
         p[1].Value = encoder.FirstTs;
         p[2].Value = encoder.LastTs;
         p[3].Value = encoder.Count;
-        p[4].Value = encoder.ToBlock(seal);
+        var data = encoder.ToBlock(seal);
+        p[4].Value = data;
         _upsert.ExecuteNonQuery();
+        return data.Length;
     }
 
     private void DeleteBlock(long seriesId, long start)
