@@ -33,8 +33,9 @@ public sealed class PointBlockCache
     public static int NextCapBytes(long encodedBytes, int sealedBytes, int floor) =>
         (int)Math.Clamp(TargetSealedBytes * (double)encodedBytes / Math.Max(1, sealedBytes), floor, MaxCapBytes);
 
-    // Bounded: past this many series the cache starts over (each series is read back once).
-    private const int MaxSeries = 50_000;
+    // Bounded (an open block is at most a few KB in memory): past this many series the cache
+    // starts over, and each series' open block is read back once when it is next written.
+    private const int MaxSeries = 10_000;
 
     internal Dictionary<long, SeriesTail> Tails { get; } = [];
 
