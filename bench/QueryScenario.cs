@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 
 namespace NewTechPark.Edge.Bench;
@@ -10,9 +11,9 @@ namespace NewTechPark.Edge.Bench;
 /// One year of one-second data for one series (31,536,000 points) in the collector's store, then
 /// an hourly-bucket query and a 2,000-point chart query through StoreQueries.Series, the code
 /// behind GET /api/v1/series.
-/// Loading: the points go in with one INSERT … SELECT per day (a recursive CTE, in SQLite itself),
-/// and every point is handed to the store's own RollupWriter in the same transaction, exactly as
-/// SqliteStore.Commit does for ingested points (only the JSON, MQTT and batch bookkeeping are skipped).
+/// Loading: one transaction per day, every point through the store's own PointBlockWriter and
+/// RollupWriter, exactly as SqliteStore.Commit does for ingested points (only the JSON, MQTT and
+/// batch bookkeeping are skipped).
 /// </summary>
 public static class QueryScenario
 {
@@ -73,29 +74,23 @@ public static class QueryScenario
         }
 
         long points = 0;
+        var blocks = new PointBlockCache();
         var startMs = from.ToUnixTimeMilliseconds();
         for (var day = 0; day < days; day++)
         {
             var dayMs = startMs + day * 86_400_000L;
             using var transaction = connection.BeginTransaction();
-            using (var insert = connection.CreateCommand())
-            {
-                insert.Transaction = transaction;
-                insert.CommandText = """
-                    WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 86399)
-                    INSERT INTO points (series_id, ts_ms, value) SELECT $id, $day + i * 1000, (($day / 1000 + i) % 3600) * 0.01 FROM s
-                    """;
-                insert.Parameters.AddWithValue("$id", seriesId);
-                insert.Parameters.AddWithValue("$day", dayMs);
-                points += insert.ExecuteNonQuery();
-            }
-
-            using var rollups = new RollupWriter(connection, transaction, store.Rollups);
+            using var raw = new PointBlockWriter(connection, transaction, blocks);
+            using var rollups = new RollupWriter(connection, transaction, store.Rollups, raw);
             for (var i = 0L; i < 86_400; i++)
             {
-                rollups.Add(seriesId, Field, dayMs + i * 1000, (dayMs / 1000 + i) % 3600 * 0.01, PointWrite.Inserted);
+                var ts = dayMs + i * 1000;
+                var value = (dayMs / 1000 + i) % 3600 * 0.01;
+                rollups.Add(seriesId, Field, ts, value, raw.Write(seriesId, ts, value));
+                points++;
             }
 
+            raw.Flush();
             rollups.Flush();
             transaction.Commit();
             rollups.Committed();

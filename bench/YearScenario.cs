@@ -182,9 +182,10 @@ public static class YearScenario
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
             command.ExecuteNonQuery();
-            command.CommandText = "SELECT count(*) FROM points";
+            // Raw values stored: the points held by the blocks (one row of point_blocks holds up to 1,024).
+            command.CommandText = "SELECT coalesce(sum(count), 0) FROM point_blocks";
             rawValues = (long)command.ExecuteScalar()!;
-            foreach (var table in new[] { "rollups", "batches", "badge_scans" })
+            foreach (var table in new[] { "point_blocks", "rollups", "batches", "badge_scans" })
             {
                 // Row counts beside the raw points (the bundled SQLite has no dbstat for bytes per table).
                 command.CommandText = $"SELECT count(*) FROM {table}";

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Site;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Collector.Storage.Schema;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 using NewTechPark.Edge.Contracts.Payloads;
@@ -26,6 +27,8 @@ public sealed class SqliteStore : IDisposable
     private long _lastConflictLogMs;
     private readonly ILogger<SqliteStore> _logger;
     private readonly RollupState _rollups;
+    private readonly PointBlockCache _blocks = new();
+    private int _blocksStale;
     private readonly Timer _checkpoints;
     private readonly WalCheckpointer _checkpointer;
     private int _checkpointing;
@@ -77,6 +80,17 @@ public sealed class SqliteStore : IDisposable
             throw;
         }
 
+        try
+        {
+            // Raw points of a store written before point blocks: moved over before any ingest.
+            LegacyPointsConversion.Run(_writer, path, logger);
+        }
+        catch
+        {
+            _writer.Dispose();
+            throw;
+        }
+
         LoadSeries();
         _checkpointer = new WalCheckpointer(_connectionString, path, logger);
         _checkpoints = new Timer(_ => Checkpoint(), null, CheckpointInterval, CheckpointInterval);
@@ -116,10 +130,17 @@ public sealed class SqliteStore : IDisposable
         var newPerDevice = new Dictionary<(string, string), int>();
         var conflicts = new List<Conflict>();
         using var transaction = _writer.BeginTransaction();
+        if (Interlocked.Exchange(ref _blocksStale, 0) == 1)
+        {
+            // A second writer changed point blocks (retention) before this transaction got the write lock.
+            _blocks.Clear();
+        }
+
         try
         {
-            using var writer = new BatchWriter(_writer, transaction);
-            using var rollups = new RollupWriter(_writer, transaction, _rollups);
+            using var points = new PointBlockWriter(_writer, transaction, _blocks);
+            using var writer = new BatchWriter(_writer, transaction, points);
+            using var rollups = new RollupWriter(_writer, transaction, _rollups, points);
             for (var i = 0; i < items.Count; i++)
             {
                 outcomes[i] = items[i] switch
@@ -131,12 +152,15 @@ public sealed class SqliteStore : IDisposable
                 };
             }
 
+            points.Flush();
             rollups.Flush();
             transaction.Commit();
             rollups.Committed();
         }
         catch
         {
+            // The open blocks in memory hold this transaction's points: read them again from the store.
+            _blocks.Clear();
             transaction.Rollback();
             throw;
         }
@@ -288,6 +312,13 @@ public sealed class SqliteStore : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// A second writer changed point blocks: the single writer reads them again in its next
+    /// transaction. Call it inside that writer's transaction, before it commits: the ingest's
+    /// transactions (BEGIN IMMEDIATE) cannot start until then.
+    /// </summary>
+    internal void InvalidatePointCache() => Interlocked.Exchange(ref _blocksStale, 1);
+
     /// <summary>Opens a read connection (pooled); WAL lets readers run beside the writer.</summary>
     public SqliteConnection OpenReader()
     {
@@ -363,8 +394,8 @@ public sealed class SqliteStore : IDisposable
         private readonly SqliteConnection _connection;
         private readonly SqliteTransaction _transaction;
         private readonly PreparedStatements _statements;
+        private readonly PointBlockWriter _points;
         private SqliteCommand? _batch;
-        private PointStatement? _point;
         private SqliteCommand? _series;
         private SqliteCommand? _scan;
         private SqliteCommand? _deviceSeen;
@@ -372,8 +403,9 @@ public sealed class SqliteStore : IDisposable
         private SqliteCommand? _status;
         private SqliteCommand? _deadLetter;
 
-        public BatchWriter(SqliteConnection connection, SqliteTransaction transaction)
+        public BatchWriter(SqliteConnection connection, SqliteTransaction transaction, PointBlockWriter points)
         {
+            _points = points;
             _connection = connection;
             _transaction = transaction;
             _statements = new PreparedStatements(connection, transaction);
@@ -425,7 +457,7 @@ public sealed class SqliteStore : IDisposable
             return (long)_series.ExecuteScalar()!;
         }
 
-        public PointWrite AddPoint(long seriesId, long tsMs, double value) => (_point ??= new PointStatement(_connection)).Write(seriesId, tsMs, value);
+        public PointWrite AddPoint(long seriesId, long tsMs, double value) => _points.Write(seriesId, tsMs, value);
 
         public void AddBadgeScan(string site, string sensor, long tsMs, string visitor)
         {
@@ -484,7 +516,6 @@ public sealed class SqliteStore : IDisposable
         public void Dispose()
         {
             _gaps?.Dispose();
-            _point?.Dispose();
             _statements.Dispose();
         }
 

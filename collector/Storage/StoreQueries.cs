@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 
 namespace NewTechPark.Edge.Collector.Storage;
@@ -156,18 +157,11 @@ public sealed class StoreQueries(SqliteStore store)
             return;
         }
 
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT (ts_ms - $origin) / $width AS b, min(value), max(value), sum(value), count(*)
-            FROM points WHERE series_id = $id AND ts_ms >= $from AND ts_ms < $to
-            GROUP BY b
-            """;
-        command.Parameters.AddWithValue("$id", seriesId);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        command.Parameters.AddWithValue("$origin", origin);
-        command.Parameters.AddWithValue("$width", width);
-        Merge(command, buckets);
+        foreach (var (ts, value) in PointReader.Range(connection, null, seriesId, fromMs, toMs))
+        {
+            var b = (ts - origin) / width;
+            buckets[b] = buckets.TryGetValue(b, out var existing) ? existing.With(value) : RollupWriter.Acc.Of(value);
+        }
     }
 
     private static void AddRollups(SqliteConnection connection, long seriesId, Resolution resolution, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
@@ -241,7 +235,7 @@ public sealed class StoreQueries(SqliteStore store)
     {
         using var connection = store.OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM points), (SELECT count(*) FROM dead_letters)";
+        command.CommandText = "SELECT (SELECT count(*) FROM batches), (SELECT coalesce(sum(count), 0) FROM point_blocks), (SELECT count(*) FROM dead_letters)";
         using var reader = command.ExecuteReader();
         reader.Read();
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));

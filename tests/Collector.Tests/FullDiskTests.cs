@@ -82,7 +82,8 @@ public sealed class FullDiskTests : IAsyncLifetime
         }
 
         // Let go: the first batch is acknowledged, the 100 waiting ones go to the store as one
-        // commit (5,000 readings need new pages), which fails; the retry waits on the fake clock.
+        // commit (5,000 readings of no short decimal form, about 40 KB even in compressed blocks,
+        // need new pages), which fails; the retry waits on the fake clock.
         _hold.Release();
         await Eventually.UntilAsync(() => _metrics.CommitFailures.Value >= 1 && acknowledged[0] == 1, "the commit failed on the full disk", Patience);
         Assert.Equal(1, acknowledged.Sum());
@@ -109,9 +110,9 @@ public sealed class FullDiskTests : IAsyncLifetime
         Assert.Equal("ok", check.ExecuteScalar());
     }
 
-    /// <summary>A batch of 50 power readings a second apart, each batch its own minute of the day.</summary>
+    /// <summary>A batch of 50 power readings a second apart, each batch its own minute of the day; values that compress badly.</summary>
     private static ReadingsItem Energy(ulong seq) =>
-        Batch("pi-entrance", seq, Noon, [.. Enumerable.Range(0, 50).Select(s => Value("meter-grid", ReadingKinds.Energy, Noon.AddMinutes((double)seq).AddSeconds(s), "power_w", 1000 + s))]);
+        Batch("pi-entrance", seq, Noon, [.. Enumerable.Range(0, 50).Select(s => Value("meter-grid", ReadingKinds.Energy, Noon.AddMinutes((double)seq).AddSeconds(s), "power_w", 1000 + s + (Math.PI * seq)))]);
 
     private static long Scalar(SqliteConnection connection, string sql)
     {

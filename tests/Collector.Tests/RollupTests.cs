@@ -1,4 +1,5 @@
 using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 using NewTechPark.Edge.Contracts.Payloads;
 using static NewTechPark.Edge.Collector.Tests.TestData;
@@ -137,14 +138,8 @@ public sealed class RollupTests : IDisposable
         var id = queries.SeriesId(SiteId, sensor, field)!.Value;
         var raw = new List<(long Ts, double Value)>();
         using (var connection = store.OpenReader())
-        using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT ts_ms, value FROM points WHERE series_id = {id} ORDER BY ts_ms";
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                raw.Add((reader.GetInt64(0), reader.GetDouble(1)));
-            }
+            raw.AddRange(PointReader.Range(connection, null, id, long.MinValue, long.MaxValue).Select(p => (p.Ts, p.Value)));
         }
 
         var counter = field.EndsWith("_total", StringComparison.Ordinal);

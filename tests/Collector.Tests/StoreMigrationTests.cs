@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using NewTechPark.Edge.Collector.Sinks;
 using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Collector.Storage.Schema;
 using static NewTechPark.Edge.Collector.Tests.TestData;
 
@@ -153,7 +154,13 @@ public sealed class StoreMigrationTests : IDisposable
         }
 
         Assert.Equal(StoreMigrations.Current, Scalar("PRAGMA user_version"));
-        Assert.Equal(23105, Scalar("SELECT value * 10 FROM points WHERE series_id = 1"));
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            Assert.Equal(new RawPoint(1764321300000, 2310.5), Assert.Single(PointReader.Range(connection, null, 1, long.MinValue, long.MaxValue)));
+        }
+
+        Assert.Equal(0, Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'points'"));
         foreach (var table in new[] { "rollups", "dead_letters", "badge_scans", "occupancy_corrections", "group_visits", "experiment_sessions" })
         {
             Assert.True(Scalar($"SELECT count(*) FROM {table}") >= 1, $"{table} lost its rows");

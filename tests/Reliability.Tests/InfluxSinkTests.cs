@@ -89,7 +89,7 @@ public sealed class InfluxSinkTests(ITestOutputHelper output)
             $"/api/v1/series?sensor={sensor}&field=n_total&from={Uri.EscapeDataString(started.AddMinutes(-1).ToString("O"))}&to={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"))}");
         Assert.Equal("minute", series.GetProperty("resolution").GetString());
         Assert.Equal(total, series.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("count").GetInt64()));
-        output.WriteLine($"Instead mode: {total} readings in VictoriaMetrics, each once, after an outage and a collector kill -9 during it; none in SQLite's points table");
+        output.WriteLine($"Instead mode: {total} readings in VictoriaMetrics, each once, after an outage and a collector kill -9 during it; none in SQLite's raw points");
     }
 
     private static (long Points, long RolledUp, string Sensor) StoreFigures(FaultRig rig)
@@ -104,7 +104,7 @@ public sealed class InfluxSinkTests(ITestOutputHelper output)
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT (SELECT count(*) FROM points),
+            SELECT (SELECT coalesce(sum(count), 0) FROM point_blocks),
                 (SELECT coalesce(sum(r.count), 0) FROM rollups r JOIN series s ON s.id = r.series_id WHERE s.field = 'n_total' AND r.res = 1),
                 (SELECT min(sensor) FROM series WHERE field = 'n_total')
             """;

@@ -1,3 +1,4 @@
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Contracts.Payloads;
 
 namespace NewTechPark.Edge.Collector.Storage.Experiments;
@@ -71,23 +72,67 @@ public sealed class ExperimentStore(SqliteStore store)
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT p.ts_ms, s.field, p.value FROM points p JOIN series s ON s.id = p.series_id
-            WHERE s.site = $site AND s.sensor = $sensor AND s.field IN ($v, $a, $w) AND p.ts_ms >= $from AND p.ts_ms <= $to
-            ORDER BY p.ts_ms
-            """;
-        command.Parameters.AddWithValue("$site", site);
-        command.Parameters.AddWithValue("$sensor", sensor);
-        command.Parameters.AddWithValue("$v", fields[0]);
-        command.Parameters.AddWithValue("$a", fields[1]);
-        command.Parameters.AddWithValue("$w", fields[2]);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var ids = new List<(long Id, string Field)>();
+        using (var command = connection.CreateCommand())
         {
-            yield return (reader.GetInt64(0), reader.GetString(1), reader.GetDouble(2));
+            command.CommandText = "SELECT id, field FROM series WHERE site = $site AND sensor = $sensor AND field IN ($v, $a, $w) ORDER BY id";
+            command.Parameters.AddWithValue("$site", site);
+            command.Parameters.AddWithValue("$sensor", sensor);
+            command.Parameters.AddWithValue("$v", fields[0]);
+            command.Parameters.AddWithValue("$a", fields[1]);
+            command.Parameters.AddWithValue("$w", fields[2]);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                ids.Add((reader.GetInt64(0), reader.GetString(1)));
+            }
+        }
+
+        // Each field's points in time order (blocks decoded as they are reached), merged by time.
+        var until = toMs == long.MaxValue ? long.MaxValue : toMs + 1;
+        var cursors = new List<(IEnumerator<RawPoint> Points, string Field)>();
+        try
+        {
+            foreach (var (id, field) in ids)
+            {
+                var points = PointReader.Range(connection, null, id, fromMs, until).GetEnumerator();
+                if (points.MoveNext())
+                {
+                    cursors.Add((points, field));
+                }
+                else
+                {
+                    points.Dispose();
+                }
+            }
+
+            while (cursors.Count > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var first = 0;
+                for (var i = 1; i < cursors.Count; i++)
+                {
+                    if (cursors[i].Points.Current.Ts < cursors[first].Points.Current.Ts)
+                    {
+                        first = i;
+                    }
+                }
+
+                var (points, field) = cursors[first];
+                yield return (points.Current.Ts, field, points.Current.Value);
+                if (!points.MoveNext())
+                {
+                    points.Dispose();
+                    cursors.RemoveAt(first);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var (points, _) in cursors)
+            {
+                points.Dispose();
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Contracts.Payloads;
 
 namespace NewTechPark.Edge.Collector.Storage.Occupancy;
@@ -77,76 +78,114 @@ public sealed class OccupancyStore(SqliteStore store)
         return list;
     }
 
-    /// <summary>Door readings in [from, to), one row per (door, time), oldest first; read as they are enumerated.</summary>
+    /// <summary>Door readings in [from, to), one row per (door, time), oldest first; read as they are enumerated (one block per series in memory).</summary>
     public IEnumerable<DoorReadingRow> DoorReadings(long fromMs, long toMs)
     {
         using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT s.sensor, p.ts_ms,
-                sum(CASE WHEN s.field = $in THEN p.value ELSE 0 END),
-                sum(CASE WHEN s.field = $out THEN p.value ELSE 0 END),
-                max(CASE WHEN s.field = $inTotal THEN p.value END),
-                max(CASE WHEN s.field = $outTotal THEN p.value END)
-            FROM points p JOIN series s ON s.id = p.series_id
-            WHERE s.kind = $kind AND s.field IN ($in, $out, $inTotal, $outTotal) AND p.ts_ms >= $since AND p.ts_ms < $until
-            GROUP BY s.sensor, p.ts_ms
-            ORDER BY p.ts_ms, s.sensor
-            """;
-        command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
-        command.Parameters.AddWithValue("$in", ReadingKinds.DoorValues.In);
-        command.Parameters.AddWithValue("$out", ReadingKinds.DoorValues.Out);
-        command.Parameters.AddWithValue("$inTotal", ReadingKinds.DoorValues.InTotal);
-        command.Parameters.AddWithValue("$outTotal", ReadingKinds.DoorValues.OutTotal);
-        command.Parameters.AddWithValue("$since", fromMs);
-        command.Parameters.AddWithValue("$until", toMs);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        var series = DoorSeries(connection, site: null, ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal);
+        var cursors = new List<IEnumerator<RawPoint>>(series.Count);
+        var queue = new PriorityQueue<int, (long Ts, string Door)>(DoorTimeOrder.Instance);
+        try
         {
-            yield return new DoorReadingRow(
-                reader.GetString(0),
-                reader.GetInt64(1),
-                (long)reader.GetDouble(2),
-                (long)reader.GetDouble(3),
-                reader.IsDBNull(4) ? null : reader.GetDouble(4),
-                reader.IsDBNull(5) ? null : reader.GetDouble(5));
+            // A merge of every door series' points by (time, door).
+            for (var i = 0; i < series.Count; i++)
+            {
+                cursors.Add(PointReader.Range(connection, null, series[i].Id, fromMs, toMs).GetEnumerator());
+                if (cursors[i].MoveNext())
+                {
+                    queue.Enqueue(i, (cursors[i].Current.Ts, series[i].Door));
+                }
+            }
+
+            while (queue.TryPeek(out _, out var key))
+            {
+                var row = new DoorReadingRow(key.Door, key.Ts, 0, 0, null, null);
+                while (queue.TryPeek(out var i, out var next) && next.Ts == key.Ts && next.Door == key.Door)
+                {
+                    queue.Dequeue();
+                    var value = cursors[i].Current.Value;
+                    row = series[i].Field switch
+                    {
+                        ReadingKinds.DoorValues.In => row with { In = row.In + (long)value },
+                        ReadingKinds.DoorValues.Out => row with { Out = row.Out + (long)value },
+                        ReadingKinds.DoorValues.InTotal => row with { InTotal = Math.Max(row.InTotal ?? double.MinValue, value) },
+                        _ => row with { OutTotal = Math.Max(row.OutTotal ?? double.MinValue, value) },
+                    };
+                    if (cursors[i].MoveNext())
+                    {
+                        queue.Enqueue(i, (cursors[i].Current.Ts, series[i].Door));
+                    }
+                }
+
+                yield return row;
+            }
         }
+        finally
+        {
+            foreach (var cursor in cursors)
+            {
+                cursor.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Oldest time first, then the door (ordinal, as SQLite's BINARY collation).</summary>
+    private sealed class DoorTimeOrder : IComparer<(long Ts, string Door)>
+    {
+        public static readonly DoorTimeOrder Instance = new();
+
+        public int Compare((long Ts, string Door) x, (long Ts, string Door) y) =>
+            x.Ts != y.Ts ? x.Ts.CompareTo(y.Ts) : string.CompareOrdinal(x.Door, y.Door);
     }
 
     /// <summary>Each door's last totals before <paramref name="beforeMs"/>.</summary>
     public List<(string Door, long Ts, double InTotal, double OutTotal)> LastTotalsBefore(long beforeMs)
     {
         using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT s.sensor, s.field, p.ts_ms, p.value FROM series s
-            JOIN points p ON p.series_id = s.id AND p.ts_ms = (SELECT max(ts_ms) FROM points WHERE series_id = s.id AND ts_ms < $before)
-            WHERE s.kind = $kind AND s.field IN ($inTotal, $outTotal)
-            """;
-        command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
-        command.Parameters.AddWithValue("$inTotal", ReadingKinds.DoorValues.InTotal);
-        command.Parameters.AddWithValue("$outTotal", ReadingKinds.DoorValues.OutTotal);
-        command.Parameters.AddWithValue("$before", beforeMs);
-        using var reader = command.ExecuteReader();
         var totals = new Dictionary<string, (long Ts, double In, double Out)>(StringComparer.Ordinal);
-        while (reader.Read())
+        foreach (var (id, door, field) in DoorSeries(connection, site: null, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal))
         {
-            var door = reader.GetString(0);
-            var t = totals.GetValueOrDefault(door);
-            t.Ts = Math.Max(t.Ts, reader.GetInt64(2));
-            if (reader.GetString(1) == ReadingKinds.DoorValues.InTotal)
+            if (PointReader.LastBefore(connection, null, id, beforeMs) is not { } last)
             {
-                t.In = reader.GetDouble(3);
+                continue;
+            }
+
+            var t = totals.GetValueOrDefault(door);
+            t.Ts = Math.Max(t.Ts, last.Ts);
+            if (field == ReadingKinds.DoorValues.InTotal)
+            {
+                t.In = last.Value;
             }
             else
             {
-                t.Out = reader.GetDouble(3);
+                t.Out = last.Value;
             }
 
             totals[door] = t;
         }
 
         return totals.Select(t => (t.Key, t.Value.Ts, t.Value.In, t.Value.Out)).ToList();
+    }
+
+    /// <summary>The door series (id, door, field) with one of the fields, of one site or all.</summary>
+    internal static List<(long Id, string Door, string Field)> DoorSeries(SqliteConnection connection, string? site, params string[] fields)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, sensor, field FROM series WHERE kind = $kind AND ($site IS NULL OR site = $site) ORDER BY id";
+        command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
+        command.Parameters.AddWithValue("$site", (object?)site ?? DBNull.Value);
+        using var reader = command.ExecuteReader();
+        var series = new List<(long, string, string)>();
+        while (reader.Read())
+        {
+            var field = reader.GetString(2);
+            if (fields.Contains(field, StringComparer.Ordinal))
+            {
+                series.Add((reader.GetInt64(0), reader.GetString(1), field));
+            }
+        }
+
+        return series;
     }
 }
 
@@ -165,7 +204,7 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
     {
         using var connection = store.OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT min((SELECT min(ts_ms) FROM points WHERE series_id = s.id)) FROM series s WHERE s.kind = $kind AND s.site = $site";
+        command.CommandText = "SELECT min((SELECT min(start_ms) FROM point_blocks WHERE series_id = s.id)) FROM series s WHERE s.kind = $kind AND s.site = $site";
         command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
         command.Parameters.AddWithValue("$site", site);
         return command.ExecuteScalar() is long ms ? ms : null;
@@ -192,17 +231,39 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
     public string Fingerprint(string site, long start, long end)
     {
         using var connection = store.OpenReader();
+        var count = 0L;
+        var sum = 0.0;
+        using (var series = connection.CreateCommand())
+        {
+            series.CommandText = "SELECT id FROM series WHERE site = $site AND kind = $kind ORDER BY id";
+            series.Parameters.AddWithValue("$site", site);
+            series.Parameters.AddWithValue("$kind", ReadingKinds.Door);
+            using var reader = series.ExecuteReader();
+            while (reader.Read())
+            {
+                foreach (var point in PointReader.Range(connection, null, reader.GetInt64(0), start, end))
+                {
+                    count++;
+                    sum += point.Value;
+                }
+            }
+        }
+
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT (SELECT count(*) || ':' || coalesce(sum(p.value), 0) FROM series s JOIN points p ON p.series_id = s.id
-                    WHERE s.site = $site AND s.kind = $kind AND p.ts_ms >= $a AND p.ts_ms < $b)
-                || '/' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM occupancy_corrections WHERE site = $site AND ts_ms >= $a AND ts_ms < $b)
-            """;
+        command.CommandText = "SELECT $points || '/' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM occupancy_corrections WHERE site = $site AND ts_ms >= $a AND ts_ms < $b)";
+        // As SQLite printed count || ':' || sum(value) before point blocks, so built days keep their fingerprint.
+        command.Parameters.AddWithValue("$points", count == 0 ? "0:0" : $"{count}:{SqlReal(sum)}");
         command.Parameters.AddWithValue("$site", site);
-        command.Parameters.AddWithValue("$kind", ReadingKinds.Door);
         command.Parameters.AddWithValue("$a", start);
         command.Parameters.AddWithValue("$b", end);
         return (string)command.ExecuteScalar()!;
+    }
+
+    /// <summary>A real as SQLite's text conversion writes it (%!.15g: "34.0" for a whole number).</summary>
+    private static string SqlReal(double value)
+    {
+        var text = value.ToString("G15", System.Globalization.CultureInfo.InvariantCulture);
+        return text.Contains('.', StringComparison.Ordinal) || text.Contains('E', StringComparison.Ordinal) || !double.IsFinite(value) ? text : text + ".0";
     }
 
     /// <summary>Replaces the hours from <paramref name="fromHour"/> to <paramref name="end"/> with the rows, and marks the day built, in one transaction.</summary>

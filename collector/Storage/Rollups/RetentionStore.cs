@@ -9,12 +9,116 @@ public sealed class RetentionStore(SqliteStore store)
 {
     private const long Day = 86_400_000;
 
-    /// <summary>Deletes raw points older than the cutoff; the number deleted.</summary>
-    public long PurgePoints(long cutoffMs) => Purge(
-        "SELECT s.id, (SELECT min(ts_ms) FROM points WHERE series_id = s.id) FROM series s",
-        "DELETE FROM points WHERE series_id = $id AND ts_ms < $until",
-        resolution: null,
-        cutoffMs);
+    // Blocks deleted per transaction, so no delete holds the write lock for long.
+    private const int BlocksPerDelete = 256;
+
+    /// <summary>
+    /// Deletes raw points older than the cutoff; the number deleted. Whole blocks that end before it
+    /// go, the block that straddles it is trimmed. The ingest writer keeps each series' newest block
+    /// in memory (<see cref="Blocks.PointBlockCache"/>): every transaction that changes blocks tells
+    /// it to read them again, while it still holds the write lock, so the writer's next transaction
+    /// (which must wait for that lock) never writes back a block from before the purge.
+    /// </summary>
+    public long PurgePoints(long cutoffMs)
+    {
+        using var connection = store.OpenSecondWriter();
+        var series = new List<long>();
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT s.id FROM series s WHERE (SELECT min(start_ms) FROM point_blocks WHERE series_id = s.id) < $cutoff";
+            list.Parameters.AddWithValue("$cutoff", cutoffMs);
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                series.Add(reader.GetInt64(0));
+            }
+        }
+
+        var deleted = 0L;
+        foreach (var id in series)
+        {
+            while (true)
+            {
+                using var transaction = connection.BeginTransaction(); // IMMEDIATE: the newest block cannot change under it
+                using var delete = connection.CreateCommand();
+                delete.Transaction = transaction;
+                delete.CommandText = """
+                    DELETE FROM point_blocks WHERE series_id = $id AND start_ms IN (
+                        SELECT start_ms FROM point_blocks WHERE series_id = $id AND end_ms < $cutoff ORDER BY start_ms LIMIT $n)
+                    RETURNING count
+                    """;
+                delete.Parameters.AddWithValue("$id", id);
+                delete.Parameters.AddWithValue("$cutoff", cutoffMs);
+                delete.Parameters.AddWithValue("$n", BlocksPerDelete);
+                var blocks = 0;
+                using (var reader = delete.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        deleted += reader.GetInt64(0);
+                        blocks++;
+                    }
+                }
+
+                var trimmed = blocks < BlocksPerDelete ? TrimStraddling(connection, transaction, id, cutoffMs) : 0;
+                deleted += trimmed;
+                if (blocks > 0 || trimmed > 0)
+                {
+                    store.InvalidatePointCache();
+                }
+
+                transaction.Commit();
+                if (blocks < BlocksPerDelete)
+                {
+                    break;
+                }
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Drops the points before the cutoff from the block that holds it (an open block stays open); how many.</summary>
+    private static long TrimStraddling(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, long id, long cutoffMs)
+    {
+        using var find = connection.CreateCommand();
+        find.Transaction = transaction;
+        find.CommandText = """
+            SELECT start_ms, data FROM point_blocks WHERE series_id = $id AND start_ms < $cutoff AND end_ms >= $cutoff
+            """;
+        find.Parameters.AddWithValue("$id", id);
+        find.Parameters.AddWithValue("$cutoff", cutoffMs);
+        long start;
+        byte[] data;
+        using (var reader = find.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return 0;
+            }
+
+            start = reader.GetInt64(0);
+            data = (byte[])reader.GetValue(1);
+        }
+
+        var (ts, values) = Blocks.PointCodec.Decode(data);
+        var keep = Array.FindIndex(ts, t => t >= cutoffMs);
+        var encoder = Blocks.PointEncoder.From(ts.AsSpan(keep), values.AsSpan(keep));
+        using var replace = connection.CreateCommand();
+        replace.Transaction = transaction;
+        replace.CommandText = """
+            DELETE FROM point_blocks WHERE series_id = $id AND start_ms = $old;
+            INSERT INTO point_blocks (series_id, start_ms, end_ms, count, data) VALUES ($id, $start, $end, $count, $data);
+            """;
+        replace.Parameters.AddWithValue("$id", id);
+        replace.Parameters.AddWithValue("$old", start);
+        replace.Parameters.AddWithValue("$start", encoder.FirstTs);
+        replace.Parameters.AddWithValue("$end", encoder.LastTs);
+        replace.Parameters.AddWithValue("$count", encoder.Count);
+        replace.Parameters.AddWithValue("$data", encoder.ToBlock(seal: Blocks.PointCodec.IsSealed(data)));
+        replace.ExecuteNonQuery();
+        return keep;
+    }
 
     /// <summary>Deletes the rollups of one resolution whose bucket starts before the cutoff; the number deleted.</summary>
     public long PurgeRollups(Resolution resolution, long cutoffMs) => Purge(
@@ -23,17 +127,14 @@ public sealed class RetentionStore(SqliteStore store)
         (int)resolution,
         cutoffMs);
 
-    private long Purge(string oldestSql, string deleteSql, int? resolution, long cutoff)
+    private long Purge(string oldestSql, string deleteSql, int resolution, long cutoff)
     {
         using var connection = store.OpenSecondWriter();
         var series = new List<(long Id, long Oldest)>();
         using (var list = connection.CreateCommand())
         {
             list.CommandText = oldestSql;
-            if (resolution is { } r)
-            {
-                list.Parameters.AddWithValue("$res", r);
-            }
+            list.Parameters.AddWithValue("$res", resolution);
 
             using var reader = list.ExecuteReader();
             while (reader.Read())
@@ -54,10 +155,7 @@ public sealed class RetentionStore(SqliteStore store)
                 delete.CommandText = deleteSql;
                 delete.Parameters.AddWithValue("$id", id);
                 delete.Parameters.AddWithValue("$until", until);
-                if (resolution is { } r)
-                {
-                    delete.Parameters.AddWithValue("$res", r);
-                }
+                delete.Parameters.AddWithValue("$res", resolution);
 
                 deleted += delete.ExecuteNonQuery();
                 if (until >= cutoff)

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 
 namespace NewTechPark.Edge.Collector.Storage.Rollups;
 
@@ -72,13 +73,14 @@ public sealed class RollupWriter : IDisposable
     private readonly Dictionary<long, (long Ts, double Value)> _pendingLast = [];
     private readonly HashSet<long> _notStored = [];
     private readonly PreparedStatements _statements;
+    private readonly PointBlockWriter _points;
     private SqliteCommand? _upsert;
-    private SqliteCommand? _lastBefore;
-    private SqliteCommand? _nextAfter;
 
-    public RollupWriter(SqliteConnection connection, SqliteTransaction transaction, RollupState state)
+    /// <summary>The rollups of one transaction; <paramref name="points"/> is the same transaction's raw points (read for late data and counters).</summary>
+    public RollupWriter(SqliteConnection connection, SqliteTransaction transaction, RollupState state, PointBlockWriter points)
     {
         _statements = new PreparedStatements(connection, transaction);
+        _points = points;
         _state = state;
         _buckets = state.Buckets;
     }
@@ -171,7 +173,7 @@ public sealed class RollupWriter : IDisposable
             }
 
             // After out-of-order or replaced counter points, the newest stored point is the truth.
-            _pendingLast[series] = LastPoint(series, excludeTs: null) ?? default;
+            _pendingLast[series] = _points.Last(series) is { } newest ? (newest.Ts, newest.Value) : default;
         }
     }
 
@@ -268,28 +270,20 @@ public sealed class RollupWriter : IDisposable
 
     private void RecomputeMinute(long series, long minute)
     {
-        using var command = Command("SELECT ts_ms, value FROM points WHERE series_id = $s AND ts_ms >= $a AND ts_ms < $b ORDER BY ts_ms", "$s", "$a", "$b");
-        command.Parameters[0].Value = series;
-        command.Parameters[1].Value = minute;
-        command.Parameters[2].Value = minute + TimeBuckets.MinuteMs;
         var counter = _counterSeries.Contains(series);
         double? previous = counter ? LastPointBefore(series, minute)?.Value : null;
         Acc? acc = null;
-        using (var reader = command.ExecuteReader())
+        foreach (var (_, value) in _points.Range(series, minute, minute + TimeBuckets.MinuteMs))
         {
-            while (reader.Read())
+            var next = acc is { } a ? a.With(value) : Acc.Of(value);
+            if (counter)
             {
-                var value = reader.GetDouble(1);
-                var next = acc is { } a ? a.With(value) : Acc.Of(value);
-                if (counter)
-                {
-                    var (increase, resets) = Step(previous, value);
-                    next = next with { Inc = next.Inc + increase, Resets = next.Resets + resets };
-                    previous = value;
-                }
-
-                acc = next;
+                var (increase, resets) = Step(previous, value);
+                next = next with { Inc = next.Inc + increase, Resets = next.Resets + resets };
+                previous = value;
             }
+
+            acc = next;
         }
 
         Store(series, Resolution.Minute, minute, acc);
@@ -370,15 +364,8 @@ public sealed class RollupWriter : IDisposable
 
     private (long Ts, double Value)? LastPoint(long series, long? excludeTs)
     {
-        (long Ts, double Value)? last = null;
-        using (var command = Command("SELECT ts_ms, value FROM points WHERE series_id = $s AND ts_ms <> $x ORDER BY ts_ms DESC LIMIT 1", "$s", "$x"))
-        {
-            command.Parameters[0].Value = series;
-            command.Parameters[1].Value = excludeTs ?? long.MinValue;
-            using var reader = command.ExecuteReader();
-            last = reader.Read() ? (reader.GetInt64(0), reader.GetDouble(1)) : null;
-        }
-
+        var stored = excludeTs is { } x ? _points.LastExcept(series, x) : _points.Last(series);
+        (long Ts, double Value)? last = stored is { } p ? (p.Ts, p.Value) : null;
         if (excludeTs is null)
         {
             return last;
@@ -418,22 +405,10 @@ public sealed class RollupWriter : IDisposable
         return last;
     }
 
-    private (long Ts, double Value)? LastPointBefore(long series, long before)
-    {
-        _lastBefore ??= Prepare("SELECT ts_ms, value FROM points WHERE series_id = $s AND ts_ms < $t ORDER BY ts_ms DESC LIMIT 1", "$s", "$t");
-        _lastBefore.Parameters[0].Value = series;
-        _lastBefore.Parameters[1].Value = before;
-        using var reader = _lastBefore.ExecuteReader();
-        return reader.Read() ? (reader.GetInt64(0), reader.GetDouble(1)) : null;
-    }
+    private (long Ts, double Value)? LastPointBefore(long series, long before) =>
+        _points.LastBefore(series, before) is { } p ? (p.Ts, p.Value) : null;
 
-    private long? NextPoint(long series, long after)
-    {
-        _nextAfter ??= Prepare("SELECT ts_ms FROM points WHERE series_id = $s AND ts_ms > $t ORDER BY ts_ms LIMIT 1", "$s", "$t");
-        _nextAfter.Parameters[0].Value = series;
-        _nextAfter.Parameters[1].Value = after;
-        return _nextAfter.ExecuteScalar() is long ts ? ts : null;
-    }
+    private long? NextPoint(long series, long after) => _points.NextAfter(series, after)?.Ts;
 
     private SqliteCommand Command(string sql, params string[] parameters) => _statements.Command(sql, parameters);
 

@@ -9,6 +9,7 @@ public static class StoreMigrations
     public static readonly IReadOnlyList<Migration> All =
     [
         new(1, "baseline: the schema as of the ledger's introduction", Baseline),
+        new(2, "raw points in compressed blocks per series (point_blocks); the rows of points are moved over at start", PointBlocks),
     ];
 
     /// <summary>The newest version this collector writes.</summary>
@@ -103,6 +104,21 @@ public static class StoreMigrations
                 id INTEGER PRIMARY KEY, site TEXT NOT NULL, name TEXT NOT NULL, notes TEXT, sensor TEXT,
                 started_ms INTEGER NOT NULL, stopped_ms INTEGER, started_by TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS experiment_sessions_started ON experiment_sessions (site, started_ms);
+            """);
+    }
+
+    /// <summary>
+    /// Raw points as compressed blocks of one series (<c>Storage/Blocks/PointCodec.cs</c>); blocks of
+    /// a series never overlap, <c>start_ms</c> and <c>end_ms</c> are the first and last point's time.
+    /// The legacy <c>points</c> rows are moved by <c>LegacyPointsConversion</c> when the store opens
+    /// (in bounded transactions, resumable), which drops that table once it is empty.
+    /// </summary>
+    private static void PointBlocks(MigrationContext db)
+    {
+        db.Execute("""
+            CREATE TABLE IF NOT EXISTS point_blocks (
+                series_id INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL,
+                PRIMARY KEY (series_id, start_ms)) WITHOUT ROWID;
             """);
     }
 }

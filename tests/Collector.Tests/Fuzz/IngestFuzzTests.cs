@@ -9,6 +9,7 @@ using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
 using NewTechPark.Edge.Collector.Storage;
+using NewTechPark.Edge.Collector.Storage.Blocks;
 using NewTechPark.Edge.Contracts.Validation;
 using Xunit.Abstractions;
 using static NewTechPark.Edge.Collector.Tests.TestData;
@@ -225,16 +226,16 @@ public sealed class IngestFuzzTests(ITestOutputHelper output) : IDisposable
             var humidity = queries.SeriesId(FuzzPayloads.Site, FuzzPayloads.ValidSensor, "humidity_pct");
             Assert.NotNull(temperature);
             Assert.NotNull(humidity);
-            Assert.Equal(valid, Scalar(connection, $"SELECT count(*) FROM points WHERE series_id = {temperature}"));
-            Assert.Equal(valid, Scalar(connection, $"SELECT count(*) FROM points WHERE series_id = {humidity}"));
+            Assert.Equal(valid, Scalar(connection, $"SELECT coalesce(sum(count), 0) FROM point_blocks WHERE series_id = {temperature}"));
+            Assert.Equal(valid, Scalar(connection, $"SELECT coalesce(sum(count), 0) FROM point_blocks WHERE series_id = {humidity}"));
             Assert.Equal(valid / 10, Scalar(connection, $"SELECT count(*) FROM badge_scans WHERE sensor = '{FuzzPayloads.ValidBadge}'"));
             var sample = new Random(seed);
             for (var k = 0; k < 500; k++)
             {
                 var seq = (ulong)sample.NextInt64(1, valid + 1);
                 var ts = payloads.ValidTs(seq).ToUnixTimeMilliseconds();
-                Assert.Equal(FuzzPayloads.ValidTemperature(seq), Real(connection, $"SELECT value FROM points WHERE series_id = {temperature} AND ts_ms = {ts}"));
-                Assert.Equal(FuzzPayloads.ValidHumidity(seq), Real(connection, $"SELECT value FROM points WHERE series_id = {humidity} AND ts_ms = {ts}"));
+                Assert.Equal(FuzzPayloads.ValidTemperature(seq), Assert.Single(PointReader.Range(connection, null, temperature.Value, ts, ts + 1)).Value);
+                Assert.Equal(FuzzPayloads.ValidHumidity(seq), Assert.Single(PointReader.Range(connection, null, humidity.Value, ts, ts + 1)).Value);
                 if (FuzzPayloads.HasBadge(seq))
                 {
                     Assert.Equal(1L, Scalar(connection, $"SELECT count(*) FROM badge_scans WHERE ts_ms = {ts} AND visitor = '{FuzzPayloads.ValidVisitor(seq)}'"));
@@ -267,13 +268,6 @@ public sealed class IngestFuzzTests(ITestOutputHelper output) : IDisposable
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return command.ExecuteScalar() is long value ? value : -1;
-    }
-
-    private static double? Real(Microsoft.Data.Sqlite.SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar() as double?;
     }
 
     private static string Shown(string topic) => topic.Length > 120 ? topic[..120] + $"…({topic.Length:N0} chars)" : topic.Replace("\0", "\\0", StringComparison.Ordinal);

@@ -1,0 +1,132 @@
+using Microsoft.Data.Sqlite;
+
+namespace NewTechPark.Edge.Collector.Storage.Blocks;
+
+/// <summary>A raw point of one series.</summary>
+public readonly record struct RawPoint(long Ts, double Value);
+
+/// <summary>
+/// The one reader of raw points (<c>point_blocks</c>): a range, the last point before a time, the
+/// next after it, the first time, the count. A range decodes only the blocks it touches: the block
+/// that starts at or before its start (found on the primary key) and those that start inside it.
+/// Pass the transaction when reading on a connection that has one open.
+/// </summary>
+public static class PointReader
+{
+    /// <summary>The points of a series with <paramref name="fromMs"/> ≤ ts &lt; <paramref name="toMs"/>, oldest first.</summary>
+    public static IEnumerable<RawPoint> Range(SqliteConnection connection, SqliteTransaction? transaction, long seriesId, long fromMs, long toMs)
+    {
+        if (fromMs >= toMs)
+        {
+            yield break;
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            SELECT data FROM point_blocks
+            WHERE series_id = $s AND start_ms < $to AND end_ms >= $from
+              AND start_ms >= coalesce((SELECT max(start_ms) FROM point_blocks WHERE series_id = $s AND start_ms <= $from), $from)
+            ORDER BY start_ms
+            """;
+        command.Parameters.AddWithValue("$s", seriesId);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var (ts, values) = PointCodec.Decode((byte[])reader.GetValue(0));
+            for (var i = 0; i < ts.Length; i++)
+            {
+                if (ts[i] >= fromMs && ts[i] < toMs)
+                {
+                    yield return new RawPoint(ts[i], values[i]);
+                }
+            }
+        }
+    }
+
+    /// <summary>The newest point with ts &lt; <paramref name="beforeMs"/>, or null.</summary>
+    public static RawPoint? LastBefore(SqliteConnection connection, SqliteTransaction? transaction, long seriesId, long beforeMs)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT data FROM point_blocks WHERE series_id = $s AND start_ms < $t ORDER BY start_ms DESC LIMIT 1";
+        command.Parameters.AddWithValue("$s", seriesId);
+        command.Parameters.AddWithValue("$t", beforeMs);
+        if (command.ExecuteScalar() is not byte[] data)
+        {
+            return null;
+        }
+
+        var (ts, values) = PointCodec.Decode(data);
+        for (var i = ts.Length - 1; i >= 0; i--)
+        {
+            if (ts[i] < beforeMs)
+            {
+                return new RawPoint(ts[i], values[i]);
+            }
+        }
+
+        return null; // not reached: the block starts before beforeMs
+    }
+
+    /// <summary>The oldest point with ts &gt; <paramref name="afterMs"/>, or null.</summary>
+    public static RawPoint? NextAfter(SqliteConnection connection, SqliteTransaction? transaction, long seriesId, long afterMs)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            SELECT data FROM point_blocks WHERE series_id = $s AND end_ms > $t
+              AND start_ms >= coalesce((SELECT max(start_ms) FROM point_blocks WHERE series_id = $s AND start_ms <= $t), $t)
+            ORDER BY start_ms LIMIT 1
+            """;
+        command.Parameters.AddWithValue("$s", seriesId);
+        command.Parameters.AddWithValue("$t", afterMs);
+        if (command.ExecuteScalar() is not byte[] data)
+        {
+            return null;
+        }
+
+        var (ts, values) = PointCodec.Decode(data);
+        for (var i = 0; i < ts.Length; i++)
+        {
+            if (ts[i] > afterMs)
+            {
+                return new RawPoint(ts[i], values[i]);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The newest point of a series other than at <paramref name="excludeTs"/>, or null.</summary>
+    public static RawPoint? Last(SqliteConnection connection, SqliteTransaction? transaction, long seriesId, long? excludeTs)
+    {
+        var last = LastBefore(connection, transaction, seriesId, long.MaxValue);
+        if (excludeTs is { } x && last is { } l && l.Ts == x)
+        {
+            return LastBefore(connection, transaction, seriesId, x);
+        }
+
+        return last;
+    }
+
+    /// <summary>The time of a series' oldest point, or null.</summary>
+    public static long? FirstTs(SqliteConnection connection, long seriesId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT min(start_ms) FROM point_blocks WHERE series_id = $s";
+        command.Parameters.AddWithValue("$s", seriesId);
+        return command.ExecuteScalar() is long ms ? ms : null;
+    }
+
+    /// <summary>How many raw points the store holds (all series).</summary>
+    public static long Count(SqliteConnection connection, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT coalesce(sum(count), 0) FROM point_blocks";
+        return (long)command.ExecuteScalar()!;
+    }
+}
