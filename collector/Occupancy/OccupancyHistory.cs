@@ -24,13 +24,18 @@ public sealed record RoomUseSummary(DateTimeOffset From, DateTimeOffset To, int 
 /// Per-room occupancy history: each occupancy day (from one daily reset to the next) is replayed
 /// from the stored door readings and staff corrections, with the same rules as live occupancy
 /// (never below zero, gaps closed from totals), into per-room, per-hour rows: time occupied,
-/// time occupied within opening hours, person-time and peak count. Utilisation is the share of
-/// opening hours with someone present. A day is rebuilt when its door readings or corrections
-/// change (late data), and the current day on every run.
+/// time occupied within opening hours, person-time and peak count, and their sums per local day.
+/// Utilisation is the share of opening hours with someone present. Only the days that need it are
+/// rebuilt: days not built yet, days the store marked changed (<c>changed_days</c>: late door
+/// readings, corrections), and the current day; a page load reads the stored rows (a year is 365
+/// day rows per room) and never walks the year.
 /// </summary>
 public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions<CollectorOptions> options, TimeProvider clock)
 {
     private static readonly HashSet<string> LabKinds = ["lab", "tech-hub"];
+
+    /// <summary>How old the current day's rows may be before a page load rebuilds them when no door reading changed it (time alone adds occupied time).</summary>
+    public static readonly TimeSpan CurrentDayMaxAge = TimeSpan.FromSeconds(30);
 
     private readonly TimeBuckets _buckets = new(TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
     private readonly OccupancyHistoryStore _db = new(store);
@@ -38,22 +43,60 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     private readonly TimeSpan _resetAt = options.Value.Occupancy.DailyReset;
     private readonly Lock _gate = new();
 
-    /// <summary>Brings every occupancy day up to date; returns how many days were rebuilt.</summary>
-    public int Update()
+    /// <summary>Housekeeping: brings every occupancy day up to date and rebuilds the current day; returns how many days were rebuilt.</summary>
+    public int Update() => Bring(currentAlways: true);
+
+    /// <summary>
+    /// Before a page load: rebuilds only days not built yet or marked changed, and the current day
+    /// when it changed or is older than <see cref="CurrentDayMaxAge"/>; returns how many days were rebuilt.
+    /// </summary>
+    public int Refresh() => Bring(currentAlways: false);
+
+    private int Bring(bool currentAlways)
     {
         lock (_gate)
         {
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var marks = ChangedDays.Read(store, site.Site, ChangedDays.Door);
             if (FirstDoorPoint() is not { } first)
             {
                 return 0;
             }
 
-            var built = _db.Built(site.Site);
+            // Each mark (a UTC day) names the occupancy days it overlaps; it is cleared with the last of them.
+            var dirty = new HashSet<long>();
+            var clearedWith = new Dictionary<long, List<ChangedDay>>();
+            var firstStart = DayStart(first);
             var raw = options.Value.Retention.Raw;
             var rawCutoff = Math.Max(store.Rollups.RawCutoffMs, raw > TimeSpan.Zero ? TimeBuckets.FloorTo(now - (long)raw.TotalMilliseconds, TimeBuckets.HourMs) : 0);
+            var nothingToBuild = new List<ChangedDay>();
+            foreach (var mark in marks)
+            {
+                long? last = null;
+                for (var day = DayStart(mark.DayMs); day < mark.DayMs + ChangedDays.DayMs; day = NextDay(day))
+                {
+                    dirty.Add(day);
+                    last = day <= now ? day : last;
+                }
+
+                if (last is null)
+                {
+                    continue; // only days to come (a clock a little ahead): kept until they begin
+                }
+
+                if (last < firstStart || last < rawCutoff)
+                {
+                    nothingToBuild.Add(mark); // before the history starts, or its raw door readings are purged
+                }
+                else
+                {
+                    (clearedWith.TryGetValue(last.Value, out var list) ? list : clearedWith[last.Value] = []).Add(mark);
+                }
+            }
+
+            var built = _db.Built(site.Site);
             var rebuilt = 0;
-            for (var start = DayStart(first); start <= now; start = NextDay(start))
+            for (var start = firstStart; start <= now; start = NextDay(start))
             {
                 var end = NextDay(start);
                 if (start < rawCutoff)
@@ -61,16 +104,23 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                     continue; // its raw door readings are (partly) purged: keep the history built before
                 }
 
-                var fingerprint = _db.Fingerprint(site.Site, start, end);
-                if (end <= now && built.TryGetValue(start, out var known) && known == fingerprint)
+                var known = built.TryGetValue(start, out var b);
+                var current = end > now;
+                if (known && !dirty.Contains(start) && (!current || (!currentAlways && now - b.BuiltMs < CurrentDayMaxAge.TotalMilliseconds)))
                 {
+                    if (!b.Aggregated)
+                    {
+                        _db.Aggregate(site.Site, start, LocalDays(start, end));
+                    }
+
                     continue;
                 }
 
-                BuildDay(start, end, Math.Min(end, now), fingerprint, now);
+                BuildDay(start, end, Math.Min(end, now), clearedWith.GetValueOrDefault(start) ?? [], now);
                 rebuilt++;
             }
 
+            _db.ClearChanged(site.Site, nothingToBuild);
             return rebuilt;
         }
     }
@@ -78,11 +128,24 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     /// <summary>One room's history per hour, day, week, month or year.</summary>
     public RoomHistory History(string room, DateTimeOffset from, DateTimeOffset to, CalendarBucket bucket)
     {
-        var rows = Rows(room, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        var rows = Rows(room, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds(), days: bucket != CalendarBucket.Hour);
         var list = new List<RoomHistoryBucket>();
+        var next = 0;
         foreach (var (start, end) in _buckets.Cover(bucket, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds()))
         {
-            var inBucket = rows.Where(r => r.Hour >= start && r.Hour < end).ToList();
+            // Rows and buckets are both in time order: one pass, not a scan of every row per bucket.
+            while (next < rows.Count && rows[next].Hour < start)
+            {
+                next++;
+            }
+
+            var first = next;
+            while (next < rows.Count && rows[next].Hour < end)
+            {
+                next++;
+            }
+
+            var inBucket = rows.GetRange(first, next - first);
             var span = (double)(end - start);
             var open = inBucket.Sum(r => r.OpenMs);
             list.Add(new RoomHistoryBucket(
@@ -117,10 +180,10 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             }
         }
 
-        var all = Rows(null, fromMs, toMs);
+        var all = Rows(null, fromMs, toMs, days: true).ToLookup(r => r.Room, StringComparer.Ordinal);
         var perRoom = site.Rooms.Select(room =>
         {
-            var rows = all.Where(r => r.Room == room.Id).ToList();
+            var rows = all[room.Id].ToList();
             var open = rows.Sum(r => r.OpenMs);
             var utilisation = open == 0 ? 0 : (double)rows.Sum(r => r.OccupiedOpenMs) / open;
             var daysInUse = rows.Where(r => r.OccupiedOpenMs > 0).Select(r => _buckets.Floor(Resolution.Day, r.Hour)).Distinct().Count();
@@ -147,7 +210,19 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
     private long NextDay(long start) => _buckets.ToUtcMs(_buckets.LocalDate(start).Date.AddDays(1) + _resetAt);
 
-    private void BuildDay(long start, long end, long until, string fingerprint, long now)
+    /// <summary>The local days (start, end) that an occupancy day touches: their sums change with it.</summary>
+    private List<(long Start, long End)> LocalDays(long start, long end)
+    {
+        var days = new List<(long, long)>();
+        for (var day = _buckets.Floor(Resolution.Day, start); day < end; day = _buckets.Next(Resolution.Day, day))
+        {
+            days.Add((day, _buckets.Next(Resolution.Day, day)));
+        }
+
+        return days;
+    }
+
+    private void BuildDay(long start, long end, long until, IReadOnlyList<ChangedDay> cleared, long now)
     {
         var counts = site.Rooms.ToDictionary(r => r.Id, _ => (Count: 0L, Since: start), StringComparer.Ordinal);
         var doors = site.Doors.ToDictionary(d => d.Id, StringComparer.Ordinal);
@@ -234,7 +309,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
         _db.ReplaceDay(site.Site, start, TimeBuckets.FloorTo(start, TimeBuckets.HourMs), end,
             hours.Select(h => new RoomHourRow(h.Key.Room, h.Key.Hour, h.Value.OccupiedMs, h.Value.OpenMs, h.Value.OccupiedOpenMs, h.Value.PersonMs, h.Value.MaxCount, h.Value.Entries)),
-            fingerprint, now);
+            LocalDays(start, end), cleared, now);
     }
 
     private static void Integrate(Dictionary<(string Room, long Hour), HourRow> hours, List<(long From, long To)> open, string room, long count, long from, long to)
@@ -284,8 +359,27 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         return first is { } ms ? Math.Max(ms, cutoff) : null;
     }
 
-    private List<RoomHourRow> Rows(string? room, long fromMs, long toMs) =>
-        _db.Hours(site.Site, room, _buckets.Floor(Resolution.Day, fromMs), toMs).Where(r => r.Hour >= fromMs).ToList();
+    /// <summary>
+    /// The rows in [from, to), by time: hour rows, or with <paramref name="days"/> the local days'
+    /// sums for the whole days inside and hour rows only for the partial days at either end (the
+    /// same figures, a year is 365 rows instead of 8,760 per room). Day sums need a time zone whose
+    /// offsets are whole hours, so that every hour lies in one local day.
+    /// </summary>
+    private List<RoomHourRow> Rows(string? room, long fromMs, long toMs, bool days)
+    {
+        var floor = _buckets.Floor(Resolution.Day, fromMs);
+        var firstWhole = floor == fromMs ? fromMs : _buckets.Next(Resolution.Day, floor);
+        var lastWhole = _buckets.Floor(Resolution.Day, toMs);
+        if (!days || !_buckets.WholeHourOffsets || firstWhole >= lastWhole)
+        {
+            return _db.Hours(site.Site, room, fromMs, toMs);
+        }
+
+        var rows = _db.Hours(site.Site, room, fromMs, firstWhole);
+        rows.AddRange(_db.Days(site.Site, room, firstWhole, lastWhole));
+        rows.AddRange(_db.Hours(site.Site, room, lastWhole, toMs));
+        return rows;
+    }
 
     private struct HourRow
     {
