@@ -170,8 +170,6 @@ public readonly record struct BuiltDay(long BuiltMs, bool Aggregated);
 /// </summary>
 public sealed class OccupancyHistoryStore(SqliteStore store)
 {
-    private const string HourColumns = "occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries";
-
     /// <summary>The time of the site's first stored door reading, or null when there is none.</summary>
     public long? FirstDoorPoint(string site)
     {
@@ -223,8 +221,8 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
         using (var insert = connection.CreateCommand())
         {
             insert.Transaction = transaction;
-            insert.CommandText = $"""
-                INSERT OR REPLACE INTO room_hours (site, room, hour_ms, {HourColumns})
+            insert.CommandText = """
+                INSERT OR REPLACE INTO room_hours (site, room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries)
                 VALUES ($site, $room, $hour, $occupied, $open, $occupiedOpen, $person, $max, $entries)
                 """;
             var p = new[] { "$site", "$room", "$hour", "$occupied", "$open", "$occupiedOpen", "$person", "$max", "$entries" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
@@ -282,12 +280,16 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
     }
 
     /// <summary>The hour rows in [from, to) of one room, or of every room when <paramref name="room"/> is null, by time.</summary>
-    public List<RoomHourRow> Hours(string site, string? room, long fromMs, long toMs) =>
-        Read($"SELECT room, hour_ms, {HourColumns} FROM room_hours WHERE site = $site AND hour_ms >= $a AND hour_ms < $b AND ($room IS NULL OR room = $room) ORDER BY hour_ms", site, room, fromMs, toMs);
+    public List<RoomHourRow> Hours(string site, string? room, long fromMs, long toMs) => room is null
+        ? Read("SELECT room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_hours WHERE site = $site AND hour_ms >= $a AND hour_ms < $b ORDER BY hour_ms", site, room, fromMs, toMs)
+        : Read("SELECT room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_hours WHERE site = $site AND room = $room AND hour_ms >= $a AND hour_ms < $b ORDER BY hour_ms", site, room, fromMs, toMs);
 
     /// <summary>The local days' sums whose day starts in [from, to), of one room or of every room, by time (<see cref="RoomHourRow.Hour"/> is the day's start).</summary>
-    public List<RoomHourRow> Days(string site, string? room, long fromMs, long toMs) =>
-        Read($"SELECT room, day_ms, {HourColumns} FROM room_days WHERE site = $site AND day_ms >= $a AND day_ms < $b AND ($room IS NULL OR room = $room) ORDER BY day_ms", site, room, fromMs, toMs);
+    // Two texts rather than "($room IS NULL OR room = $room)": with the OR, SQLite uses neither the
+    // (site, room, time) key for one room nor the time index for all, and reads every row of the site.
+    public List<RoomHourRow> Days(string site, string? room, long fromMs, long toMs) => room is null
+        ? Read("SELECT room, day_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_days WHERE site = $site AND day_ms >= $a AND day_ms < $b ORDER BY day_ms", site, room, fromMs, toMs)
+        : Read("SELECT room, day_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_days WHERE site = $site AND room = $room AND day_ms >= $a AND day_ms < $b ORDER BY day_ms", site, room, fromMs, toMs);
 
     private List<RoomHourRow> Read(string sql, string site, string? room, long fromMs, long toMs)
     {
@@ -297,7 +299,11 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
         command.Parameters.AddWithValue("$site", site);
         command.Parameters.AddWithValue("$a", fromMs);
         command.Parameters.AddWithValue("$b", toMs);
-        command.Parameters.AddWithValue("$room", (object?)room ?? DBNull.Value);
+        if (room is not null)
+        {
+            command.Parameters.AddWithValue("$room", room);
+        }
+
         using var reader = command.ExecuteReader();
         var rows = new List<RoomHourRow>();
         while (reader.Read())
@@ -317,8 +323,8 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
         var deleteDay = delete.Parameters.Add(new SqliteParameter { ParameterName = "$day" });
         using var sum = connection.CreateCommand();
         sum.Transaction = transaction;
-        sum.CommandText = $"""
-            INSERT INTO room_days (site, room, day_ms, {HourColumns})
+        sum.CommandText = """
+            INSERT INTO room_days (site, room, day_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries)
             SELECT site, room, $day, sum(occupied_ms), sum(open_ms), sum(occupied_open_ms), sum(person_ms), max(max_count), sum(entries)
             FROM room_hours WHERE site = $site AND hour_ms >= $day AND hour_ms < $end GROUP BY room
             """;
