@@ -58,6 +58,14 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         {
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             var marks = ChangedDays.Read(store, site.Site, ChangedDays.Door);
+            var built = _db.Built(site.Site);
+            foreach (var (start, b) in built.Where(b => !b.Value.Aggregated).ToList())
+            {
+                // Built by a collector before the day sums (migration 2); its raw door readings may be purged, so sum its hours, do not replay it.
+                _db.Aggregate(site.Site, start, LocalDays(start, NextDay(start)));
+                built[start] = b with { Aggregated = true };
+            }
+
             if (FirstDoorPoint() is not { } first)
             {
                 return 0;
@@ -94,7 +102,6 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                 }
             }
 
-            var built = _db.Built(site.Site);
             var rebuilt = 0;
             for (var start = firstStart; start <= now; start = NextDay(start))
             {
@@ -108,11 +115,6 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                 var current = end > now;
                 if (known && !dirty.Contains(start) && (!current || (!currentAlways && now - b.BuiltMs < CurrentDayMaxAge.TotalMilliseconds)))
                 {
-                    if (!b.Aggregated)
-                    {
-                        _db.Aggregate(site.Site, start, LocalDays(start, end));
-                    }
-
                     continue;
                 }
 

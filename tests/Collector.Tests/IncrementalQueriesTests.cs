@@ -20,8 +20,8 @@ public sealed class IncrementalQueriesTests : IDisposable
     private static readonly TimeBuckets Buckets = TimeBuckets.Amsterdam;
 
     // Friday 20 March 2026, local midnight; 29 March is a 23-hour day.
-    private static readonly DateTimeOffset First = new(2026, 3, 20, 0, 0, 0, TimeSpan.FromHours(1));
-    private const int Days = 45;
+    internal static readonly DateTimeOffset First = new(2026, 3, 20, 0, 0, 0, TimeSpan.FromHours(1));
+    internal const int Days = 45;
 
     private readonly TempDirectory _dir = new();
 
@@ -92,7 +92,7 @@ public sealed class IncrementalQueriesTests : IDisposable
         Assert.Equal(OldBadges(RawScans(store), weeks), visitors.Badges(weeks, null));
     }
 
-    private static ulong CraftedDoors(SqliteStore store, Random random)
+    internal static ulong CraftedDoors(SqliteStore store, Random random)
     {
         long mainIn = 0, mainOut = 0, labIn = 0, labOut = 0, roomIn = 0, roomOut = 0;
         var seq = 1UL;
