@@ -363,16 +363,16 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
     /// <summary>
     /// The rows in [from, to), by time: hour rows, or with <paramref name="days"/> the local days'
-    /// sums for the whole days inside and hour rows only for the partial days at either end (the
-    /// same figures, a year is 365 rows instead of 8,760 per room). Day sums need a time zone whose
-    /// offsets are whole hours, so that every hour lies in one local day.
+    /// sums for the whole days inside and hour rows only for the partial days at either end. The
+    /// same figures: a day's sum holds exactly the hour rows that start in that day, which is how
+    /// the buckets and days in use assign hour rows; a year is 365 rows instead of 8,760 per room.
     /// </summary>
     private List<RoomHourRow> Rows(string? room, long fromMs, long toMs, bool days)
     {
         var floor = _buckets.Floor(Resolution.Day, fromMs);
         var firstWhole = floor == fromMs ? fromMs : _buckets.Next(Resolution.Day, floor);
         var lastWhole = _buckets.Floor(Resolution.Day, toMs);
-        if (!days || !_buckets.WholeHourOffsets || firstWhole >= lastWhole)
+        if (!days || firstWhole >= lastWhole)
         {
             return _db.Hours(site.Site, room, fromMs, toMs);
         }
