@@ -44,15 +44,29 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     private readonly Lock _gate = new();
 
     /// <summary>Housekeeping: brings every occupancy day up to date and rebuilds the current day; returns how many days were rebuilt.</summary>
-    public int Update() => Bring(currentAlways: true);
+    public int Update() => Bring(CurrentDay.Always);
 
     /// <summary>
-    /// Before a page load: rebuilds only days not built yet or marked changed, and the current day
-    /// when it changed or is older than <see cref="CurrentDayMaxAge"/>; returns how many days were rebuilt.
+    /// As data arrives (<c>DerivedFiguresService</c>): rebuilds days not built yet or marked
+    /// changed, and the current day when it is marked or older than <see cref="CurrentDayMaxAge"/>.
     /// </summary>
-    public int Refresh() => Bring(currentAlways: false);
+    public int Follow() => Bring(CurrentDay.WhenChangedOrStale);
 
-    private int Bring(bool currentAlways)
+    /// <summary>
+    /// Before a page load: rebuilds days not built yet or marked changed (late data), and the
+    /// current day only when it is older than <see cref="CurrentDayMaxAge"/>, so a page load under
+    /// a steady stream of door readings does not replay the day every time; returns how many days were rebuilt.
+    /// </summary>
+    public int Refresh() => Bring(CurrentDay.WhenStale);
+
+    private enum CurrentDay
+    {
+        Always,
+        WhenChangedOrStale,
+        WhenStale,
+    }
+
+    private int Bring(CurrentDay policy)
     {
         lock (_gate)
         {
@@ -72,6 +86,15 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             }
 
             // Each mark (a UTC day) names the occupancy days it overlaps; it is cleared with the last of them.
+            // A mark that reaches the current day waits for the current day's rebuild (at most
+            // CurrentDayMaxAge away), or a page load under a steady stream of door readings would
+            // replay the day before it every time.
+            var currentStart = DayStart(now);
+            var currentMarked = marks.Any(m => DayStart(m.DayMs) <= currentStart && currentStart < m.DayMs + ChangedDays.DayMs);
+            var buildCurrent = policy == CurrentDay.Always
+                || !built.TryGetValue(currentStart, out var currentBuilt)
+                || now - currentBuilt.BuiltMs >= CurrentDayMaxAge.TotalMilliseconds
+                || (policy == CurrentDay.WhenChangedOrStale && currentMarked);
             var dirty = new HashSet<long>();
             var clearedWith = new Dictionary<long, List<ChangedDay>>();
             var firstStart = DayStart(first);
@@ -80,6 +103,11 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             var nothingToBuild = new List<ChangedDay>();
             foreach (var mark in marks)
             {
+                if (!buildCurrent && DayStart(mark.DayMs) <= currentStart && currentStart < mark.DayMs + ChangedDays.DayMs)
+                {
+                    continue;
+                }
+
                 long? last = null;
                 for (var day = DayStart(mark.DayMs); day < mark.DayMs + ChangedDays.DayMs; day = NextDay(day))
                 {
@@ -111,9 +139,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                     continue; // its raw door readings are (partly) purged: keep the history built before
                 }
 
-                var known = built.TryGetValue(start, out var b);
-                var current = end > now;
-                if (known && !dirty.Contains(start) && (!current || (!currentAlways && now - b.BuiltMs < CurrentDayMaxAge.TotalMilliseconds)))
+                if (!(start == currentStart ? buildCurrent : !built.ContainsKey(start) || dirty.Contains(start)))
                 {
                     continue;
                 }
@@ -182,15 +208,20 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             }
         }
 
-        var all = Rows(null, fromMs, toMs, days: true).ToLookup(r => r.Room, StringComparer.Ordinal);
+        // Whole local days from their sums (grouped by SQLite), the partial days at either end from their hours.
+        var (firstWhole, lastWhole) = WholeDays(fromMs, toMs);
+        var sums = firstWhole < lastWhole ? _db.UseSums(site.Site, firstWhole, lastWhole) : [];
+        var edges = (firstWhole < lastWhole ? _db.Hours(site.Site, null, fromMs, firstWhole).Concat(_db.Hours(site.Site, null, lastWhole, toMs)) : _db.Hours(site.Site, null, fromMs, toMs))
+            .ToLookup(r => r.Room, StringComparer.Ordinal);
         var perRoom = site.Rooms.Select(room =>
         {
-            var rows = all[room.Id].ToList();
-            var open = rows.Sum(r => r.OpenMs);
-            var utilisation = open == 0 ? 0 : (double)rows.Sum(r => r.OccupiedOpenMs) / open;
-            var daysInUse = rows.Where(r => r.OccupiedOpenMs > 0).Select(r => _buckets.Floor(Resolution.Day, r.Hour)).Distinct().Count();
+            var rows = edges[room.Id].ToList();
+            var whole = sums.GetValueOrDefault(room.Id);
+            var open = whole.OpenMs + rows.Sum(r => r.OpenMs);
+            var utilisation = open == 0 ? 0 : (double)(whole.OccupiedOpenMs + rows.Sum(r => r.OccupiedOpenMs)) / open;
+            var daysInUse = (int)whole.DaysInUse + rows.Where(r => r.OccupiedOpenMs > 0).Select(r => _buckets.Floor(Resolution.Day, r.Hour)).Distinct().Count();
             var inUse = daysInUse > 0 && daysInUse >= share * openDays;
-            return new RoomUse(room.Id, room.Name.Nl, room.Kind, Math.Round(utilisation, 4), daysInUse, openDays, inUse, rows.Sum(r => r.Entries));
+            return new RoomUse(room.Id, room.Name.Nl, room.Kind, Math.Round(utilisation, 4), daysInUse, openDays, inUse, whole.Entries + rows.Sum(r => r.Entries));
         }).ToList();
         var labs = perRoom.Where(r => LabKinds.Contains(r.Kind)).ToList();
         var inUseCount = perRoom.Count(r => r.InUse);
@@ -369,9 +400,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     /// </summary>
     private List<RoomHourRow> Rows(string? room, long fromMs, long toMs, bool days)
     {
-        var floor = _buckets.Floor(Resolution.Day, fromMs);
-        var firstWhole = floor == fromMs ? fromMs : _buckets.Next(Resolution.Day, floor);
-        var lastWhole = _buckets.Floor(Resolution.Day, toMs);
+        var (firstWhole, lastWhole) = WholeDays(fromMs, toMs);
         if (!days || firstWhole >= lastWhole)
         {
             return _db.Hours(site.Site, room, fromMs, toMs);
@@ -381,6 +410,13 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         rows.AddRange(_db.Days(site.Site, room, firstWhole, lastWhole));
         rows.AddRange(_db.Hours(site.Site, room, lastWhole, toMs));
         return rows;
+    }
+
+    /// <summary>The whole local days inside [from, to): [first, last), empty when first &gt;= last.</summary>
+    private (long First, long Last) WholeDays(long fromMs, long toMs)
+    {
+        var floor = _buckets.Floor(Resolution.Day, fromMs);
+        return (floor == fromMs ? fromMs : _buckets.Next(Resolution.Day, floor), _buckets.Floor(Resolution.Day, toMs));
     }
 
     private struct HourRow

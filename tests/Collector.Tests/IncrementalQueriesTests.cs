@@ -55,6 +55,16 @@ public sealed class IncrementalQueriesTests : IDisposable
         var day10 = new DateTimeOffset(2026, 3, 30, 0, 0, 0, TimeSpan.FromHours(2)); // local midnight, after the DST change
         Assert.True(history.History(Lab, day10, day10.AddDays(1), CalendarBucket.Day).Buckets.Single().MaxCount >= 4);
 
+        // A door reading of the current day: a page load does not replay the day for it (the day is
+        // fresh), nor the day before that shares its UTC day; the upkeep that follows the data does, once.
+        var recent = clock.GetUtcNow().AddMinutes(-20);
+        store.Commit([Batch("pi-hall", seq + 1, recent, Door(DoorRoom, recent, 2, 0, 9_100, 9_100))]);
+        Assert.Equal(0, history.Refresh());
+        Assert.Equal(0, history.Refresh());
+        Assert.InRange(history.Follow(), 1, 2);
+        Assert.Equal(0, history.Follow());
+        CompareWithHourRows(store, history, options);
+
         // Time passing alone: the current day is rebuilt once it is older than the limit.
         clock.Advance(OccupancyHistory.CurrentDayMaxAge);
         Assert.Equal(1, history.Refresh());

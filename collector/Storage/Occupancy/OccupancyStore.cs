@@ -158,6 +158,9 @@ public sealed class OccupancyStore(SqliteStore store)
 /// <summary>A room's occupancy in one hour (or, summed, one local day), as the history stores it (times in Unix ms).</summary>
 public record struct RoomHourRow(string Room, long Hour, long OccupiedMs, long OpenMs, long OccupiedOpenMs, double PersonMs, long MaxCount, long Entries);
 
+/// <summary>A room's use summed over whole local days: opening time, occupied opening time, entries, days in use.</summary>
+public readonly record struct RoomUseSums(long OpenMs, long OccupiedOpenMs, long Entries, long DaysInUse);
+
 /// <summary>An occupancy day as built: when, and whether its local days' sums (<c>room_days</c>) are written.</summary>
 public readonly record struct BuiltDay(long BuiltMs, bool Aggregated);
 
@@ -290,6 +293,32 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
     public List<RoomHourRow> Days(string site, string? room, long fromMs, long toMs) => room is null
         ? Read("SELECT room, day_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_days WHERE site = $site AND day_ms >= $a AND day_ms < $b ORDER BY day_ms", site, room, fromMs, toMs)
         : Read("SELECT room, day_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_days WHERE site = $site AND room = $room AND day_ms >= $a AND day_ms < $b ORDER BY day_ms", site, room, fromMs, toMs);
+
+    /// <summary>
+    /// Per room, over the local days whose start is in [from, to): opening time, time occupied within
+    /// it, entries, and the days with someone present in opening hours; summed by SQLite, so a year
+    /// of every room is one grouped read.
+    /// </summary>
+    public Dictionary<string, RoomUseSums> UseSums(string site, long fromMs, long toMs)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT room, sum(open_ms), sum(occupied_open_ms), sum(entries), count(CASE WHEN occupied_open_ms > 0 THEN 1 END)
+            FROM room_days WHERE site = $site AND day_ms >= $a AND day_ms < $b GROUP BY room
+            """;
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$a", fromMs);
+        command.Parameters.AddWithValue("$b", toMs);
+        using var reader = command.ExecuteReader();
+        var sums = new Dictionary<string, RoomUseSums>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            sums[reader.GetString(0)] = new RoomUseSums(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+        }
+
+        return sums;
+    }
 
     private List<RoomHourRow> Read(string sql, string site, string? room, long fromMs, long toMs)
     {
