@@ -112,8 +112,8 @@ public static class StoreMigrations
     /// <c>changed_days</c> is written by the single writer (door readings, badge scans) and by staff
     /// corrections in the same transaction as the data, so no change is missed across a crash;
     /// housekeeping rebuilds only the days it names. <c>room_days</c> sums <c>room_hours</c> per
-    /// local day (and <c>room_hours</c> gets an index by time, for every room's rows of a window); <c>visitor_days</c> is each pseudonym's scans per local day (the privacy purge
-    /// removes them with the scans). Existing badge scans are marked changed, so their days are built
+    /// local day (and <c>room_hours</c> gets an index by time, for every room's rows of a window); <c>visitor_days</c> is each pseudonym's scans per local day, flagged when the day is after the
+    /// pseudonym's first kept day (the privacy purge removes them with the scans). Existing badge scans are marked changed, so their days are built
     /// once; existing room history gets its day sums from <c>room_hours</c> (<c>aggregated</c> = 0).
     /// </summary>
     private static void ChangedDaysAndDayAggregates(MigrationContext db)
@@ -131,6 +131,7 @@ public static class StoreMigrations
             CREATE INDEX room_hours_hour ON room_hours (site, hour_ms);
             CREATE TABLE visitor_days (
                 site TEXT NOT NULL, day_ms INTEGER NOT NULL, visitor TEXT NOT NULL, scans INTEGER NOT NULL,
+                is_returning INTEGER NOT NULL DEFAULT 0,
                 PRIMARY KEY (site, day_ms, visitor)) WITHOUT ROWID;
             CREATE INDEX visitor_days_visitor ON visitor_days (site, visitor, day_ms);
             ALTER TABLE room_history_days ADD COLUMN aggregated INTEGER NOT NULL DEFAULT 0;

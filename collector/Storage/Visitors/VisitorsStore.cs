@@ -88,9 +88,8 @@ public sealed class VisitorsStore(SqliteStore store)
         using var connection = store.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT coalesce(sum(d.scans), 0), count(DISTINCT d.visitor),
-                count(DISTINCT CASE WHEN d.day_ms > (SELECT min(f.day_ms) FROM visitor_days f WHERE f.site = d.site AND f.visitor = d.visitor) THEN d.visitor END)
-            FROM visitor_days d WHERE d.site = $site AND d.day_ms >= $from AND d.day_ms < $to
+            SELECT coalesce(sum(scans), 0), count(DISTINCT visitor), count(DISTINCT CASE WHEN is_returning = 1 THEN visitor END)
+            FROM visitor_days WHERE site = $site AND day_ms >= $from AND day_ms < $to
             """;
         command.Parameters.AddWithValue("$site", site);
         command.Parameters.AddWithValue("$from", fromMs);
@@ -137,6 +136,19 @@ public sealed class VisitorsStore(SqliteStore store)
             days.Parameters.AddWithValue("$day", cutoffDay.Start);
             days.ExecuteNonQuery();
             RebuildDays(connection, transaction, site, [cutoffDay]);
+            if (deleted > 0)
+            {
+                // A pseudonym's first kept day may have moved: "returning" looks back as far as the kept scans go.
+                using var flags = connection.CreateCommand();
+                flags.Transaction = transaction;
+                flags.CommandText = """
+                    UPDATE visitor_days SET is_returning = day_ms > (SELECT min(f.day_ms) FROM visitor_days f WHERE f.site = visitor_days.site AND f.visitor = visitor_days.visitor)
+                    WHERE site = $site
+                    """;
+                flags.Parameters.AddWithValue("$site", site);
+                flags.ExecuteNonQuery();
+            }
+
             transaction.Commit();
             return deleted;
         }
@@ -147,6 +159,7 @@ public sealed class VisitorsStore(SqliteStore store)
         }
     }
 
+    /// <summary>Rebuilds the days' rows from the kept scans, and the returning flags of every row of the pseudonyms seen on them (a late scan can be a pseudonym's new first day).</summary>
     private static void RebuildDays(SqliteConnection connection, SqliteTransaction transaction, string site, IReadOnlyList<(long Start, long End)> days)
     {
         using var delete = connection.CreateCommand();
@@ -163,6 +176,15 @@ public sealed class VisitorsStore(SqliteStore store)
         insert.Parameters.AddWithValue("$site", site);
         var day = insert.Parameters.Add(new SqliteParameter { ParameterName = "$day" });
         var end = insert.Parameters.Add(new SqliteParameter { ParameterName = "$end" });
+        using var flags = connection.CreateCommand();
+        flags.Transaction = transaction;
+        // Each row's flag: its day is after the pseudonym's first kept day.
+        flags.CommandText = """
+            UPDATE visitor_days SET is_returning = day_ms > (SELECT min(f.day_ms) FROM visitor_days f WHERE f.site = visitor_days.site AND f.visitor = visitor_days.visitor)
+            WHERE site = $site AND visitor IN (SELECT visitor FROM visitor_days WHERE site = $site AND day_ms = $day)
+            """;
+        flags.Parameters.AddWithValue("$site", site);
+        var flagDay = flags.Parameters.Add(new SqliteParameter { ParameterName = "$day" });
         foreach (var (a, b) in days)
         {
             deleteDay.Value = a;
@@ -170,6 +192,12 @@ public sealed class VisitorsStore(SqliteStore store)
             day.Value = a;
             end.Value = b;
             insert.ExecuteNonQuery();
+        }
+
+        foreach (var (a, _) in days)
+        {
+            flagDay.Value = a;
+            flags.ExecuteNonQuery();
         }
     }
 }
