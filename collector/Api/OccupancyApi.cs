@@ -31,7 +31,7 @@ public static class OccupancyApi
                     return problem;
                 }
 
-                history.Update();
+                history.Refresh();
                 return TypedResults.Ok(history.Use(start, end));
             })
             .WithName("GetOccupancyUtilisation").WithSummary("Every room's utilisation over a window, and rooms in use and labs active as the annual report counts them.")
@@ -74,7 +74,7 @@ public static class OccupancyApi
             return problem;
         }
 
-        history.Update();
+        history.Refresh();
         return TypedResults.Ok(history.History(room, start, end, b));
     }
 }

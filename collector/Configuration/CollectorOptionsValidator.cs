@@ -60,6 +60,7 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
             $"Collector:Ingest:SessionExpiry {ingest.SessionExpiry} must be above 00:00:00 and at most {MaxSessionExpiry} (MQTT's limit)");
 
         Check(o.Occupancy.DailyReset >= TimeSpan.Zero && o.Occupancy.DailyReset < TimeSpan.FromDays(1), "Collector:Occupancy:DailyReset must be a time of day, such as 04:00:00");
+        Check(o.Occupancy.HistoryInterval >= TimeSpan.FromSeconds(1) && o.Occupancy.HistoryInterval <= TimeSpan.FromHours(1), "Collector:Occupancy:HistoryInterval must be between 00:00:01 and 01:00:00");
 
         var retention = o.Retention;
         Check(retention.Raw == TimeSpan.Zero || retention.Raw >= TimeSpan.FromDays(1), "Collector:Retention:Raw must be at least 1.00:00:00 (or 00:00:00 to keep raw points for ever)");

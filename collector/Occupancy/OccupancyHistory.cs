@@ -24,13 +24,18 @@ public sealed record RoomUseSummary(DateTimeOffset From, DateTimeOffset To, int 
 /// Per-room occupancy history: each occupancy day (from one daily reset to the next) is replayed
 /// from the stored door readings and staff corrections, with the same rules as live occupancy
 /// (never below zero, gaps closed from totals), into per-room, per-hour rows: time occupied,
-/// time occupied within opening hours, person-time and peak count. Utilisation is the share of
-/// opening hours with someone present. A day is rebuilt when its door readings or corrections
-/// change (late data), and the current day on every run.
+/// time occupied within opening hours, person-time and peak count, and their sums per local day.
+/// Utilisation is the share of opening hours with someone present. Only the days that need it are
+/// rebuilt: days not built yet, days the store marked changed (<c>changed_days</c>: late door
+/// readings, corrections), and the current day; a page load reads the stored rows (a year is 365
+/// day rows per room) and never walks the year.
 /// </summary>
 public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions<CollectorOptions> options, TimeProvider clock)
 {
     private static readonly HashSet<string> LabKinds = ["lab", "tech-hub"];
+
+    /// <summary>How old the current day's rows may be before a page load rebuilds them when no door reading changed it (time alone adds occupied time).</summary>
+    public static readonly TimeSpan CurrentDayMaxAge = TimeSpan.FromSeconds(30);
 
     private readonly TimeBuckets _buckets = new(TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
     private readonly OccupancyHistoryStore _db = new(store);
@@ -38,22 +43,95 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     private readonly TimeSpan _resetAt = options.Value.Occupancy.DailyReset;
     private readonly Lock _gate = new();
 
-    /// <summary>Brings every occupancy day up to date; returns how many days were rebuilt.</summary>
-    public int Update()
+    /// <summary>Housekeeping: brings every occupancy day up to date and rebuilds the current day; returns how many days were rebuilt.</summary>
+    public int Update() => Bring(CurrentDay.Always);
+
+    /// <summary>
+    /// As data arrives (<c>DerivedFiguresService</c>): rebuilds days not built yet or marked
+    /// changed, and the current day when it is marked or older than <see cref="CurrentDayMaxAge"/>.
+    /// </summary>
+    public int Follow() => Bring(CurrentDay.WhenChangedOrStale);
+
+    /// <summary>
+    /// Before a page load: rebuilds days not built yet or marked changed (late data), and the
+    /// current day only when it is older than <see cref="CurrentDayMaxAge"/>, so a page load under
+    /// a steady stream of door readings does not replay the day every time; returns how many days were rebuilt.
+    /// </summary>
+    public int Refresh() => Bring(CurrentDay.WhenStale);
+
+    private enum CurrentDay
+    {
+        Always,
+        WhenChangedOrStale,
+        WhenStale,
+    }
+
+    private int Bring(CurrentDay policy)
     {
         lock (_gate)
         {
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var marks = ChangedDays.Read(store, site.Site, ChangedDays.Door);
+            var built = _db.Built(site.Site);
+            foreach (var (start, b) in built.Where(b => !b.Value.Aggregated).ToList())
+            {
+                // Built by a collector before the day sums (migration 3); its raw door readings may be purged, so sum its hours, do not replay it.
+                _db.Aggregate(site.Site, start, LocalDays(start, NextDay(start)));
+                built[start] = b with { Aggregated = true };
+            }
+
             if (FirstDoorPoint() is not { } first)
             {
                 return 0;
             }
 
-            var built = _db.Built(site.Site);
+            // Each mark (a UTC day) names the occupancy days it overlaps; it is cleared with the last of them.
+            // A mark that reaches the current day waits for the current day's rebuild (at most
+            // CurrentDayMaxAge away), or a page load under a steady stream of door readings would
+            // replay the day before it every time.
+            var currentStart = DayStart(now);
+            var currentMarked = marks.Any(m => DayStart(m.DayMs) <= currentStart && currentStart < m.DayMs + ChangedDays.DayMs);
+            var buildCurrent = policy == CurrentDay.Always
+                || !built.TryGetValue(currentStart, out var currentBuilt)
+                || now - currentBuilt.BuiltMs >= CurrentDayMaxAge.TotalMilliseconds
+                || (policy == CurrentDay.WhenChangedOrStale && currentMarked);
+            var dirty = new HashSet<long>();
+            var clearedWith = new Dictionary<long, List<ChangedDay>>();
+            var firstStart = DayStart(first);
             var raw = options.Value.Retention.Raw;
             var rawCutoff = Math.Max(store.Rollups.RawCutoffMs, raw > TimeSpan.Zero ? TimeBuckets.FloorTo(now - (long)raw.TotalMilliseconds, TimeBuckets.HourMs) : 0);
+            var nothingToBuild = new List<ChangedDay>();
+            foreach (var mark in marks)
+            {
+                if (!buildCurrent && DayStart(mark.DayMs) <= currentStart && currentStart < mark.DayMs + ChangedDays.DayMs)
+                {
+                    continue;
+                }
+
+                long? last = null;
+                for (var day = DayStart(mark.DayMs); day < mark.DayMs + ChangedDays.DayMs; day = NextDay(day))
+                {
+                    dirty.Add(day);
+                    last = day <= now ? day : last;
+                }
+
+                if (last is null)
+                {
+                    continue; // only days to come (a clock a little ahead): kept until they begin
+                }
+
+                if (last < firstStart || last < rawCutoff)
+                {
+                    nothingToBuild.Add(mark); // before the history starts, or its raw door readings are purged
+                }
+                else
+                {
+                    (clearedWith.TryGetValue(last.Value, out var list) ? list : clearedWith[last.Value] = []).Add(mark);
+                }
+            }
+
             var rebuilt = 0;
-            for (var start = DayStart(first); start <= now; start = NextDay(start))
+            for (var start = firstStart; start <= now; start = NextDay(start))
             {
                 var end = NextDay(start);
                 if (start < rawCutoff)
@@ -61,16 +139,16 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                     continue; // its raw door readings are (partly) purged: keep the history built before
                 }
 
-                var fingerprint = _db.Fingerprint(site.Site, start, end);
-                if (end <= now && built.TryGetValue(start, out var known) && known == fingerprint)
+                if (!(start == currentStart ? buildCurrent : !built.ContainsKey(start) || dirty.Contains(start)))
                 {
                     continue;
                 }
 
-                BuildDay(start, end, Math.Min(end, now), fingerprint, now);
+                BuildDay(start, end, Math.Min(end, now), clearedWith.GetValueOrDefault(start) ?? [], now);
                 rebuilt++;
             }
 
+            _db.ClearChanged(site.Site, nothingToBuild);
             return rebuilt;
         }
     }
@@ -78,11 +156,24 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     /// <summary>One room's history per hour, day, week, month or year.</summary>
     public RoomHistory History(string room, DateTimeOffset from, DateTimeOffset to, CalendarBucket bucket)
     {
-        var rows = Rows(room, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        var rows = Rows(room, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds(), days: bucket != CalendarBucket.Hour);
         var list = new List<RoomHistoryBucket>();
+        var next = 0;
         foreach (var (start, end) in _buckets.Cover(bucket, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds()))
         {
-            var inBucket = rows.Where(r => r.Hour >= start && r.Hour < end).ToList();
+            // Rows and buckets are both in time order: one pass, not a scan of every row per bucket.
+            while (next < rows.Count && rows[next].Hour < start)
+            {
+                next++;
+            }
+
+            var first = next;
+            while (next < rows.Count && rows[next].Hour < end)
+            {
+                next++;
+            }
+
+            var inBucket = rows.GetRange(first, next - first);
             var span = (double)(end - start);
             var open = inBucket.Sum(r => r.OpenMs);
             list.Add(new RoomHistoryBucket(
@@ -117,15 +208,20 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             }
         }
 
-        var all = Rows(null, fromMs, toMs);
+        // Whole local days from their sums (grouped by SQLite), the partial days at either end from their hours.
+        var (firstWhole, lastWhole) = WholeDays(fromMs, toMs);
+        var sums = firstWhole < lastWhole ? _db.UseSums(site.Site, firstWhole, lastWhole) : [];
+        var edges = (firstWhole < lastWhole ? _db.Hours(site.Site, null, fromMs, firstWhole).Concat(_db.Hours(site.Site, null, lastWhole, toMs)) : _db.Hours(site.Site, null, fromMs, toMs))
+            .ToLookup(r => r.Room, StringComparer.Ordinal);
         var perRoom = site.Rooms.Select(room =>
         {
-            var rows = all.Where(r => r.Room == room.Id).ToList();
-            var open = rows.Sum(r => r.OpenMs);
-            var utilisation = open == 0 ? 0 : (double)rows.Sum(r => r.OccupiedOpenMs) / open;
-            var daysInUse = rows.Where(r => r.OccupiedOpenMs > 0).Select(r => _buckets.Floor(Resolution.Day, r.Hour)).Distinct().Count();
+            var rows = edges[room.Id].ToList();
+            var whole = sums.GetValueOrDefault(room.Id);
+            var open = whole.OpenMs + rows.Sum(r => r.OpenMs);
+            var utilisation = open == 0 ? 0 : (double)(whole.OccupiedOpenMs + rows.Sum(r => r.OccupiedOpenMs)) / open;
+            var daysInUse = (int)whole.DaysInUse + rows.Where(r => r.OccupiedOpenMs > 0).Select(r => _buckets.Floor(Resolution.Day, r.Hour)).Distinct().Count();
             var inUse = daysInUse > 0 && daysInUse >= share * openDays;
-            return new RoomUse(room.Id, room.Name.Nl, room.Kind, Math.Round(utilisation, 4), daysInUse, openDays, inUse, rows.Sum(r => r.Entries));
+            return new RoomUse(room.Id, room.Name.Nl, room.Kind, Math.Round(utilisation, 4), daysInUse, openDays, inUse, whole.Entries + rows.Sum(r => r.Entries));
         }).ToList();
         var labs = perRoom.Where(r => LabKinds.Contains(r.Kind)).ToList();
         var inUseCount = perRoom.Count(r => r.InUse);
@@ -147,7 +243,19 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
     private long NextDay(long start) => _buckets.ToUtcMs(_buckets.LocalDate(start).Date.AddDays(1) + _resetAt);
 
-    private void BuildDay(long start, long end, long until, string fingerprint, long now)
+    /// <summary>The local days (start, end) that an occupancy day touches: their sums change with it.</summary>
+    private List<(long Start, long End)> LocalDays(long start, long end)
+    {
+        var days = new List<(long, long)>();
+        for (var day = _buckets.Floor(Resolution.Day, start); day < end; day = _buckets.Next(Resolution.Day, day))
+        {
+            days.Add((day, _buckets.Next(Resolution.Day, day)));
+        }
+
+        return days;
+    }
+
+    private void BuildDay(long start, long end, long until, IReadOnlyList<ChangedDay> cleared, long now)
     {
         var counts = site.Rooms.ToDictionary(r => r.Id, _ => (Count: 0L, Since: start), StringComparer.Ordinal);
         var doors = site.Doors.ToDictionary(d => d.Id, StringComparer.Ordinal);
@@ -234,7 +342,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
         _db.ReplaceDay(site.Site, start, TimeBuckets.FloorTo(start, TimeBuckets.HourMs), end,
             hours.Select(h => new RoomHourRow(h.Key.Room, h.Key.Hour, h.Value.OccupiedMs, h.Value.OpenMs, h.Value.OccupiedOpenMs, h.Value.PersonMs, h.Value.MaxCount, h.Value.Entries)),
-            fingerprint, now);
+            LocalDays(start, end), cleared, now);
     }
 
     private static void Integrate(Dictionary<(string Room, long Hour), HourRow> hours, List<(long From, long To)> open, string room, long count, long from, long to)
@@ -284,8 +392,32 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         return first is { } ms ? Math.Max(ms, cutoff) : null;
     }
 
-    private List<RoomHourRow> Rows(string? room, long fromMs, long toMs) =>
-        _db.Hours(site.Site, room, _buckets.Floor(Resolution.Day, fromMs), toMs).Where(r => r.Hour >= fromMs).ToList();
+    /// <summary>
+    /// The rows in [from, to), by time: hour rows, or with <paramref name="days"/> the local days'
+    /// sums for the whole days inside and hour rows only for the partial days at either end. The
+    /// same figures: a day's sum holds exactly the hour rows that start in that day, which is how
+    /// the buckets and days in use assign hour rows; a year is 365 rows instead of 8,760 per room.
+    /// </summary>
+    private List<RoomHourRow> Rows(string? room, long fromMs, long toMs, bool days)
+    {
+        var (firstWhole, lastWhole) = WholeDays(fromMs, toMs);
+        if (!days || firstWhole >= lastWhole)
+        {
+            return _db.Hours(site.Site, room, fromMs, toMs);
+        }
+
+        var rows = _db.Hours(site.Site, room, fromMs, firstWhole);
+        rows.AddRange(_db.Days(site.Site, room, firstWhole, lastWhole));
+        rows.AddRange(_db.Hours(site.Site, room, lastWhole, toMs));
+        return rows;
+    }
+
+    /// <summary>The whole local days inside [from, to): [first, last), empty when first &gt;= last.</summary>
+    private (long First, long Last) WholeDays(long fromMs, long toMs)
+    {
+        var floor = _buckets.Floor(Resolution.Day, fromMs);
+        return (floor == fromMs ? fromMs : _buckets.Next(Resolution.Day, floor), _buckets.Floor(Resolution.Day, toMs));
+    }
 
     private struct HourRow
     {

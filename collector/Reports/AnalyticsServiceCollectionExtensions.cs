@@ -8,7 +8,7 @@ namespace NewTechPark.Edge.Collector.Reports;
 
 public static class AnalyticsServiceCollectionExtensions
 {
-    /// <summary>Occupancy history and corrections, energy, visitors, the yearly report and housekeeping (their settings are checked by <see cref="CollectorOptionsValidator"/>).</summary>
+    /// <summary>Occupancy history and corrections, energy, visitors, the yearly report, housekeeping and the upkeep of derived figures (their settings are checked by <see cref="CollectorOptionsValidator"/>).</summary>
     public static IServiceCollection AddCollectorAnalytics(this IServiceCollection services)
     {
         services.AddSingleton<OccupancyCorrections>();
@@ -19,6 +19,7 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<AnnualReportService>();
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
+        services.AddHostedService<DerivedFiguresService>();
         return services;
     }
 }

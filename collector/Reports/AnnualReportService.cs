@@ -47,7 +47,7 @@ public sealed class AnnualReportService(SiteModel site, VisitorsService visitors
         var toMs = buckets.DayStart(new DateOnly(year + 1, 1, 1));
         var from = DateTimeOffset.FromUnixTimeMilliseconds(fromMs);
         var to = DateTimeOffset.FromUnixTimeMilliseconds(toMs);
-        history.Update();
+        history.Refresh();
 
         var yearly = visitors.Report(from, to, CalendarBucket.Year).Buckets.Single();
         var monthly = visitors.Report(from, to, CalendarBucket.Month).Buckets;

@@ -153,6 +153,7 @@ public sealed class SqliteStore : IDisposable
             }
 
             points.Flush();
+            writer.MarkChangedDays();
             rollups.Flush();
             transaction.Commit();
             rollups.Committed();
@@ -239,6 +240,11 @@ public sealed class SqliteStore : IDisposable
             if (reading.Values is null)
             {
                 continue;
+            }
+
+            if (reading.Kind == ReadingKinds.Door)
+            {
+                writer.Changed(site, ChangedDays.Door, ts);
             }
 
             var keepRaw = KeepsRawPoints(reading.Kind);
@@ -402,6 +408,7 @@ public sealed class SqliteStore : IDisposable
         private DeliveryLedger.GapTracker? _gaps;
         private SqliteCommand? _status;
         private SqliteCommand? _deadLetter;
+        private readonly HashSet<(string Site, string Kind, long Day)> _changed = [];
 
         public BatchWriter(SqliteConnection connection, SqliteTransaction transaction, PointBlockWriter points)
         {
@@ -468,7 +475,31 @@ public sealed class SqliteStore : IDisposable
             p[1].Value = sensor;
             p[2].Value = tsMs;
             p[3].Value = visitor;
-            _scan.ExecuteNonQuery();
+            if (_scan.ExecuteNonQuery() > 0)
+            {
+                Changed(site, ChangedDays.Badge, tsMs);
+            }
+        }
+
+        /// <summary>Notes that a day got new data; written once per day by <see cref="MarkChangedDays"/>.</summary>
+        public void Changed(string site, string kind, long tsMs) => _changed.Add((site, kind, ChangedDays.UtcDay(tsMs)));
+
+        /// <summary>Marks the noted days in <c>changed_days</c>, in the commit's transaction.</summary>
+        public void MarkChangedDays()
+        {
+            if (_changed.Count == 0)
+            {
+                return;
+            }
+
+            var mark = Prepare(ChangedDays.MarkSql, "$site", "$kind", "$day");
+            foreach (var (site, kind, day) in _changed)
+            {
+                mark.Parameters[0].Value = site;
+                mark.Parameters[1].Value = kind;
+                mark.Parameters[2].Value = day;
+                mark.ExecuteNonQuery();
+            }
         }
 
         public CommitOutcome UpsertStatus(StatusItem item)

@@ -42,7 +42,9 @@ public readonly record struct BadgeCounts(long Scans, long Unique, long Returnin
 /// pseudonyms in the bucket; returning visitors are those of them seen on an earlier local day
 /// (in an earlier bucket or earlier in the same one). Badge counts from 1 to 4 are shown as
 /// "&lt; 5". A bucket's badge counts are frozen a week after it ended, so raw scans can be
-/// purged after the retention while the figures stay.
+/// purged after the retention while the figures stay. Open buckets are counted from the visitor
+/// days (each pseudonym's scans per local day), rebuilt only for the days that got new scans, so a
+/// year's figures are an indexed count, not a pass over every scan.
 /// </summary>
 public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQueries queries, GroupVisits groups, IOptions<CollectorOptions> options, TimeProvider clock)
 {
@@ -53,6 +55,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
 
     public VisitorsReport Report(DateTimeOffset from, DateTimeOffset to, CalendarBucket bucket)
     {
+        RefreshDays();
         var minimum = options.Value.Visitors.MinimumCount;
         var cover = _buckets.Cover(bucket, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
         var fromMs = cover.Count == 0 ? from.ToUnixTimeMilliseconds() : cover[0].Start;
@@ -106,7 +109,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         return days;
     }
 
-    /// <summary>Badge counts per bucket: frozen aggregates where they exist, else from the raw scans.</summary>
+    /// <summary>Badge counts per bucket (local days or longer): frozen aggregates where they exist, else from the visitor days.</summary>
     public Dictionary<long, BadgeCounts> Badges(IReadOnlyList<(long Start, long End)> cover, CalendarBucket? bucket)
     {
         var result = new Dictionary<long, BadgeCounts>();
@@ -115,46 +118,43 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
             return result;
         }
 
+        RefreshDays();
         var frozen = bucket is { } b ? Frozen(b.Name(), cover[0].Start, cover[^1].End) : [];
-        var open = cover.Where(c => !frozen.ContainsKey(c.Start)).OrderBy(c => c.Start).ToList();
-        foreach (var (start, counts) in frozen)
+        foreach (var (start, end) in cover)
         {
-            result[start] = counts;
-        }
-
-        if (open.Count == 0)
-        {
-            return result;
-        }
-
-        var fromMs = open.Min(c => c.Start);
-        var toMs = open.Max(c => c.End);
-        var firstDay = FirstDays(fromMs, toMs);
-        var perBucket = open.ToDictionary(c => c.Start, _ => (Scans: 0L, Unique: new HashSet<string>(StringComparer.Ordinal), Returning: new HashSet<string>(StringComparer.Ordinal)));
-        foreach (var (visitor, ts) in _db.Scans(site.Site, fromMs, toMs))
-        {
-            var day = _buckets.Floor(Resolution.Day, ts);
-            foreach (var c in Containing(open, ts))
+            if (frozen.TryGetValue(start, out var counts))
             {
-
-                var entry = perBucket[c.Start];
-                entry.Scans++;
-                entry.Unique.Add(visitor);
-                if (firstDay.TryGetValue(visitor, out var first) && day > first)
-                {
-                    entry.Returning.Add(visitor);
-                }
-
-                perBucket[c.Start] = entry;
+                result[start] = counts;
+                continue;
             }
-        }
 
-        foreach (var (start, entry) in perBucket)
-        {
-            result[start] = new BadgeCounts(entry.Scans, entry.Unique.Count, entry.Returning.Count);
+            var a = _db.DayCounts(site.Site, start, end);
+            result[start] = new BadgeCounts(a.Scans, a.Unique, a.Returning);
         }
 
         return result;
+    }
+
+    /// <summary>Rebuilds the visitor days of the local days that got new badge scans since the last call (<c>changed_days</c>).</summary>
+    public void RefreshDays()
+    {
+        var marks = ChangedDays.Read(store, site.Site, ChangedDays.Badge);
+        if (marks.Count == 0)
+        {
+            return;
+        }
+
+        // A mark is a UTC day: rebuild every local day it overlaps.
+        var days = new SortedSet<long>();
+        foreach (var mark in marks)
+        {
+            for (var day = _buckets.Floor(Resolution.Day, mark.DayMs); day < mark.DayMs + ChangedDays.DayMs; day = _buckets.Next(Resolution.Day, day))
+            {
+                days.Add(day);
+            }
+        }
+
+        _db.RebuildDays(site.Site, days.Select(d => (d, _buckets.Next(Resolution.Day, d))).ToList(), marks);
     }
 
     /// <summary>
@@ -191,43 +191,18 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
             }));
         }
 
-        return _db.PurgeScans(site.Site, now - (long)o.ScanRetention.TotalMilliseconds);
+        var cutoff = now - (long)o.ScanRetention.TotalMilliseconds;
+        var cutoffDay = _buckets.Floor(Resolution.Day, cutoff);
+        return _db.PurgeScans(site.Site, cutoff, (cutoffDay, _buckets.Next(Resolution.Day, cutoffDay)));
     }
 
     private Dictionary<long, BadgeCounts> Frozen(string bucket, long fromMs, long toMs) =>
         _db.Frozen(site.Site, bucket, fromMs, toMs).ToDictionary(a => a.Start, a => new BadgeCounts(a.Scans, a.Unique, a.Returning));
 
-    /// <summary>The local day each visitor seen in [from, to) was first seen on (as far as the kept scans go).</summary>
-    private Dictionary<string, long> FirstDays(long fromMs, long toMs) =>
-        _db.FirstScans(site.Site, fromMs, toMs).ToDictionary(f => f.Key, f => _buckets.Floor(Resolution.Day, f.Value), StringComparer.Ordinal);
-
     private Dictionary<long, RollupRow> Rows(string sensor, string field, long fromMs, long toMs) =>
         queries.SeriesId(site.Site, sensor, field) is { } id
             ? queries.Rollups(id, Resolution.Day, _buckets.Floor(Resolution.Day, fromMs), toMs).ToDictionary(r => r.BucketMs)
             : [];
-
-    /// <summary>The buckets holding <paramref name="ts"/>: calendar buckets do not overlap, and they come sorted.</summary>
-    private static IEnumerable<(long Start, long End)> Containing(List<(long Start, long End)> sorted, long ts)
-    {
-        int lo = 0, hi = sorted.Count - 1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) / 2;
-            if (sorted[mid].End <= ts)
-            {
-                lo = mid + 1;
-            }
-            else if (sorted[mid].Start > ts)
-            {
-                hi = mid - 1;
-            }
-            else
-            {
-                yield return sorted[mid];
-                yield break;
-            }
-        }
-    }
 
     private static bool InBucket(long ms, (long Start, long End) bucket) => ms >= bucket.Start && ms < bucket.End;
 

@@ -17,11 +17,13 @@ public readonly record struct CorrectionRow(long Id, string Room, long TsMs, lon
 /// </summary>
 public sealed class OccupancyStore(SqliteStore store)
 {
-    /// <summary>Records a correction; its id.</summary>
+    /// <summary>Records a correction and marks its day changed (the room history is rebuilt), in one transaction; its id.</summary>
     public long AddCorrection(string site, string room, long tsMs, long previous, long count, string reason, string actor)
     {
         using var connection = store.OpenSecondWriter();
+        using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = """
             INSERT INTO occupancy_corrections (site, room, ts_ms, previous, count, reason, actor)
             VALUES ($site, $room, $ts, $previous, $count, $reason, $actor) RETURNING id
@@ -33,7 +35,10 @@ public sealed class OccupancyStore(SqliteStore store)
         command.Parameters.AddWithValue("$count", count);
         command.Parameters.AddWithValue("$reason", reason);
         command.Parameters.AddWithValue("$actor", actor);
-        return (long)command.ExecuteScalar()!;
+        var id = (long)command.ExecuteScalar()!;
+        ChangedDays.Mark(connection, transaction, site, ChangedDays.Door, ChangedDays.UtcDay(tsMs));
+        transaction.Commit();
+        return id;
     }
 
     /// <summary>The audit trail in [from, to), oldest first; every room when <paramref name="room"/> is null.</summary>
@@ -189,13 +194,21 @@ public sealed class OccupancyStore(SqliteStore store)
     }
 }
 
-/// <summary>A room's occupancy in one hour, as the history stores it (times in Unix ms).</summary>
+/// <summary>A room's occupancy in one hour (or, summed, one local day), as the history stores it (times in Unix ms).</summary>
 public record struct RoomHourRow(string Room, long Hour, long OccupiedMs, long OpenMs, long OccupiedOpenMs, double PersonMs, long MaxCount, long Entries);
 
+/// <summary>A room's use summed over whole local days: opening time, occupied opening time, entries, days in use.</summary>
+public readonly record struct RoomUseSums(long OpenMs, long OccupiedOpenMs, long Entries, long DaysInUse);
+
+/// <summary>An occupancy day as built: when, and whether its local days' sums (<c>room_days</c>) are written.</summary>
+public readonly record struct BuiltDay(long BuiltMs, bool Aggregated);
+
 /// <summary>
-/// The SQL of the per-room, per-hour occupancy history (<c>room_hours</c>) and of which occupancy
-/// days are built from which data (<c>room_history_days</c>). A day is replaced in one
-/// transaction through a second writer (Storage/README.md: housekeeping).
+/// The SQL of the per-room occupancy history: per hour (<c>room_hours</c>), summed per local day
+/// (<c>room_days</c>, so a year is 365 rows per room), and which occupancy days are built
+/// (<c>room_history_days</c>). A day is replaced in one transaction through a second writer
+/// (Storage/README.md: housekeeping), together with its local days' sums and the clearing of the
+/// <c>changed_days</c> marks it was built for.
 /// </summary>
 public sealed class OccupancyHistoryStore(SqliteStore store)
 {
@@ -210,64 +223,30 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
         return command.ExecuteScalar() is long ms ? ms : null;
     }
 
-    /// <summary>The days built so far (start → fingerprint of the data they were built from).</summary>
-    public Dictionary<long, string> Built(string site)
+    /// <summary>The occupancy days built so far (start → when, and whether their day sums are written).</summary>
+    public Dictionary<long, BuiltDay> Built(string site)
     {
         using var connection = store.OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT start_ms, fingerprint FROM room_history_days WHERE site = $site";
+        command.CommandText = "SELECT start_ms, built_ms, aggregated FROM room_history_days WHERE site = $site";
         command.Parameters.AddWithValue("$site", site);
         using var reader = command.ExecuteReader();
-        var built = new Dictionary<long, string>();
+        var built = new Dictionary<long, BuiltDay>();
         while (reader.Read())
         {
-            built[reader.GetInt64(0)] = reader.GetString(1);
+            built[reader.GetInt64(0)] = new BuiltDay(reader.GetInt64(1), reader.GetInt64(2) == 1);
         }
 
         return built;
     }
 
-    /// <summary>What the door readings and corrections of [start, end) add up to; it changes when late data arrives.</summary>
-    public string Fingerprint(string site, long start, long end)
-    {
-        using var connection = store.OpenReader();
-        var count = 0L;
-        var sum = 0.0;
-        using (var series = connection.CreateCommand())
-        {
-            series.CommandText = "SELECT id FROM series WHERE site = $site AND kind = $kind ORDER BY id";
-            series.Parameters.AddWithValue("$site", site);
-            series.Parameters.AddWithValue("$kind", ReadingKinds.Door);
-            using var reader = series.ExecuteReader();
-            while (reader.Read())
-            {
-                foreach (var point in PointReader.Range(connection, null, reader.GetInt64(0), start, end))
-                {
-                    count++;
-                    sum += point.Value;
-                }
-            }
-        }
-
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT $points || '/' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM occupancy_corrections WHERE site = $site AND ts_ms >= $a AND ts_ms < $b)";
-        // As SQLite printed count || ':' || sum(value) before point blocks, so built days keep their fingerprint.
-        command.Parameters.AddWithValue("$points", count == 0 ? "0:0" : $"{count}:{SqlReal(sum)}");
-        command.Parameters.AddWithValue("$site", site);
-        command.Parameters.AddWithValue("$a", start);
-        command.Parameters.AddWithValue("$b", end);
-        return (string)command.ExecuteScalar()!;
-    }
-
-    /// <summary>A real as SQLite's text conversion writes it (%!.15g: "34.0" for a whole number).</summary>
-    private static string SqlReal(double value)
-    {
-        var text = value.ToString("G15", System.Globalization.CultureInfo.InvariantCulture);
-        return text.Contains('.', StringComparison.Ordinal) || text.Contains('E', StringComparison.Ordinal) || !double.IsFinite(value) ? text : text + ".0";
-    }
-
-    /// <summary>Replaces the hours from <paramref name="fromHour"/> to <paramref name="end"/> with the rows, and marks the day built, in one transaction.</summary>
-    public void ReplaceDay(string site, long start, long fromHour, long end, IEnumerable<RoomHourRow> rows, string fingerprint, long nowMs)
+    /// <summary>
+    /// Replaces the hours from <paramref name="fromHour"/> to <paramref name="end"/> with the rows,
+    /// sums the local days they touch again, marks the day built and clears the changed-day marks
+    /// it was built for, in one transaction.
+    /// </summary>
+    public void ReplaceDay(string site, long start, long fromHour, long end, IEnumerable<RoomHourRow> rows, IReadOnlyList<(long Start, long End)> localDays,
+        IReadOnlyList<ChangedDay> cleared, long nowMs)
     {
         using var connection = store.OpenSecondWriter();
         using var transaction = connection.BeginTransaction();
@@ -304,33 +283,95 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
             }
         }
 
+        SumDays(connection, transaction, site, localDays);
+        MarkBuilt(connection, transaction, site, start, nowMs);
+        ChangedDays.Clear(connection, transaction, site, ChangedDays.Door, cleared);
+        transaction.Commit();
+    }
+
+    /// <summary>Sums the local days of a day built before the day sums existed (a store from before migration 3), and marks it aggregated.</summary>
+    public void Aggregate(string site, long start, IReadOnlyList<(long Start, long End)> localDays)
+    {
+        using var connection = store.OpenSecondWriter();
+        using var transaction = connection.BeginTransaction();
+        SumDays(connection, transaction, site, localDays);
         using (var mark = connection.CreateCommand())
         {
             mark.Transaction = transaction;
-            mark.CommandText = "INSERT OR REPLACE INTO room_history_days (site, start_ms, fingerprint, built_ms) VALUES ($site, $start, $fingerprint, $now)";
+            mark.CommandText = "UPDATE room_history_days SET aggregated = 1 WHERE site = $site AND start_ms = $start";
             mark.Parameters.AddWithValue("$site", site);
             mark.Parameters.AddWithValue("$start", start);
-            mark.Parameters.AddWithValue("$fingerprint", fingerprint);
-            mark.Parameters.AddWithValue("$now", nowMs);
             mark.ExecuteNonQuery();
         }
 
         transaction.Commit();
     }
 
-    /// <summary>The hour rows in [from, to) of one room, or of every room when <paramref name="room"/> is null.</summary>
-    public List<RoomHourRow> Hours(string site, string? room, long fromMs, long toMs)
+    /// <summary>Clears changed-day marks that need no rebuild (their days are before the raw cutoff or hold no history).</summary>
+    public void ClearChanged(string site, IReadOnlyList<ChangedDay> cleared)
+    {
+        if (cleared.Count == 0)
+        {
+            return;
+        }
+
+        using var connection = store.OpenSecondWriter();
+        using var transaction = connection.BeginTransaction();
+        ChangedDays.Clear(connection, transaction, site, ChangedDays.Door, cleared);
+        transaction.Commit();
+    }
+
+    /// <summary>The hour rows in [from, to) of one room, or of every room when <paramref name="room"/> is null, by time.</summary>
+    public List<RoomHourRow> Hours(string site, string? room, long fromMs, long toMs) => room is null
+        ? Read("SELECT room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_hours WHERE site = $site AND hour_ms >= $a AND hour_ms < $b ORDER BY hour_ms", site, room, fromMs, toMs)
+        : Read("SELECT room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_hours WHERE site = $site AND room = $room AND hour_ms >= $a AND hour_ms < $b ORDER BY hour_ms", site, room, fromMs, toMs);
+
+    /// <summary>The local days' sums whose day starts in [from, to), of one room or of every room, by time (<see cref="RoomHourRow.Hour"/> is the day's start).</summary>
+    // Two texts rather than "($room IS NULL OR room = $room)": with the OR, SQLite uses neither the
+    // (site, room, time) key for one room nor the time index for all, and reads every row of the site.
+    public List<RoomHourRow> Days(string site, string? room, long fromMs, long toMs) => room is null
+        ? Read("SELECT room, day_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_days WHERE site = $site AND day_ms >= $a AND day_ms < $b ORDER BY day_ms", site, room, fromMs, toMs)
+        : Read("SELECT room, day_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_days WHERE site = $site AND room = $room AND day_ms >= $a AND day_ms < $b ORDER BY day_ms", site, room, fromMs, toMs);
+
+    /// <summary>
+    /// Per room, over the local days whose start is in [from, to): opening time, time occupied within
+    /// it, entries, and the days with someone present in opening hours; summed by SQLite, so a year
+    /// of every room is one grouped read.
+    /// </summary>
+    public Dictionary<string, RoomUseSums> UseSums(string site, long fromMs, long toMs)
     {
         using var connection = store.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT room, hour_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries FROM room_hours
-            WHERE site = $site AND hour_ms >= $a AND hour_ms < $b AND ($room IS NULL OR room = $room)
+            SELECT room, sum(open_ms), sum(occupied_open_ms), sum(entries), count(CASE WHEN occupied_open_ms > 0 THEN 1 END)
+            FROM room_days WHERE site = $site AND day_ms >= $a AND day_ms < $b GROUP BY room
             """;
         command.Parameters.AddWithValue("$site", site);
         command.Parameters.AddWithValue("$a", fromMs);
         command.Parameters.AddWithValue("$b", toMs);
-        command.Parameters.AddWithValue("$room", (object?)room ?? DBNull.Value);
+        using var reader = command.ExecuteReader();
+        var sums = new Dictionary<string, RoomUseSums>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            sums[reader.GetString(0)] = new RoomUseSums(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+        }
+
+        return sums;
+    }
+
+    private List<RoomHourRow> Read(string sql, string site, string? room, long fromMs, long toMs)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$a", fromMs);
+        command.Parameters.AddWithValue("$b", toMs);
+        if (room is not null)
+        {
+            command.Parameters.AddWithValue("$room", room);
+        }
+
         using var reader = command.ExecuteReader();
         var rows = new List<RoomHourRow>();
         while (reader.Read())
@@ -339,5 +380,44 @@ public sealed class OccupancyHistoryStore(SqliteStore store)
         }
 
         return rows;
+    }
+
+    private static void SumDays(SqliteConnection connection, SqliteTransaction transaction, string site, IReadOnlyList<(long Start, long End)> localDays)
+    {
+        using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM room_days WHERE site = $site AND day_ms = $day";
+        delete.Parameters.AddWithValue("$site", site);
+        var deleteDay = delete.Parameters.Add(new SqliteParameter { ParameterName = "$day" });
+        using var sum = connection.CreateCommand();
+        sum.Transaction = transaction;
+        sum.CommandText = """
+            INSERT INTO room_days (site, room, day_ms, occupied_ms, open_ms, occupied_open_ms, person_ms, max_count, entries)
+            SELECT site, room, $day, sum(occupied_ms), sum(open_ms), sum(occupied_open_ms), sum(person_ms), max(max_count), sum(entries)
+            FROM room_hours WHERE site = $site AND hour_ms >= $day AND hour_ms < $end GROUP BY room
+            """;
+        sum.Parameters.AddWithValue("$site", site);
+        var day = sum.Parameters.Add(new SqliteParameter { ParameterName = "$day" });
+        var end = sum.Parameters.Add(new SqliteParameter { ParameterName = "$end" });
+        foreach (var (a, b) in localDays)
+        {
+            deleteDay.Value = a;
+            delete.ExecuteNonQuery();
+            day.Value = a;
+            end.Value = b;
+            sum.ExecuteNonQuery();
+        }
+    }
+
+    private static void MarkBuilt(SqliteConnection connection, SqliteTransaction transaction, string site, long start, long nowMs)
+    {
+        using var mark = connection.CreateCommand();
+        mark.Transaction = transaction;
+        // fingerprint: a column of migration 1, no longer read (changed_days replaced it).
+        mark.CommandText = "INSERT OR REPLACE INTO room_history_days (site, start_ms, fingerprint, built_ms, aggregated) VALUES ($site, $start, '', $now, 1)";
+        mark.Parameters.AddWithValue("$site", site);
+        mark.Parameters.AddWithValue("$start", start);
+        mark.Parameters.AddWithValue("$now", nowMs);
+        mark.ExecuteNonQuery();
     }
 }

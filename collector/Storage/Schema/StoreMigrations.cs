@@ -10,6 +10,7 @@ public static class StoreMigrations
     [
         new(1, "baseline: the schema as of the ledger's introduction", Baseline),
         new(2, "raw points in compressed blocks per series (point_blocks); the rows of points are moved over at start", PointBlocks),
+        new(3, "changed days and per-day aggregates for incremental page-load queries", ChangedDaysAndDayAggregates),
     ];
 
     /// <summary>The newest version this collector writes.</summary>
@@ -119,6 +120,39 @@ public static class StoreMigrations
             CREATE TABLE IF NOT EXISTS point_blocks (
                 series_id INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL,
                 PRIMARY KEY (series_id, start_ms)) WITHOUT ROWID;
+            """);
+    }
+
+    /// <summary>
+    /// Page-load queries read precomputed rows instead of redoing a year per request:
+    /// <c>changed_days</c> is written by the single writer (door readings, badge scans) and by staff
+    /// corrections in the same transaction as the data, so no change is missed across a crash;
+    /// housekeeping rebuilds only the days it names. <c>room_days</c> sums <c>room_hours</c> per
+    /// local day (and <c>room_hours</c> gets an index by time, for every room's rows of a window); <c>visitor_days</c> is each pseudonym's scans per local day, flagged when the day is after the
+    /// pseudonym's first kept day (the privacy purge removes them with the scans). Existing badge scans are marked changed, so their days are built
+    /// once; existing room history gets its day sums from <c>room_hours</c> (<c>aggregated</c> = 0).
+    /// </summary>
+    private static void ChangedDaysAndDayAggregates(MigrationContext db)
+    {
+        db.Execute("""
+            CREATE TABLE changed_days (
+                site TEXT NOT NULL, kind TEXT NOT NULL, day_ms INTEGER NOT NULL, version INTEGER NOT NULL,
+                PRIMARY KEY (site, kind, day_ms)) WITHOUT ROWID;
+            CREATE TABLE room_days (
+                site TEXT NOT NULL, room TEXT NOT NULL, day_ms INTEGER NOT NULL,
+                occupied_ms INTEGER NOT NULL, open_ms INTEGER NOT NULL, occupied_open_ms INTEGER NOT NULL,
+                person_ms REAL NOT NULL, max_count INTEGER NOT NULL, entries INTEGER NOT NULL,
+                PRIMARY KEY (site, room, day_ms)) WITHOUT ROWID;
+            CREATE INDEX room_days_day ON room_days (site, day_ms);
+            CREATE INDEX room_hours_hour ON room_hours (site, hour_ms);
+            CREATE TABLE visitor_days (
+                site TEXT NOT NULL, day_ms INTEGER NOT NULL, visitor TEXT NOT NULL, scans INTEGER NOT NULL,
+                is_returning INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (site, day_ms, visitor)) WITHOUT ROWID;
+            CREATE INDEX visitor_days_visitor ON visitor_days (site, visitor, day_ms);
+            ALTER TABLE room_history_days ADD COLUMN aggregated INTEGER NOT NULL DEFAULT 0;
+            INSERT OR IGNORE INTO changed_days (site, kind, day_ms, version)
+                SELECT DISTINCT site, 'badge', ts_ms - (((ts_ms % 86400000) + 86400000) % 86400000), 1 FROM badge_scans;
             """);
     }
 }

@@ -6,9 +6,12 @@ namespace NewTechPark.Edge.Collector.Storage.Visitors;
 public readonly record struct BadgeAggregate(long Start, long Scans, long Unique, long Returning);
 
 /// <summary>
-/// The SQL of visitors: raw badge scans (pseudonyms, written by the ingest), their frozen
-/// aggregates (<c>visitor_aggregates</c>) and the purge of scans past their retention. Freezing and
-/// purging write through a second writer (Storage/README.md: housekeeping).
+/// The SQL of visitors: raw badge scans (pseudonyms, written by the ingest), each pseudonym's scans
+/// per local day (<c>visitor_days</c>, rebuilt for the days <c>changed_days</c> names, so a year's
+/// unique and returning visitors are an indexed count), their frozen aggregates
+/// (<c>visitor_aggregates</c>) and the purge of scans past their retention. Day rebuilds, freezing
+/// and purging write through a second writer (Storage/README.md: housekeeping); whatever deletes a
+/// row with a pseudonym runs with <c>secure_delete</c>, so no copy stays in the file's free space.
 /// </summary>
 public sealed class VisitorsStore(SqliteStore store)
 {
@@ -55,6 +58,47 @@ public sealed class VisitorsStore(SqliteStore store)
         transaction.Commit();
     }
 
+    /// <summary>
+    /// Rebuilds the visitor days of the local days (start, end) from the kept scans and clears the
+    /// changed-day marks they were rebuilt for, in one transaction.
+    /// </summary>
+    public void RebuildDays(string site, IReadOnlyList<(long Start, long End)> days, IReadOnlyList<ChangedDay> cleared)
+    {
+        using var connection = store.OpenSecondWriter();
+        SqliteStore.Execute(connection, "PRAGMA secure_delete = ON");
+        try
+        {
+            using var transaction = connection.BeginTransaction();
+            RebuildDays(connection, transaction, site, days);
+            ChangedDays.Clear(connection, transaction, site, ChangedDays.Badge, cleared);
+            transaction.Commit();
+        }
+        finally
+        {
+            SqliteStore.Execute(connection, "PRAGMA secure_delete = OFF");
+        }
+    }
+
+    /// <summary>
+    /// Scans, distinct pseudonyms, and those of them seen on an earlier local day than their first
+    /// (as far as the kept scans go), over the visitor days whose day starts in [from, to).
+    /// </summary>
+    public BadgeAggregate DayCounts(string site, long fromMs, long toMs)
+    {
+        using var connection = store.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT coalesce(sum(scans), 0), count(DISTINCT visitor), count(DISTINCT CASE WHEN is_returning = 1 THEN visitor END)
+            FROM visitor_days WHERE site = $site AND day_ms >= $from AND day_ms < $to
+            """;
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new BadgeAggregate(fromMs, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
     /// <summary>The time of the site's oldest kept scan, or null when none is kept.</summary>
     public long? EarliestScan(string site)
     {
@@ -65,47 +109,12 @@ public sealed class VisitorsStore(SqliteStore store)
         return command.ExecuteScalar() as long?;
     }
 
-    /// <summary>The scans in [from, to), read as they are enumerated.</summary>
-    public IEnumerable<(string Visitor, long Ts)> Scans(string site, long fromMs, long toMs)
-    {
-        using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT visitor, ts_ms FROM badge_scans WHERE site = $site AND ts_ms >= $from AND ts_ms < $to";
-        command.Parameters.AddWithValue("$site", site);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            yield return (reader.GetString(0), reader.GetInt64(1));
-        }
-    }
-
-    /// <summary>The first kept scan (Unix ms) of each visitor seen in [from, to).</summary>
-    public Dictionary<string, long> FirstScans(string site, long fromMs, long toMs)
-    {
-        using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT visitor, min(ts_ms) FROM badge_scans
-            WHERE site = $site AND visitor IN (SELECT visitor FROM badge_scans WHERE site = $site AND ts_ms >= $from AND ts_ms < $to)
-            GROUP BY visitor
-            """;
-        command.Parameters.AddWithValue("$site", site);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = command.ExecuteReader();
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            result[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return result;
-    }
-
-    /// <summary>Deletes the site's scans older than the cutoff, overwriting them in the file; the number deleted.</summary>
-    public long PurgeScans(string site, long cutoffMs)
+    /// <summary>
+    /// Deletes the site's scans older than the cutoff and their visitor days (the local day holding
+    /// the cutoff, <paramref name="cutoffDay"/>, is rebuilt from what is kept), overwriting them in
+    /// the file, in one transaction; the number of scans deleted.
+    /// </summary>
+    public long PurgeScans(string site, long cutoffMs, (long Start, long End) cutoffDay)
     {
         using var connection = store.OpenSecondWriter();
         // A deleted row stays in the file's free space until SQLite happens to reuse it; with
@@ -113,16 +122,82 @@ public sealed class VisitorsStore(SqliteStore store)
         SqliteStore.Execute(connection, "PRAGMA secure_delete = ON");
         try
         {
+            using var transaction = connection.BeginTransaction();
             using var purge = connection.CreateCommand();
+            purge.Transaction = transaction;
             purge.CommandText = "DELETE FROM badge_scans WHERE site = $site AND ts_ms < $cutoff";
             purge.Parameters.AddWithValue("$site", site);
             purge.Parameters.AddWithValue("$cutoff", cutoffMs);
-            return purge.ExecuteNonQuery();
+            var deleted = purge.ExecuteNonQuery();
+            using var days = connection.CreateCommand();
+            days.Transaction = transaction;
+            days.CommandText = "DELETE FROM visitor_days WHERE site = $site AND day_ms < $day";
+            days.Parameters.AddWithValue("$site", site);
+            days.Parameters.AddWithValue("$day", cutoffDay.Start);
+            days.ExecuteNonQuery();
+            RebuildDays(connection, transaction, site, [cutoffDay]);
+            if (deleted > 0)
+            {
+                // A pseudonym's first kept day may have moved: "returning" looks back as far as the kept scans go.
+                using var flags = connection.CreateCommand();
+                flags.Transaction = transaction;
+                flags.CommandText = """
+                    UPDATE visitor_days SET is_returning = day_ms > (SELECT min(f.day_ms) FROM visitor_days f WHERE f.site = visitor_days.site AND f.visitor = visitor_days.visitor)
+                    WHERE site = $site
+                    """;
+                flags.Parameters.AddWithValue("$site", site);
+                flags.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            return deleted;
         }
         finally
         {
             // The connection goes back to the pool; other deletes keep SQLite's default.
             SqliteStore.Execute(connection, "PRAGMA secure_delete = OFF");
+        }
+    }
+
+    /// <summary>Rebuilds the days' rows from the kept scans, and the returning flags of every row of the pseudonyms seen on them (a late scan can be a pseudonym's new first day).</summary>
+    private static void RebuildDays(SqliteConnection connection, SqliteTransaction transaction, string site, IReadOnlyList<(long Start, long End)> days)
+    {
+        using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM visitor_days WHERE site = $site AND day_ms = $day";
+        delete.Parameters.AddWithValue("$site", site);
+        var deleteDay = delete.Parameters.Add(new SqliteParameter { ParameterName = "$day" });
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO visitor_days (site, day_ms, visitor, scans)
+            SELECT $site, $day, visitor, count(*) FROM badge_scans WHERE site = $site AND ts_ms >= $day AND ts_ms < $end GROUP BY visitor
+            """;
+        insert.Parameters.AddWithValue("$site", site);
+        var day = insert.Parameters.Add(new SqliteParameter { ParameterName = "$day" });
+        var end = insert.Parameters.Add(new SqliteParameter { ParameterName = "$end" });
+        using var flags = connection.CreateCommand();
+        flags.Transaction = transaction;
+        // Each row's flag: its day is after the pseudonym's first kept day.
+        flags.CommandText = """
+            UPDATE visitor_days SET is_returning = day_ms > (SELECT min(f.day_ms) FROM visitor_days f WHERE f.site = visitor_days.site AND f.visitor = visitor_days.visitor)
+            WHERE site = $site AND visitor IN (SELECT visitor FROM visitor_days WHERE site = $site AND day_ms = $day)
+            """;
+        flags.Parameters.AddWithValue("$site", site);
+        var flagDay = flags.Parameters.Add(new SqliteParameter { ParameterName = "$day" });
+        foreach (var (a, b) in days)
+        {
+            deleteDay.Value = a;
+            delete.ExecuteNonQuery();
+            day.Value = a;
+            end.Value = b;
+            insert.ExecuteNonQuery();
+        }
+
+        foreach (var (a, _) in days)
+        {
+            flagDay.Value = a;
+            flags.ExecuteNonQuery();
         }
     }
 }

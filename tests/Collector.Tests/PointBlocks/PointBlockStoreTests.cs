@@ -250,31 +250,6 @@ public sealed class PointBlockStoreTests : IDisposable
         Assert.Equal(0L, command.ExecuteScalar());
     }
 
-    [Fact]
-    public void A_day_fingerprint_reads_as_the_row_per_value_store_wrote_it()
-    {
-        using var store = Store(_dir);
-        var values = new List<double>();
-        for (var i = 0; i < 40; i++)
-        {
-            var ts = T0.AddSeconds(i * 7);
-            store.Commit([Batch("pi-entrance", ++_seq, ts, Door(DoorMain, ts, i % 3, i % 2, 1000 + i, 2000 + i))]);
-            values.AddRange([i % 3, i % 2, 1000 + i, 2000 + i]);
-        }
-
-        using var legacy = new SqliteConnection("Data Source=:memory:");
-        legacy.Open();
-        using var command = legacy.CreateCommand();
-        command.CommandText = "CREATE TABLE p (value REAL NOT NULL); " + string.Concat(values.Select(v => $"INSERT INTO p VALUES ({v.ToString(System.Globalization.CultureInfo.InvariantCulture)});"));
-        command.ExecuteNonQuery();
-        command.CommandText = "SELECT count(*) || ':' || coalesce(sum(value), 0) FROM p";
-        var before = (string)command.ExecuteScalar()!;
-        var history = new Storage.Occupancy.OccupancyHistoryStore(store);
-
-        Assert.Equal(before + "/0:0", history.Fingerprint(SiteId, T0.ToUnixTimeMilliseconds(), T0.AddDays(1).ToUnixTimeMilliseconds()));
-        Assert.Equal("0:0/0:0", history.Fingerprint(SiteId, T0.AddDays(1).ToUnixTimeMilliseconds(), T0.AddDays(2).ToUnixTimeMilliseconds()));
-    }
-
     private static void SchemaLedger(SqliteConnection connection, string path) =>
         Storage.Schema.SchemaLedger.Migrate(connection, path, Storage.Schema.StoreMigrations.All.Take(1).ToList());
 
