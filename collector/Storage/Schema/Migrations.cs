@@ -27,6 +27,14 @@ public sealed class MigrationContext(SqliteConnection connection, SqliteTransact
         }
     }
 
+    /// <summary>Whether the store has the table (one a later step of the ledger, or the conversion at start, drops).</summary>
+    public bool TableExists(string table)
+    {
+        using var command = Command("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $table");
+        command.Parameters.AddWithValue("$table", table);
+        return (long)command.ExecuteScalar()! > 0;
+    }
+
     private SqliteCommand Command(string sql)
     {
         var command = connection.CreateCommand();

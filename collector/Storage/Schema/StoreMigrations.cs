@@ -130,7 +130,8 @@ public static class StoreMigrations
     /// housekeeping rebuilds only the days it names. <c>room_days</c> sums <c>room_hours</c> per
     /// local day (and <c>room_hours</c> gets an index by time, for every room's rows of a window); <c>visitor_days</c> is each pseudonym's scans per local day, flagged when the day is after the
     /// pseudonym's first kept day (the privacy purge removes them with the scans). Existing badge scans are marked changed, so their days are built
-    /// once; existing room history gets its day sums from <c>room_hours</c> (<c>aggregated</c> = 0).
+    /// once; existing room history gets its day sums from <c>room_hours</c> (<c>aggregated</c> = 0), and its days
+    /// that late data changed since they were built are marked (their fingerprint, the earlier way to find them).
     /// </summary>
     private static void ChangedDaysAndDayAggregates(MigrationContext db)
     {
@@ -154,5 +155,26 @@ public static class StoreMigrations
             INSERT OR IGNORE INTO changed_days (site, kind, day_ms, version)
                 SELECT DISTINCT site, 'badge', ts_ms - (((ts_ms % 86400000) + 86400000) % 86400000), 1 FROM badge_scans;
             """);
+
+        if (db.TableExists("points"))
+        {
+            // The collector before this step rebuilt an occupancy day on a page load when its door
+            // readings or corrections no longer added up to the day's fingerprint (late data since it
+            // was built). Those days are marked changed here, with the same text as that collector
+            // computed, once; from now on the writer marks them as data arrives. The rows of points
+            // are still there: they move into blocks after the migrations.
+            db.Execute("""
+                WITH days AS (
+                    SELECT d.site, d.start_ms, d.fingerprint,
+                           coalesce((SELECT min(n.start_ms) FROM room_history_days n WHERE n.site = d.site AND n.start_ms > d.start_ms), d.start_ms + 86400000) AS end_ms
+                    FROM room_history_days d)
+                INSERT OR IGNORE INTO changed_days (site, kind, day_ms, version)
+                    SELECT site, 'door', start_ms - (((start_ms % 86400000) + 86400000) % 86400000), 1 FROM days
+                    WHERE fingerprint <> (SELECT count(*) || ':' || coalesce(sum(p.value), 0) FROM series s JOIN points p ON p.series_id = s.id
+                                          WHERE s.site = days.site AND s.kind = 'door' AND p.ts_ms >= days.start_ms AND p.ts_ms < days.end_ms)
+                        || '/' || (SELECT count(*) || ':' || coalesce(max(id), 0) FROM occupancy_corrections c
+                                   WHERE c.site = days.site AND c.ts_ms >= days.start_ms AND c.ts_ms < days.end_ms);
+                """);
+        }
     }
 }
