@@ -49,7 +49,10 @@ public readonly record struct BadgeCounts(long Scans, long Unique, long Returnin
 public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQueries queries, GroupVisits groups, IOptions<CollectorOptions> options, TimeProvider clock)
 {
     private readonly TimeBuckets _buckets = new(TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
+    private static readonly CalendarBucket[] FrozenKinds = [CalendarBucket.Day, CalendarBucket.Week, CalendarBucket.Month, CalendarBucket.Year];
+
     private readonly VisitorsStore _db = new(store);
+    private readonly Lock _gate = new();
 
     public TimeBuckets Buckets => _buckets;
 
@@ -213,6 +216,14 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
     /// <summary>Rebuilds the visitor days of the local days that got new badge scans since the last call (<c>changed_days</c>).</summary>
     public void RefreshDays()
     {
+        lock (_gate)
+        {
+            RefreshDaysLocked();
+        }
+    }
+
+    private void RefreshDaysLocked()
+    {
         var marks = ChangedDays.Read(store, site.Site, ChangedDays.Badge);
         if (marks.Count == 0)
         {
@@ -229,7 +240,14 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
             }
         }
 
-        _db.RebuildDays(site.Site, days.Select(d => (d, _buckets.Next(Resolution.Day, d))).ToList(), marks);
+        // Late scans change the figures of the buckets that hold their days, and a pseudonym's new
+        // first day changes "returning" on its later days: every frozen bucket that ends after the
+        // first rebuilt day is dropped (frozen buckets ended a week ago, so scans of the last days
+        // drop none) and frozen again by the next housekeeping.
+        var first = days.Min;
+        var thaw = FrozenKinds.Select(b => (b.Name(), _buckets.Floor(b, first))).ToList();
+        var keptSince = clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)options.Value.Visitors.ScanRetention.TotalMilliseconds;
+        _db.RebuildDays(site.Site, days.Select(d => (d, _buckets.Next(Resolution.Day, d))).ToList(), marks, thaw, keptSince);
     }
 
     /// <summary>
@@ -238,6 +256,16 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
     /// Returns the number of scans deleted.
     /// </summary>
     public long FreezeAndPurge()
+    {
+        // Counted and frozen under the lock of the day rebuilds: a late scan's rebuild (which thaws
+        // the buckets it touches) cannot fall between a bucket's count and its freeze.
+        lock (_gate)
+        {
+            return FreezeAndPurgeLocked();
+        }
+    }
+
+    private long FreezeAndPurgeLocked()
     {
         var o = options.Value.Visitors;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -248,7 +276,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
             return 0;
         }
 
-        foreach (var bucket in new[] { CalendarBucket.Day, CalendarBucket.Week, CalendarBucket.Month, CalendarBucket.Year })
+        foreach (var bucket in FrozenKinds)
         {
             var complete = _buckets.Cover(bucket, from, freezeBefore).Where(c => c.End <= freezeBefore).ToList();
             var frozen = Frozen(bucket.Name(), from - (400L * 86_400_000), freezeBefore);

@@ -59,10 +59,14 @@ public sealed class VisitorsStore(SqliteStore store)
     }
 
     /// <summary>
-    /// Rebuilds the visitor days of the local days (start, end) from the kept scans and clears the
-    /// changed-day marks they were rebuilt for, in one transaction.
+    /// Rebuilds the visitor days of the local days (start, end) from the kept scans, clears the
+    /// changed-day marks they were rebuilt for, and drops the frozen aggregates the new rows make
+    /// stale, in one transaction: of each bucket kind those starting at or after its
+    /// <paramref name="thaw"/> start and at or after <paramref name="keptSinceMs"/> (older buckets
+    /// may have lost scans to the purge, so their frozen figures stay). Housekeeping freezes them
+    /// again from the visitor days.
     /// </summary>
-    public void RebuildDays(string site, IReadOnlyList<(long Start, long End)> days, IReadOnlyList<ChangedDay> cleared)
+    public void RebuildDays(string site, IReadOnlyList<(long Start, long End)> days, IReadOnlyList<ChangedDay> cleared, IReadOnlyList<(string Bucket, long FromMs)> thaw, long keptSinceMs)
     {
         using var connection = store.OpenSecondWriter();
         SqliteStore.Execute(connection, "PRAGMA secure_delete = ON");
@@ -70,6 +74,20 @@ public sealed class VisitorsStore(SqliteStore store)
         {
             using var transaction = connection.BeginTransaction();
             RebuildDays(connection, transaction, site, days);
+            using var unfreeze = connection.CreateCommand();
+            unfreeze.Transaction = transaction;
+            unfreeze.CommandText = "DELETE FROM visitor_aggregates WHERE site = $site AND bucket = $bucket AND start_ms >= $from AND start_ms >= $kept";
+            unfreeze.Parameters.AddWithValue("$site", site);
+            unfreeze.Parameters.AddWithValue("$kept", keptSinceMs);
+            var bucket = unfreeze.Parameters.Add(new SqliteParameter { ParameterName = "$bucket" });
+            var from = unfreeze.Parameters.Add(new SqliteParameter { ParameterName = "$from" });
+            foreach (var (kind, fromMs) in thaw)
+            {
+                bucket.Value = kind;
+                from.Value = fromMs;
+                unfreeze.ExecuteNonQuery();
+            }
+
             ChangedDays.Clear(connection, transaction, site, ChangedDays.Badge, cleared);
             transaction.Commit();
         }
