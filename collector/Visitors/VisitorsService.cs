@@ -53,6 +53,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
 
     private readonly VisitorsStore _db = new(store);
     private readonly Lock _gate = new();
+    private readonly VisitorDayIndex _days = new();
 
     public TimeBuckets Buckets => _buckets;
 
@@ -180,7 +181,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
     /// </summary>
     private (Dictionary<long, BadgeCounts> Buckets, BadgeCounts Whole) BadgesAndWhole(IReadOnlyList<(long Start, long End)> cover, CalendarBucket? bucket, (long From, long To)? whole)
     {
-        RefreshDays();
+        var days = Days();
         var result = new Dictionary<long, BadgeCounts>();
         var frozen = bucket is { } b && cover.Count > 0 ? Frozen(b.Name(), cover[0].Start, cover[^1].End) : [];
         var open = new List<(long Start, long End)>();
@@ -201,7 +202,7 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         var counted = default(BadgeAggregate);
         if (range is var (from, to))
         {
-            var (perBucket, all) = _db.Counts(site.Site, from, to, open);
+            var (perBucket, all) = days.Count(from, to, open);
             foreach (var a in perBucket)
             {
                 result[a.Start] = new BadgeCounts(a.Scans, a.Unique, a.Returning);
@@ -219,6 +220,22 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         lock (_gate)
         {
             RefreshDaysLocked();
+        }
+    }
+
+    /// <summary>The visitor days as they are after bringing the marked days up to date (loaded on first use).</summary>
+    private VisitorDayIndex.Snapshot Days()
+    {
+        lock (_gate)
+        {
+            RefreshDaysLocked();
+            if (_days.Current is not { } current)
+            {
+                _days.Replace(long.MinValue, _db.Days(site.Site, long.MinValue));
+                current = _days.Current!;
+            }
+
+            return current;
         }
     }
 
@@ -247,7 +264,20 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         var first = days.Min;
         var thaw = FrozenKinds.Select(b => (b.Name(), _buckets.Floor(b, first))).ToList();
         var keptSince = clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)options.Value.Visitors.ScanRetention.TotalMilliseconds;
-        _db.RebuildDays(site.Site, days.Select(d => (d, _buckets.Next(Resolution.Day, d))).ToList(), marks, thaw, keptSince);
+        try
+        {
+            _db.RebuildDays(site.Site, days.Select(d => (d, _buckets.Next(Resolution.Day, d))).ToList(), marks, thaw, keptSince);
+        }
+        finally
+        {
+            // Rows before the first rebuilt day did not change (its pseudonyms' earlier days keep
+            // their flags); from it on they are read again. After a failed rebuild too: the rows
+            // are then what the rolled-back transaction left, and reading them again is harmless.
+            if (_days.Current is not null)
+            {
+                _days.Replace(first, _db.Days(site.Site, first));
+            }
+        }
     }
 
     /// <summary>
@@ -296,7 +326,15 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
 
         var cutoff = now - (long)o.ScanRetention.TotalMilliseconds;
         var cutoffDay = _buckets.Floor(Resolution.Day, cutoff);
-        return _db.PurgeScans(site.Site, cutoff, (cutoffDay, _buckets.Next(Resolution.Day, cutoffDay)));
+        var deleted = _db.PurgeScans(site.Site, cutoff, (cutoffDay, _buckets.Next(Resolution.Day, cutoffDay)));
+        if (deleted > 0 && _days.Current is not null)
+        {
+            // Purged pseudonyms leave memory too; the days are read again here, not by a page load.
+            _days.Clear();
+            _days.Replace(long.MinValue, _db.Days(site.Site, long.MinValue));
+        }
+
+        return deleted;
     }
 
     private Dictionary<long, BadgeCounts> Frozen(string bucket, long fromMs, long toMs) =>

@@ -5,6 +5,9 @@ namespace NewTechPark.Edge.Collector.Storage.Visitors;
 /// <summary>Frozen or counted badge figures of one bucket.</summary>
 public readonly record struct BadgeAggregate(long Start, long Scans, long Unique, long Returning);
 
+/// <summary>One pseudonym's scans on one local day, and whether the day is after its first kept day.</summary>
+public readonly record struct VisitorDayRow(long DayMs, string Visitor, long Scans, bool Returning);
+
 /// <summary>
 /// The SQL of visitors: raw badge scans (pseudonyms, written by the ingest), each pseudonym's scans
 /// per local day (<c>visitor_days</c>, rebuilt for the days <c>changed_days</c> names, so a year's
@@ -97,105 +100,19 @@ public sealed class VisitorsStore(SqliteStore store)
         }
     }
 
-    /// <summary>
-    /// Scans, distinct pseudonyms, and those of them seen on an earlier local day than their first
-    /// (as far as the kept scans go), over the visitor days whose day starts in [from, to).
-    /// </summary>
-    public BadgeAggregate DayCounts(string site, long fromMs, long toMs)
+    /// <summary>The site's visitor days from the day <paramref name="fromDayMs"/> on, in day order (the primary key's order: a range search, no sort).</summary>
+    public IEnumerable<VisitorDayRow> Days(string site, long fromDayMs)
     {
         using var connection = store.OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT coalesce(sum(scans), 0), count(DISTINCT visitor), count(DISTINCT CASE WHEN is_returning = 1 THEN visitor END)
-            FROM visitor_days WHERE site = $site AND day_ms >= $from AND day_ms < $to
-            """;
+        command.CommandText = "SELECT day_ms, visitor, scans, is_returning FROM visitor_days WHERE site = $site AND day_ms >= $from ORDER BY day_ms";
         command.Parameters.AddWithValue("$site", site);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
+        command.Parameters.AddWithValue("$from", fromDayMs);
         using var reader = command.ExecuteReader();
-        reader.Read();
-        return new BadgeAggregate(fromMs, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
-    }
-
-    /// <summary>
-    /// One pass over the visitor days whose day starts in [from, to): scans, distinct pseudonyms and
-    /// returning ones (as <see cref="DayCounts"/>) of each bucket of <paramref name="buckets"/>
-    /// (sorted, not overlapping, inside the range; rows outside every bucket count only to the
-    /// whole) and of the whole range. A distinct count per bucket in SQL sorts the range's
-    /// pseudonyms once per bucket and once more for the whole; here each row is one hash lookup.
-    /// </summary>
-    public (BadgeAggregate[] Buckets, BadgeAggregate Whole) Counts(string site, long fromMs, long toMs, IReadOnlyList<(long Start, long End)> buckets)
-    {
-        for (var i = 1; i < buckets.Count; i++)
-        {
-            if (buckets[i].Start < buckets[i - 1].End)
-            {
-                throw new ArgumentException("buckets must be sorted and must not overlap", nameof(buckets));
-            }
-        }
-
-        var scans = new long[buckets.Count];
-        var unique = new long[buckets.Count];
-        var returning = new long[buckets.Count];
-        long wholeScans = 0, wholeReturning = 0;
-        // Per pseudonym: the last bucket it was counted in (index + 1), as unique and as returning,
-        // and whether it returned anywhere in the range. Rows come in day order, so a pseudonym's
-        // bucket only moves forward.
-        var seen = new Dictionary<string, (int Unique, int Returning, bool Any)>(StringComparer.Ordinal);
-        using var connection = store.OpenReader();
-        using var command = connection.CreateCommand();
-        // The primary key (site, day_ms, visitor) covers the read: a range search, rows in day order.
-        command.CommandText = "SELECT day_ms, visitor, scans, is_returning FROM visitor_days WHERE site = $site AND day_ms >= $from AND day_ms < $to";
-        command.Parameters.AddWithValue("$site", site);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = command.ExecuteReader();
-        var bucket = 0;
         while (reader.Read())
         {
-            var day = reader.GetInt64(0);
-            var count = reader.GetInt64(2);
-            var isReturning = reader.GetInt64(3) == 1;
-            wholeScans += count;
-            while (bucket < buckets.Count && buckets[bucket].End <= day)
-            {
-                bucket++;
-            }
-
-            var inBucket = bucket < buckets.Count && buckets[bucket].Start <= day;
-            ref var state = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(seen, reader.GetString(1), out _);
-            if (isReturning && !state.Any)
-            {
-                state.Any = true;
-                wholeReturning++;
-            }
-
-            if (!inBucket)
-            {
-                continue;
-            }
-
-            scans[bucket] += count;
-            if (state.Unique != bucket + 1)
-            {
-                state.Unique = bucket + 1;
-                unique[bucket]++;
-            }
-
-            if (isReturning && state.Returning != bucket + 1)
-            {
-                state.Returning = bucket + 1;
-                returning[bucket]++;
-            }
+            yield return new VisitorDayRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3) == 1);
         }
-
-        var result = new BadgeAggregate[buckets.Count];
-        for (var i = 0; i < result.Length; i++)
-        {
-            result[i] = new BadgeAggregate(buckets[i].Start, scans[i], unique[i], returning[i]);
-        }
-
-        return (result, new BadgeAggregate(fromMs, wholeScans, seen.Count, wholeReturning));
     }
 
     /// <summary>The time of the site's oldest kept scan, or null when none is kept.</summary>
