@@ -223,6 +223,12 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         }
     }
 
+    /// <summary>
+    /// Upkeep (<see cref="Reports.DerivedFiguresService"/>): rebuilds the marked days and loads the
+    /// visitor days into memory if they are not yet, so the first page load after a start finds them.
+    /// </summary>
+    public void Follow() => Days();
+
     /// <summary>The visitor days as they are after bringing the marked days up to date (loaded on first use).</summary>
     private VisitorDayIndex.Snapshot Days()
     {
