@@ -42,9 +42,11 @@ public readonly record struct BadgeCounts(long Scans, long Unique, long Returnin
 /// pseudonyms in the bucket; returning visitors are those of them seen on an earlier local day
 /// (in an earlier bucket or earlier in the same one). Badge counts from 1 to 4 are shown as
 /// "&lt; 5". A bucket's badge counts are frozen a week after it ended, so raw scans can be
-/// purged after the retention while the figures stay. Open buckets are counted from the visitor
-/// days (each pseudonym's scans per local day), rebuilt only for the days that got new scans, so a
-/// year's figures are an indexed count, not a pass over every scan.
+/// purged after the retention while the figures stay; late scans thaw the frozen buckets they
+/// change (within the retention) and housekeeping freezes them again. Open buckets, and a window of
+/// several buckets, are counted from the visitor days (each pseudonym's scans per local day),
+/// rebuilt only for the days that got new scans and held in memory as numbers
+/// (<see cref="VisitorDayIndex"/>): a request is one pass over a year's rows, whatever the buckets.
 /// </summary>
 public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQueries queries, GroupVisits groups, IOptions<CollectorOptions> options, TimeProvider clock)
 {

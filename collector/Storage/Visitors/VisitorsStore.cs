@@ -10,9 +10,9 @@ public readonly record struct VisitorDayRow(long DayMs, string Visitor, long Sca
 
 /// <summary>
 /// The SQL of visitors: raw badge scans (pseudonyms, written by the ingest), each pseudonym's scans
-/// per local day (<c>visitor_days</c>, rebuilt for the days <c>changed_days</c> names, so a year's
-/// unique and returning visitors are an indexed count), their frozen aggregates
-/// (<c>visitor_aggregates</c>) and the purge of scans past their retention. Day rebuilds, freezing
+/// per local day (<c>visitor_days</c>, rebuilt for the days <c>changed_days</c> names and read in
+/// day order by the service's copy in memory), their frozen aggregates (<c>visitor_aggregates</c>,
+/// dropped by a rebuild that makes them stale) and the purge of scans past their retention. Day rebuilds, freezing
 /// and purging write through a second writer (Storage/README.md: housekeeping); whatever deletes a
 /// row with a pseudonym runs with <c>secure_delete</c>, so no copy stays in the file's free space.
 /// </summary>
