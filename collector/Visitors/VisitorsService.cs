@@ -275,16 +275,19 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
         try
         {
             _db.RebuildDays(site.Site, days.Select(d => (d, _buckets.Next(Resolution.Day, d))).ToList(), marks, thaw, keptSince);
-        }
-        finally
-        {
+
             // Rows before the first rebuilt day did not change (its pseudonyms' earlier days keep
-            // their flags); from it on they are read again. After a failed rebuild too: the rows
-            // are then what the rolled-back transaction left, and reading them again is harmless.
+            // their flags); from it on they are read again.
             if (_days.Current is not null)
             {
                 _days.Replace(first, _db.Days(site.Site, first));
             }
+        }
+        catch
+        {
+            // Whatever failed, the copy in memory is loaded again on its next use, never left stale.
+            _days.Clear();
+            throw;
         }
     }
 
@@ -334,7 +337,17 @@ public sealed class VisitorsService(SqliteStore store, SiteModel site, StoreQuer
 
         var cutoff = now - (long)o.ScanRetention.TotalMilliseconds;
         var cutoffDay = _buckets.Floor(Resolution.Day, cutoff);
-        var deleted = _db.PurgeScans(site.Site, cutoff, (cutoffDay, _buckets.Next(Resolution.Day, cutoffDay)));
+        long deleted;
+        try
+        {
+            deleted = _db.PurgeScans(site.Site, cutoff, (cutoffDay, _buckets.Next(Resolution.Day, cutoffDay)));
+        }
+        catch
+        {
+            _days.Clear();
+            throw;
+        }
+
         if (deleted > 0 && _days.Current is not null)
         {
             // Purged pseudonyms leave memory too; the days are read again here, not by a page load.
