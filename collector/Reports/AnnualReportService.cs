@@ -49,8 +49,10 @@ public sealed class AnnualReportService(SiteModel site, VisitorsService visitors
         var to = DateTimeOffset.FromUnixTimeMilliseconds(toMs);
         history.Refresh();
 
-        var yearly = visitors.Report(from, to, CalendarBucket.Year).Buckets.Single();
-        var monthly = visitors.Report(from, to, CalendarBucket.Month).Buckets;
+        // The months' totals are the year (one pass over its visitor days, not two).
+        var byMonth = visitors.Report(from, to, CalendarBucket.Month);
+        var yearly = visitors.AsOneBucket(byMonth, CalendarBucket.Year) ?? visitors.Report(from, to, CalendarBucket.Year).Buckets.Single();
+        var monthly = byMonth.Buckets;
         var groupList = groups.List(fromMs, toMs);
         var rooms = history.Use(from, to);
         var energyMonths = energy.Report(from, to, CalendarBucket.Month);

@@ -9,7 +9,7 @@ namespace NewTechPark.Edge.Collector.Reports;
 /// Keeps the derived figures of page loads up to date as data arrives: every
 /// <see cref="OccupancyOptions.HistoryInterval"/> (and once at start) it rebuilds the room history
 /// of the days marked changed, days not built yet and the current day when it changed or is 30 s old, and the visitor days of
-/// days with new badge scans. A page load then finds nothing, or only the last seconds, to rebuild.
+/// days with new badge scans (and, once after a start, loads them into memory). A page load then finds nothing, or only the last seconds, to rebuild.
 /// </summary>
 public sealed class DerivedFiguresService(OccupancyHistory history, VisitorsService visitors, IOptions<CollectorOptions> options, TimeProvider clock, ILogger<DerivedFiguresService> logger)
     : BackgroundService
@@ -26,7 +26,7 @@ public sealed class DerivedFiguresService(OccupancyHistory history, VisitorsServ
                 try
                 {
                     var days = history.Follow();
-                    visitors.RefreshDays();
+                    visitors.Follow();
                     if (days > 1)
                     {
                         logger.LogDebug("Room history: rebuilt {Days} day(s)", days);

@@ -5,11 +5,14 @@ namespace NewTechPark.Edge.Collector.Storage.Visitors;
 /// <summary>Frozen or counted badge figures of one bucket.</summary>
 public readonly record struct BadgeAggregate(long Start, long Scans, long Unique, long Returning);
 
+/// <summary>One pseudonym's scans on one local day, and whether the day is after its first kept day.</summary>
+public readonly record struct VisitorDayRow(long DayMs, string Visitor, long Scans, bool Returning);
+
 /// <summary>
 /// The SQL of visitors: raw badge scans (pseudonyms, written by the ingest), each pseudonym's scans
-/// per local day (<c>visitor_days</c>, rebuilt for the days <c>changed_days</c> names, so a year's
-/// unique and returning visitors are an indexed count), their frozen aggregates
-/// (<c>visitor_aggregates</c>) and the purge of scans past their retention. Day rebuilds, freezing
+/// per local day (<c>visitor_days</c>, rebuilt for the days <c>changed_days</c> names and read in
+/// day order by the service's copy in memory), their frozen aggregates (<c>visitor_aggregates</c>,
+/// dropped by a rebuild that makes them stale) and the purge of scans past their retention. Day rebuilds, freezing
 /// and purging write through a second writer (Storage/README.md: housekeeping); whatever deletes a
 /// row with a pseudonym runs with <c>secure_delete</c>, so no copy stays in the file's free space.
 /// </summary>
@@ -59,10 +62,14 @@ public sealed class VisitorsStore(SqliteStore store)
     }
 
     /// <summary>
-    /// Rebuilds the visitor days of the local days (start, end) from the kept scans and clears the
-    /// changed-day marks they were rebuilt for, in one transaction.
+    /// Rebuilds the visitor days of the local days (start, end) from the kept scans, clears the
+    /// changed-day marks they were rebuilt for, and drops the frozen aggregates the new rows make
+    /// stale, in one transaction: of each bucket kind those starting at or after its
+    /// <paramref name="thaw"/> start and at or after <paramref name="keptSinceMs"/> (older buckets
+    /// may have lost scans to the purge, so their frozen figures stay). Housekeeping freezes them
+    /// again from the visitor days.
     /// </summary>
-    public void RebuildDays(string site, IReadOnlyList<(long Start, long End)> days, IReadOnlyList<ChangedDay> cleared)
+    public void RebuildDays(string site, IReadOnlyList<(long Start, long End)> days, IReadOnlyList<ChangedDay> cleared, IReadOnlyList<(string Bucket, long FromMs)> thaw, long keptSinceMs)
     {
         using var connection = store.OpenSecondWriter();
         SqliteStore.Execute(connection, "PRAGMA secure_delete = ON");
@@ -70,6 +77,20 @@ public sealed class VisitorsStore(SqliteStore store)
         {
             using var transaction = connection.BeginTransaction();
             RebuildDays(connection, transaction, site, days);
+            using var unfreeze = connection.CreateCommand();
+            unfreeze.Transaction = transaction;
+            unfreeze.CommandText = "DELETE FROM visitor_aggregates WHERE site = $site AND bucket = $bucket AND start_ms >= $from AND start_ms >= $kept";
+            unfreeze.Parameters.AddWithValue("$site", site);
+            unfreeze.Parameters.AddWithValue("$kept", keptSinceMs);
+            var bucket = unfreeze.Parameters.Add(new SqliteParameter { ParameterName = "$bucket" });
+            var from = unfreeze.Parameters.Add(new SqliteParameter { ParameterName = "$from" });
+            foreach (var (kind, fromMs) in thaw)
+            {
+                bucket.Value = kind;
+                from.Value = fromMs;
+                unfreeze.ExecuteNonQuery();
+            }
+
             ChangedDays.Clear(connection, transaction, site, ChangedDays.Badge, cleared);
             transaction.Commit();
         }
@@ -79,24 +100,19 @@ public sealed class VisitorsStore(SqliteStore store)
         }
     }
 
-    /// <summary>
-    /// Scans, distinct pseudonyms, and those of them seen on an earlier local day than their first
-    /// (as far as the kept scans go), over the visitor days whose day starts in [from, to).
-    /// </summary>
-    public BadgeAggregate DayCounts(string site, long fromMs, long toMs)
+    /// <summary>The site's visitor days from the day <paramref name="fromDayMs"/> on, in day order (the primary key's order: a range search, no sort).</summary>
+    public IEnumerable<VisitorDayRow> Days(string site, long fromDayMs)
     {
         using var connection = store.OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT coalesce(sum(scans), 0), count(DISTINCT visitor), count(DISTINCT CASE WHEN is_returning = 1 THEN visitor END)
-            FROM visitor_days WHERE site = $site AND day_ms >= $from AND day_ms < $to
-            """;
+        command.CommandText = "SELECT day_ms, visitor, scans, is_returning FROM visitor_days WHERE site = $site AND day_ms >= $from ORDER BY day_ms";
         command.Parameters.AddWithValue("$site", site);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
+        command.Parameters.AddWithValue("$from", fromDayMs);
         using var reader = command.ExecuteReader();
-        reader.Read();
-        return new BadgeAggregate(fromMs, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        while (reader.Read())
+        {
+            yield return new VisitorDayRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3) == 1);
+        }
     }
 
     /// <summary>The time of the site's oldest kept scan, or null when none is kept.</summary>
