@@ -49,6 +49,13 @@ public sealed class RollupState(TimeBuckets buckets)
 
     internal Dictionary<long, (long Ts, double Value)> LastCounterPoint { get; } = [];
 
+    /// <summary>
+    /// The store may hold minute rows that raw points also cover (written by a collector from before
+    /// minutes were computed): a commit then drops the row of every minute it adds raw points to,
+    /// so a stored row (which wins when read) never misses a point. Set when the store opens.
+    /// </summary>
+    public bool MayHoldCoveredMinuteRows { get; set; }
+
     /// <summary>Counters are the values whose name ends in <c>_total</c> (contract).</summary>
     public static bool IsCounter(string field) => field.EndsWith("_total", StringComparison.Ordinal);
 }
@@ -166,6 +173,11 @@ public sealed class RollupWriter : IDisposable
             {
                 if (level == Resolution.Minute && minute >= cutoff && !_minuteRows.Contains(series))
                 {
+                    if (_state.MayHoldCoveredMinuteRows)
+                    {
+                        Store(series, Resolution.Minute, minute, null);
+                    }
+
                     continue;
                 }
 
