@@ -117,6 +117,9 @@ public sealed class SqliteStore : IDisposable
     /// <summary>Whether the raw points of a series are in the points table (door readings always are: occupancy replay and history read them).</summary>
     public bool KeepsRawPoints(string kind) => !RawPointsInInfluxOnly || kind == ReadingKinds.Door;
 
+    /// <summary>Decoded sealed point blocks for the read side (charts in minute buckets).</summary>
+    public DecodedBlockCache DecodedBlocks { get; } = new();
+
     /// <summary>The rollups' bucket boundaries (site time zone) and counter state.</summary>
     public RollupState Rollups => _rollups;
 

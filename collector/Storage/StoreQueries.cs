@@ -94,16 +94,8 @@ public sealed class StoreQueries(SqliteStore store)
                 buckets[b] = buckets.TryGetValue(b, out var existing) ? existing.Merge(acc) : acc;
             }
 
-            foreach (var (ts, value) in PointReader.Range(connection, null, seriesId, fromMs, toMs))
-            {
-                if (stored.Count > 0 && ts >= first && ts < last && stored.ContainsKey(TimeBuckets.FloorTo(ts, TimeBuckets.MinuteMs)))
-                {
-                    continue;
-                }
-
-                var b = (ts - origin) / width;
-                buckets[b] = buckets.TryGetValue(b, out var existing) ? existing.With(value) : RollupWriter.Acc.Of(value);
-            }
+            AddRaw(connection, seriesId, fromMs, toMs, origin, width, buckets,
+                stored.Count == 0 ? null : ts => ts >= first && ts < last && stored.ContainsKey(TimeBuckets.FloorTo(ts, TimeBuckets.MinuteMs)));
         }
         else if (first >= last)
         {
@@ -186,7 +178,7 @@ public sealed class StoreQueries(SqliteStore store)
     }
 
     /// <summary>A partial minute or hour: from the raw points, or (raw points in InfluxDB only) from the minute rollups that start in it.</summary>
-    private static void AddEdge(SqliteConnection connection, long seriesId, bool raw, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
+    private void AddEdge(SqliteConnection connection, long seriesId, bool raw, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
     {
         if (raw)
         {
@@ -198,17 +190,43 @@ public sealed class StoreQueries(SqliteStore store)
         }
     }
 
-    private static void AddRaw(SqliteConnection connection, long seriesId, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
+    /// <summary>The raw points of [from, to) into their buckets (but those <paramref name="skip"/> names): an array per call, no call per point.</summary>
+    private void AddRaw(SqliteConnection connection, long seriesId, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets,
+        Func<long, bool>? skip = null)
     {
         if (fromMs >= toMs)
         {
             return;
         }
 
-        foreach (var (ts, value) in PointReader.Range(connection, null, seriesId, fromMs, toMs))
+        // Buckets are counted from the one holding fromMs; at most the caller's few thousand.
+        var firstBucket = (fromMs - origin) / width;
+        var count = checked((int)(((toMs - 1 - origin) / width) - firstBucket + 1));
+        var accs = new RollupWriter.Acc[count];
+        var filled = new bool[count];
+        foreach (var (ts, values) in PointReader.Blocks(connection, null, seriesId, fromMs, toMs, store.DecodedBlocks))
         {
-            var b = (ts - origin) / width;
-            buckets[b] = buckets.TryGetValue(b, out var existing) ? existing.With(value) : RollupWriter.Acc.Of(value);
+            for (var i = 0; i < ts.Length; i++)
+            {
+                var t = ts[i];
+                if (t < fromMs || t >= toMs || (skip is not null && skip(t)))
+                {
+                    continue;
+                }
+
+                var b = (int)(((t - origin) / width) - firstBucket);
+                accs[b] = filled[b] ? accs[b].With(values[i]) : RollupWriter.Acc.Of(values[i]);
+                filled[b] = true;
+            }
+        }
+
+        for (var b = 0; b < count; b++)
+        {
+            if (filled[b])
+            {
+                var key = firstBucket + b;
+                buckets[key] = buckets.TryGetValue(key, out var existing) ? existing.Merge(accs[b]) : accs[b];
+            }
         }
     }
 
