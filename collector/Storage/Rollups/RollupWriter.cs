@@ -89,6 +89,7 @@ public sealed class RollupWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _transaction;
     private SqliteCommand? _upsert;
+    private SqliteCommand? _dropMinute;
 
     /// <summary>The rollups of one transaction; <paramref name="points"/> is the same transaction's raw points (read for late data and counters).</summary>
     public RollupWriter(SqliteConnection connection, SqliteTransaction transaction, RollupState state, PointBlockWriter points)
@@ -175,7 +176,7 @@ public sealed class RollupWriter : IDisposable
                 {
                     if (_state.MayHoldCoveredMinuteRows)
                     {
-                        Store(series, Resolution.Minute, minute, null);
+                        DropMinuteRow(series, minute);
                     }
 
                     continue;
@@ -355,6 +356,16 @@ public sealed class RollupWriter : IDisposable
         delete.Parameters[1].Value = (int)res;
         delete.Parameters[2].Value = bucket;
         delete.ExecuteNonQuery();
+    }
+
+    /// <summary>Drops a stored minute row that raw points now cover (a store from before computed minutes).</summary>
+    private void DropMinuteRow(long series, long minute)
+    {
+        _dropMinute ??= Prepare("DELETE FROM rollups WHERE series_id = $s AND res = $r AND bucket_ms = $b", "$s", "$r", "$b");
+        _dropMinute.Parameters[0].Value = series;
+        _dropMinute.Parameters[1].Value = (int)Resolution.Minute;
+        _dropMinute.Parameters[2].Value = minute;
+        _dropMinute.ExecuteNonQuery();
     }
 
     private void Upsert(long series, Resolution res, long bucket, Acc acc, bool replace)
