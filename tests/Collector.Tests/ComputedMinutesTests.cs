@@ -73,7 +73,7 @@ public sealed class ComputedMinutesTests : IDisposable
     }
 
     [Fact]
-    public void Minute_rows_of_an_older_store_are_read_and_give_way_to_new_raw_points()
+    public void Minute_rows_of_an_older_store_are_read_and_kept_whole()
     {
         var path = _dir.File("collector.db");
         List<RollupRow> computed;
@@ -108,12 +108,16 @@ public sealed class ComputedMinutesTests : IDisposable
             var queries = new StoreQueries(store);
             Assert.Equal(computed.Select(m => m.Count + 1), Minutes(queries, gauge).Select(m => m.Count)); // a stored row wins
 
-            // A new point in a stored minute: the row goes, the minute comes from the raw points with it.
+            // A new point in a stored minute is added to its row (which is still read), as before.
             var last = computed[^1];
             store.Commit([Batch("pi-test", 10_000, End, Value("climate-a", ReadingKinds.Climate, DateTimeOffset.FromUnixTimeMilliseconds(last.BucketMs + 59_999), "temperature_c", 99))]);
             var now = Minutes(queries, gauge);
-            Assert.Equal((last.Count + 1, 99.0), (now[^1].Count, now[^1].Max));
+            Assert.Equal((last.Count + 2, 99.0, last.Sum + 99), (now[^1].Count, now[^1].Max, now[^1].Sum));
             Assert.Equal(computed[^2].Count + 1, now[^2].Count);
+            // A point in a minute that had no row makes none: it is computed from the raw points.
+            store.Commit([Batch("pi-test", 10_001, End, Value("climate-a", ReadingKinds.Climate, End.AddMinutes(5), "temperature_c", 7))]);
+            Assert.Equal(computed.Count + 1, Minutes(queries, gauge).Count);
+            Assert.Equal(computed.Count, MinuteRows(store));
         }
     }
 

@@ -51,8 +51,8 @@ public sealed class RollupState(TimeBuckets buckets)
 
     /// <summary>
     /// The store may hold minute rows that raw points also cover (written by a collector from before
-    /// minutes were computed): a commit then drops the row of every minute it adds raw points to,
-    /// so a stored row (which wins when read) never misses a point. Set when the store opens.
+    /// minutes were computed): a commit then adds its points to the stored row of their minute, as
+    /// before, so a stored row (which wins when read) never misses a point. Set when the store opens.
     /// </summary>
     public bool MayHoldCoveredMinuteRows { get; set; }
 
@@ -89,7 +89,7 @@ public sealed class RollupWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _transaction;
     private SqliteCommand? _upsert;
-    private SqliteCommand? _dropMinute;
+    private SqliteCommand? _addToMinute;
 
     /// <summary>The rollups of one transaction; <paramref name="points"/> is the same transaction's raw points (read for late data and counters).</summary>
     public RollupWriter(SqliteConnection connection, SqliteTransaction transaction, RollupState state, PointBlockWriter points)
@@ -176,7 +176,7 @@ public sealed class RollupWriter : IDisposable
                 {
                     if (_state.MayHoldCoveredMinuteRows)
                     {
-                        DropMinuteRow(series, minute);
+                        AddToMinuteRow(series, minute, acc);
                     }
 
                     continue;
@@ -358,14 +358,27 @@ public sealed class RollupWriter : IDisposable
         delete.ExecuteNonQuery();
     }
 
-    /// <summary>Drops a stored minute row that raw points now cover (a store from before computed minutes).</summary>
-    private void DropMinuteRow(long series, long minute)
+    /// <summary>
+    /// Adds the minute's new points to its stored row, if it has one (a store from before computed
+    /// minutes; the row wins when read, so it must not miss them); makes no row.
+    /// </summary>
+    private void AddToMinuteRow(long series, long minute, Acc acc)
     {
-        _dropMinute ??= Prepare("DELETE FROM rollups WHERE series_id = $s AND res = $r AND bucket_ms = $b", "$s", "$r", "$b");
-        _dropMinute.Parameters[0].Value = series;
-        _dropMinute.Parameters[1].Value = (int)Resolution.Minute;
-        _dropMinute.Parameters[2].Value = minute;
-        _dropMinute.ExecuteNonQuery();
+        _addToMinute ??= Prepare("""
+            UPDATE rollups SET min = min(min, $min), max = max(max, $max), sum = sum + $sum, count = count + $n, inc = inc + $inc, resets = resets + $resets
+            WHERE series_id = $s AND res = $r AND bucket_ms = $b
+            """, "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets");
+        var p = _addToMinute.Parameters;
+        p[0].Value = series;
+        p[1].Value = (int)Resolution.Minute;
+        p[2].Value = minute;
+        p[3].Value = acc.Min;
+        p[4].Value = acc.Max;
+        p[5].Value = acc.Sum;
+        p[6].Value = acc.Count;
+        p[7].Value = acc.Inc;
+        p[8].Value = acc.Resets;
+        _addToMinute.ExecuteNonQuery();
     }
 
     private void Upsert(long series, Resolution res, long bucket, Acc acc, bool replace)
