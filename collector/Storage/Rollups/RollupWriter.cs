@@ -116,6 +116,7 @@ public sealed class RollupWriter : IDisposable
         {
             _minuteRows.Add(seriesId); // no raw points to compute its minutes from
         }
+
         if (counter)
         {
             _counterSeries.Add(seriesId);
