@@ -78,6 +78,13 @@ public static class IngestScenario
         return $"ingest: {worst.CollectorRate:F0} readings/s, {worst.Ratio:F2} of bare subscriber ({worst.BareRate:F0}/s)";
     }
 
+    /// <summary>The breakdown alone (no broker): for before/after pairs of the commit's cost.</summary>
+    public static Task<string> BreakdownAsync()
+    {
+        Breakdown(new PublisherState().Build(50, 8000));
+        return Task.FromResult("breakdown: see above");
+    }
+
     /// <summary>
     /// Where the collector's time per reading goes without MQTT: the same 50-reading payloads
     /// through IngestIntake.Read (JSON and contract validation), then SqliteStore.Commit, in groups

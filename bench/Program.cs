@@ -16,6 +16,7 @@ catch (BenchSettingException e)
 var scenarios = new Dictionary<string, Func<Task<string>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["ingest"] = IngestScenario.RunAsync,
+    ["breakdown"] = IngestScenario.BreakdownAsync,
     ["latency"] = () => LatencyScenario.RunAsync(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(20)),
     ["replay"] = ReplayScenario.RunAsync,
     ["query"] = QueryScenario.RunAsync,

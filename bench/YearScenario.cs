@@ -81,6 +81,9 @@ public static class YearScenario
         var load = await LoadAsync(site, data, from, to, settings);
         Console.WriteLine($"  loaded {load.Readings:N0} readings ({load.Values:N0} values, {load.Messages:N0} messages) in {load.Elapsed.TotalSeconds:F0} s: " +
             $"{load.Readings / load.Elapsed.TotalSeconds:N0} readings/s, {load.Values / load.Elapsed.TotalSeconds:N0} values/s committed");
+        // The collector's own Stopwatch around SqliteStore.Commit (ntp_ingest_commit_seconds): wall time, on the loaded machine.
+        Console.WriteLine($"  SqliteStore.Commit: {load.CommitSeconds:F1} s in {load.Commits:N0} commits, {load.CommitSeconds * 1e6 / Math.Max(1, load.Readings):F2} µs per reading " +
+            $"({load.CommitSeconds / load.Elapsed.TotalSeconds:P0} of the load's wall time)");
         Console.WriteLine(load.Rejected > 0
             ? $"  WARNING: the collector refused {load.Rejected:N0} messages ({load.RejectedRules}); the figures below miss them"
             : "  every message acknowledged after its commit; none refused (ntp_ingest_rejected_total 0)");
@@ -106,7 +109,7 @@ public static class YearScenario
             (load.Rejected > 0 ? $", {load.Rejected} REFUSED" : string.Empty);
     }
 
-    private sealed record LoadResult(long Readings, long Values, long Messages, TimeSpan Elapsed, long Rejected, string RejectedRules);
+    private sealed record LoadResult(long Readings, long Values, long Messages, TimeSpan Elapsed, long Rejected, string RejectedRules, double CommitSeconds, double Commits);
 
     private static async Task<LoadResult> LoadAsync(SiteModel site, string data, DateTimeOffset from, DateTimeOffset to, YearSettings settings)
     {
@@ -170,7 +173,8 @@ public static class YearScenario
         var rejected = Prometheus.Sum(metrics, "ntp_ingest_rejected_total");
         var rules = string.Join(", ", metrics.Split('\n').Where(l => l.StartsWith("ntp_ingest_rejected_total{", StringComparison.Ordinal)).Select(l => l[(l.IndexOf('{') + 1)..]));
         await collector.StopAsync();
-        return new LoadResult(readings, values, messages, elapsed, (long)rejected, rules);
+        return new LoadResult(readings, values, messages, elapsed, (long)rejected, rules,
+            Prometheus.Sum(metrics, "ntp_ingest_commit_seconds_sum"), Prometheus.Sum(metrics, "ntp_ingest_commit_seconds_count"));
     }
 
     private sealed record DiskResult(long DbBytes, long WalBytes, long RawValues, IReadOnlyList<(string Table, long Rows)> Tables)

@@ -92,6 +92,7 @@ public sealed class SqliteStore : IDisposable
         }
 
         LoadSeries();
+        _rollups.MayHoldCoveredMinuteRows = HasCoveredMinuteRows();
         _checkpointer = new WalCheckpointer(_connectionString, path, logger);
         _checkpoints = new Timer(_ => Checkpoint(), null, CheckpointInterval, CheckpointInterval);
     }
@@ -115,6 +116,9 @@ public sealed class SqliteStore : IDisposable
 
     /// <summary>Whether the raw points of a series are in the points table (door readings always are: occupancy replay and history read them).</summary>
     public bool KeepsRawPoints(string kind) => !RawPointsInInfluxOnly || kind == ReadingKinds.Door;
+
+    /// <summary>Decoded sealed point blocks for the read side (charts in minute buckets).</summary>
+    public DecodedBlockCache DecodedBlocks { get; } = new();
 
     /// <summary>The rollups' bucket boundaries (site time zone) and counter state.</summary>
     public RollupState Rollups => _rollups;
@@ -385,6 +389,21 @@ public sealed class SqliteStore : IDisposable
         }
 
         _logger.LogDebug("Store {Path} holds {Series} series", FilePath, _seriesIds.Count);
+    }
+
+    /// <summary>
+    /// Whether a series has a minute rollup row at or after its first raw point: a store written
+    /// before minutes were computed from the raw points (one index probe per series).
+    /// </summary>
+    private bool HasCoveredMinuteRows()
+    {
+        using var command = _writer.CreateCommand();
+        command.CommandText = """
+            SELECT EXISTS (SELECT 1 FROM series s
+                WHERE (SELECT max(bucket_ms) FROM rollups WHERE series_id = s.id AND res = $minute) >= (SELECT min(start_ms) FROM point_blocks WHERE series_id = s.id))
+            """;
+        command.Parameters.AddWithValue("$minute", (int)Resolution.Minute);
+        return (long)command.ExecuteScalar()! == 1;
     }
 
     internal static void Execute(SqliteConnection connection, string sql)

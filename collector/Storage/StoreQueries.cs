@@ -36,7 +36,8 @@ public sealed class StoreQueries(SqliteStore store)
     /// mean of each, so a chart shows the peaks a plain average would hide. Buckets under half a
     /// minute come from the raw points and start at <paramref name="from"/>; wider buckets are whole
     /// multiples of a minute or an hour on the UTC grid (as InfluxDB's <c>GROUP BY time</c>) and
-    /// are read from the minute or hour rollups, with the partial minute or hour at either end of
+    /// are read from the hour rollups or the minute buckets (computed from the raw points where the
+    /// store keeps them, <see cref="MinuteBuckets"/>), with the partial minute or hour at either end of
     /// the window read from the raw points, so every bucket holds exactly the points of
     /// [<paramref name="from"/>, <paramref name="to"/>) that fall in it. A bucket's time is the
     /// start of its grid cell (the first can start before <paramref name="from"/>).
@@ -82,7 +83,21 @@ public sealed class StoreQueries(SqliteStore store)
         var first = origin == fromMs ? fromMs : origin + unit;
         var last = TimeBuckets.FloorTo(toMs, unit);
         var buckets = new Dictionary<long, RollupWriter.Acc>();
-        if (first >= last)
+        if (raw && resolution == Resolution.Minute)
+        {
+            // Minutes are not stored while the raw points are: the window's raw points straight
+            // into the buckets, except the minutes that still have a stored row (it wins).
+            var stored = MinuteBuckets.Stored(connection, null, seriesId, first, last);
+            foreach (var (minute, acc) in stored)
+            {
+                var b = (minute - origin) / width;
+                buckets[b] = buckets.TryGetValue(b, out var existing) ? existing.Merge(acc) : acc;
+            }
+
+            AddRaw(connection, seriesId, fromMs, toMs, origin, width, buckets,
+                stored.Count == 0 ? null : ts => ts >= first && ts < last && stored.ContainsKey(TimeBuckets.FloorTo(ts, TimeBuckets.MinuteMs)));
+        }
+        else if (first >= last)
         {
             AddEdge(connection, seriesId, raw, fromMs, toMs, origin, width, buckets);
         }
@@ -96,10 +111,35 @@ public sealed class StoreQueries(SqliteStore store)
         return new SeriesResult(sensor, field, kind, from, to, width, ToPoints(buckets, origin, width), resolution.ToString().ToLowerInvariant());
     }
 
-    /// <summary>The rollup rows of one series and resolution in [from, to), oldest first.</summary>
+    /// <summary>
+    /// The rollup rows of one series and resolution in [from, to), oldest first. Minutes are the
+    /// stored rows and, for the other minutes, computed from the raw points (<see cref="MinuteBuckets"/>).
+    /// </summary>
     public IReadOnlyList<RollupRow> Rollups(long seriesId, Resolution resolution, long fromMs, long toMs)
     {
         using var connection = store.OpenReader();
+        if (resolution == Resolution.Minute)
+        {
+            using var field = connection.CreateCommand();
+            field.CommandText = "SELECT field FROM series WHERE id = $id";
+            field.Parameters.AddWithValue("$id", seriesId);
+            if (field.ExecuteScalar() is not string name)
+            {
+                return [];
+            }
+
+            // Whole minutes: a minute is in the window when it starts in it.
+            static long Ceiling(long ms) => ms <= long.MinValue + TimeBuckets.MinuteMs || ms >= long.MaxValue - TimeBuckets.MinuteMs ? ms : TimeBuckets.FloorTo(ms - 1, TimeBuckets.MinuteMs) + TimeBuckets.MinuteMs;
+            var (from, to) = (Ceiling(fromMs), Ceiling(toMs));
+            if (from >= to)
+            {
+                return [];
+            }
+
+            return MinuteBuckets.Read(connection, seriesId, RollupState.IsCounter(name), from, to)
+                .Select(m => new RollupRow(m.Minute, m.Acc.Min, m.Acc.Max, m.Acc.Sum, m.Acc.Count, m.Acc.Inc, m.Acc.Resets)).ToList();
+        }
+
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT bucket_ms, min, max, sum, count, inc, resets FROM rollups
@@ -138,7 +178,7 @@ public sealed class StoreQueries(SqliteStore store)
     }
 
     /// <summary>A partial minute or hour: from the raw points, or (raw points in InfluxDB only) from the minute rollups that start in it.</summary>
-    private static void AddEdge(SqliteConnection connection, long seriesId, bool raw, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
+    private void AddEdge(SqliteConnection connection, long seriesId, bool raw, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
     {
         if (raw)
         {
@@ -150,17 +190,43 @@ public sealed class StoreQueries(SqliteStore store)
         }
     }
 
-    private static void AddRaw(SqliteConnection connection, long seriesId, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets)
+    /// <summary>The raw points of [from, to) into their buckets (but those <paramref name="skip"/> names): an array per call, no call per point.</summary>
+    private void AddRaw(SqliteConnection connection, long seriesId, long fromMs, long toMs, long origin, long width, Dictionary<long, RollupWriter.Acc> buckets,
+        Func<long, bool>? skip = null)
     {
         if (fromMs >= toMs)
         {
             return;
         }
 
-        foreach (var (ts, value) in PointReader.Range(connection, null, seriesId, fromMs, toMs))
+        // Buckets are counted from the one holding fromMs; at most the caller's few thousand.
+        var firstBucket = (fromMs - origin) / width;
+        var count = checked((int)(((toMs - 1 - origin) / width) - firstBucket + 1));
+        var accs = new RollupWriter.Acc[count];
+        var filled = new bool[count];
+        foreach (var (ts, values) in PointReader.Blocks(connection, null, seriesId, fromMs, toMs, store.DecodedBlocks))
         {
-            var b = (ts - origin) / width;
-            buckets[b] = buckets.TryGetValue(b, out var existing) ? existing.With(value) : RollupWriter.Acc.Of(value);
+            for (var i = 0; i < ts.Length; i++)
+            {
+                var t = ts[i];
+                if (t < fromMs || t >= toMs || (skip is not null && skip(t)))
+                {
+                    continue;
+                }
+
+                var b = (int)(((t - origin) / width) - firstBucket);
+                accs[b] = filled[b] ? accs[b].With(values[i]) : RollupWriter.Acc.Of(values[i]);
+                filled[b] = true;
+            }
+        }
+
+        for (var b = 0; b < count; b++)
+        {
+            if (filled[b])
+            {
+                var key = firstBucket + b;
+                buckets[key] = buckets.TryGetValue(key, out var existing) ? existing.Merge(accs[b]) : accs[b];
+            }
         }
     }
 

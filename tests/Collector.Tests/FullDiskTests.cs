@@ -110,9 +110,14 @@ public sealed class FullDiskTests : IAsyncLifetime
         Assert.Equal("ok", check.ExecuteScalar());
     }
 
-    /// <summary>A batch of 50 power readings a second apart, each batch its own minute of the day; values that compress badly.</summary>
+    /// <summary>
+    /// A batch of 50 power readings a second apart, each batch its own minute of the day; values
+    /// that compress badly (every mantissa bit changes from one to the next: about 8 bytes a value
+    /// in a block; a step of 1 W changed only its top bytes, and once minute rollups were no longer
+    /// stored the 100 batches fitted in the pages the store had).
+    /// </summary>
     private static ReadingsItem Energy(ulong seq) =>
-        Batch("pi-entrance", seq, Noon, [.. Enumerable.Range(0, 50).Select(s => Value("meter-grid", ReadingKinds.Energy, Noon.AddMinutes((double)seq).AddSeconds(s), "power_w", 1000 + s + (Math.PI * seq)))]);
+        Batch("pi-entrance", seq, Noon, [.. Enumerable.Range(0, 50).Select(s => Value("meter-grid", ReadingKinds.Energy, Noon.AddMinutes((double)seq).AddSeconds(s), "power_w", 1000 + (1000 * Math.Sin((seq * 50) + (double)s))))]);
 
     private static long Scalar(SqliteConnection connection, string sql)
     {

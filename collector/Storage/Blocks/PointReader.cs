@@ -46,6 +46,52 @@ public static class PointReader
         }
     }
 
+    /// <summary>
+    /// The decoded blocks that hold the points of [<paramref name="fromMs"/>, <paramref name="toMs"/>),
+    /// oldest first; they can hold points outside it (the caller filters). For loops over many
+    /// points without a call per point. Sealed blocks come from <paramref name="cache"/> when given
+    /// (the arrays are shared: read only).
+    /// </summary>
+    public static IEnumerable<(long[] Ts, double[] Values)> Blocks(SqliteConnection connection, SqliteTransaction? transaction, long seriesId, long fromMs, long toMs,
+        DecodedBlockCache? cache = null)
+    {
+        if (fromMs >= toMs)
+        {
+            yield break;
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            SELECT start_ms, end_ms, count, data FROM point_blocks
+            WHERE series_id = $s AND start_ms < $to AND end_ms >= $from
+              AND start_ms >= coalesce((SELECT max(start_ms) FROM point_blocks WHERE series_id = $s AND start_ms <= $from), $from)
+            ORDER BY start_ms
+            """;
+        command.Parameters.AddWithValue("$s", seriesId);
+        command.Parameters.AddWithValue("$from", fromMs);
+        command.Parameters.AddWithValue("$to", toMs);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var key = (seriesId, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+            if (cache is not null && cache.TryGet(key, out var known))
+            {
+                yield return known;
+                continue;
+            }
+
+            var data = (byte[])reader.GetValue(3);
+            var decoded = PointCodec.Decode(data);
+            if (cache is not null && PointCodec.IsSealed(data))
+            {
+                cache.Add(key, decoded);
+            }
+
+            yield return decoded;
+        }
+    }
+
     /// <summary>The newest point with ts &lt; <paramref name="beforeMs"/>, or null.</summary>
     public static RawPoint? LastBefore(SqliteConnection connection, SqliteTransaction? transaction, long seriesId, long beforeMs)
     {

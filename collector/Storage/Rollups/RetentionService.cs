@@ -32,7 +32,11 @@ public sealed class RetentionService(
             // Whole hours, so a minute is either all kept or all gone.
             var cutoff = TimeBuckets.FloorTo(now - (long)retention.Raw.TotalMilliseconds, TimeBuckets.HourMs);
             store.Rollups.RawCutoffMs = cutoff;
-            var deleted = _db.PurgePoints(cutoff);
+            // Minutes are computed from the raw points while those are kept; where the minutes are
+            // kept longer, the minutes of the raw points about to go are stored first.
+            var minutesOutlastRaw = retention.Minute == TimeSpan.Zero || retention.Minute > retention.Raw;
+            long? minutesFrom = !minutesOutlastRaw ? null : retention.Minute == TimeSpan.Zero ? long.MinValue : now - (long)retention.Minute.TotalMilliseconds;
+            var deleted = _db.PurgePoints(cutoff, minutesFrom);
             if (deleted > 0)
             {
                 logger.LogInformation("Retention: deleted {Count} raw point(s) older than {Cutoff:u}", deleted, DateTimeOffset.FromUnixTimeMilliseconds(cutoff));

@@ -18,28 +18,41 @@ public sealed class RetentionStore(SqliteStore store)
     /// in memory (<see cref="Blocks.PointBlockCache"/>): every transaction that changes blocks tells
     /// it to read them again, while it still holds the write lock, so the writer's next transaction
     /// (which must wait for that lock) never writes back a block from before the purge.
+    /// With <paramref name="minutesFromMs"/> (minute rollups outlast the raw points), the minutes
+    /// from then on whose raw points go are first stored as rollup rows, in the same transaction
+    /// as the delete, from the raw points (which then hold every point of those minutes, the
+    /// writer's own rows for late points included), so no minute is lost or counted twice.
     /// </summary>
-    public long PurgePoints(long cutoffMs)
+    public long PurgePoints(long cutoffMs, long? minutesFromMs = null)
     {
         using var connection = store.OpenSecondWriter();
-        var series = new List<long>();
+        var series = new List<(long Id, bool Counter, long First)>();
         using (var list = connection.CreateCommand())
         {
-            list.CommandText = "SELECT s.id FROM series s WHERE (SELECT min(start_ms) FROM point_blocks WHERE series_id = s.id) < $cutoff";
+            list.CommandText = """
+                SELECT id, field, first FROM (SELECT s.id, s.field, (SELECT min(start_ms) FROM point_blocks WHERE series_id = s.id) AS first FROM series s)
+                WHERE first < $cutoff
+                """;
             list.Parameters.AddWithValue("$cutoff", cutoffMs);
             using var reader = list.ExecuteReader();
             while (reader.Read())
             {
-                series.Add(reader.GetInt64(0));
+                series.Add((reader.GetInt64(0), RollupState.IsCounter(reader.GetString(1)), reader.GetInt64(2)));
             }
         }
 
         var deleted = 0L;
-        foreach (var id in series)
+        foreach (var (id, counter, first) in series)
         {
+            var minutes = minutesFromMs is { } m ? new MinuteMaterialiser(id, counter, TimeBuckets.FloorTo(Math.Max(first, m), TimeBuckets.MinuteMs)) : null;
             while (true)
             {
                 using var transaction = connection.BeginTransaction(); // IMMEDIATE: the newest block cannot change under it
+                if (minutes is not null)
+                {
+                    minutes.Store(connection, transaction, cutoffMs);
+                }
+
                 using var delete = connection.CreateCommand();
                 delete.Transaction = transaction;
                 delete.CommandText = """
@@ -76,6 +89,86 @@ public sealed class RetentionStore(SqliteStore store)
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// Stores the minute rollups of the raw points one purge transaction deletes: the minutes from
+    /// the last one stored up to the end of the last block the transaction deletes (or the cutoff,
+    /// when it also trims the block across it). A minute split over two deletes is stored whole by
+    /// the first (its later points are still there); a counter's point before the next range is
+    /// carried over, as the delete takes it.
+    /// </summary>
+    private sealed class MinuteMaterialiser(long id, bool counter, long fromMs)
+    {
+        private long _from = fromMs;
+        private Blocks.RawPoint? _before;
+        private bool _beforeKnown;
+
+        public void Store(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, long cutoffMs)
+        {
+            using var find = connection.CreateCommand();
+            find.Transaction = transaction;
+            find.CommandText = """
+                SELECT max(end_ms), count(*) FROM (
+                    SELECT end_ms FROM point_blocks WHERE series_id = $id AND end_ms < $cutoff ORDER BY start_ms LIMIT $n)
+                """;
+            find.Parameters.AddWithValue("$id", id);
+            find.Parameters.AddWithValue("$cutoff", cutoffMs);
+            find.Parameters.AddWithValue("$n", BlocksPerDelete);
+            long to;
+            using (var reader = find.ExecuteReader())
+            {
+                reader.Read();
+                // The cutoff is on a whole hour, so the minute after a block's end is at most the cutoff.
+                to = reader.GetInt64(1) < BlocksPerDelete ? cutoffMs : TimeBuckets.FloorTo(reader.GetInt64(0), TimeBuckets.MinuteMs) + TimeBuckets.MinuteMs;
+            }
+
+            if (!_beforeKnown && counter)
+            {
+                // Read while every point before the first minute is still there.
+                _before = Blocks.PointReader.LastBefore(connection, transaction, id, _from);
+            }
+
+            _beforeKnown = true;
+            if (_from >= to)
+            {
+                return;
+            }
+
+            var points = Blocks.PointReader.Range(connection, transaction, id, _from, to).ToList();
+            using var upsert = connection.CreateCommand();
+            upsert.Transaction = transaction;
+            upsert.CommandText = """
+                INSERT OR REPLACE INTO rollups (series_id, res, bucket_ms, min, max, sum, count, inc, resets)
+                VALUES ($s, $r, $b, $min, $max, $sum, $n, $inc, $resets)
+                """;
+            foreach (var name in new[] { "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets" })
+            {
+                upsert.Parameters.Add(new Microsoft.Data.Sqlite.SqliteParameter { ParameterName = name });
+            }
+
+            foreach (var (minute, acc) in MinuteBuckets.FromPoints(points, _before, counter))
+            {
+                var p = upsert.Parameters;
+                p[0].Value = id;
+                p[1].Value = (int)Resolution.Minute;
+                p[2].Value = minute;
+                p[3].Value = acc.Min;
+                p[4].Value = acc.Max;
+                p[5].Value = acc.Sum;
+                p[6].Value = acc.Count;
+                p[7].Value = acc.Inc;
+                p[8].Value = acc.Resets;
+                upsert.ExecuteNonQuery();
+            }
+
+            if (points.Count > 0)
+            {
+                _before = points[^1];
+            }
+
+            _from = to;
+        }
     }
 
     /// <summary>Drops the points before the cutoff from the block that holds it (an open block stays open); how many.</summary>

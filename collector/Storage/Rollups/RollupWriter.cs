@@ -49,17 +49,28 @@ public sealed class RollupState(TimeBuckets buckets)
 
     internal Dictionary<long, (long Ts, double Value)> LastCounterPoint { get; } = [];
 
+    /// <summary>
+    /// The store may hold minute rows that raw points also cover (written by a collector from before
+    /// minutes were computed): a commit then adds its points to the stored row of their minute, as
+    /// before, so a stored row (which wins when read) never misses a point. Set when the store opens.
+    /// </summary>
+    public bool MayHoldCoveredMinuteRows { get; set; }
+
     /// <summary>Counters are the values whose name ends in <c>_total</c> (contract).</summary>
     public static bool IsCounter(string field) => field.EndsWith("_total", StringComparison.Ordinal);
 }
 
 /// <summary>
-/// Keeps the minute, hour, day, month and year rollups of the points written in one transaction:
-/// min, max, sum and count of every series, plus for counters (<c>*_total</c>) the increase and
-/// the number of resets (a counter that goes down starts a new segment: nothing negative, no
-/// spike). New points are added incrementally, one upsert per touched bucket; a replaced value or
-/// a counter point that arrives out of order marks its minute (and the next point's minute) dirty,
-/// and dirty buckets are recomputed exactly from the level below, up to the year.
+/// Keeps the hour, day, month and year rollups of the points written in one transaction (and the
+/// minute rollups where no raw points cover them): min, max, sum and count of every series, plus
+/// for counters (<c>*_total</c>) the increase and the number of resets (a counter that goes down
+/// starts a new segment: nothing negative, no spike). New points are added incrementally: a
+/// minute bucket per series and minute in memory, merged into one upsert per touched bucket of
+/// each level; a replaced value or a counter point that arrives out of order marks its minute (and
+/// the next point's minute) dirty, and dirty buckets are recomputed exactly from the level below,
+/// up to the year. Minutes of a series whose raw points are stored are not written: they are
+/// computed from the blocks when read (<see cref="MinuteBuckets"/>); only the points of minutes
+/// before the raw cutoff and those not stored raw (<c>Collector:Influx:Mode=Instead</c>) get rows.
 /// </summary>
 public sealed class RollupWriter : IDisposable
 {
@@ -72,14 +83,20 @@ public sealed class RollupWriter : IDisposable
     private readonly HashSet<(long Series, long Minute)> _dirty = [];
     private readonly Dictionary<long, (long Ts, double Value)> _pendingLast = [];
     private readonly HashSet<long> _notStored = [];
+    private readonly HashSet<long> _minuteRows = [];
     private readonly PreparedStatements _statements;
     private readonly PointBlockWriter _points;
+    private readonly SqliteConnection _connection;
+    private readonly SqliteTransaction _transaction;
     private SqliteCommand? _upsert;
+    private SqliteCommand? _addToMinute;
 
     /// <summary>The rollups of one transaction; <paramref name="points"/> is the same transaction's raw points (read for late data and counters).</summary>
     public RollupWriter(SqliteConnection connection, SqliteTransaction transaction, RollupState state, PointBlockWriter points)
     {
         _statements = new PreparedStatements(connection, transaction);
+        _connection = connection;
+        _transaction = transaction;
         _points = points;
         _state = state;
         _buckets = state.Buckets;
@@ -95,6 +112,11 @@ public sealed class RollupWriter : IDisposable
 
         var counter = RollupState.IsCounter(field);
         var minute = TimeBuckets.FloorTo(ts, TimeBuckets.MinuteMs);
+        if (write == PointWrite.NotStored)
+        {
+            _minuteRows.Add(seriesId); // no raw points to compute its minutes from
+        }
+
         if (counter)
         {
             _counterSeries.Add(seriesId);
@@ -143,12 +165,24 @@ public sealed class RollupWriter : IDisposable
             _minutes.Remove(key);
         }
 
-        // Incremental: aggregate per bucket of every level, then one upsert each.
+        // Incremental: aggregate per bucket of every level, then one upsert each. A minute is
+        // written only where no raw points will answer for it (see MinuteBuckets).
         var levels = new Dictionary<(long Series, Resolution Res, long Bucket), Acc>();
+        var cutoff = _state.RawCutoffMs;
         foreach (var ((series, minute), acc) in _minutes)
         {
             foreach (var level in RollupState.Levels)
             {
+                if (level == Resolution.Minute && minute >= cutoff && !_minuteRows.Contains(series))
+                {
+                    if (_state.MayHoldCoveredMinuteRows)
+                    {
+                        AddToMinuteRow(series, minute, acc);
+                    }
+
+                    continue;
+                }
+
                 var key = (series, level, level == Resolution.Minute ? minute : _buckets.Floor(level, minute));
                 levels[key] = levels.TryGetValue(key, out var sum) ? sum.Merge(acc) : acc;
             }
@@ -268,29 +302,28 @@ public sealed class RollupWriter : IDisposable
         }
     }
 
-    private void RecomputeMinute(long series, long minute)
-    {
-        var counter = _counterSeries.Contains(series);
-        double? previous = counter ? LastPointBefore(series, minute)?.Value : null;
-        Acc? acc = null;
-        foreach (var (_, value) in _points.Range(series, minute, minute + TimeBuckets.MinuteMs))
-        {
-            var next = acc is { } a ? a.With(value) : Acc.Of(value);
-            if (counter)
-            {
-                var (increase, resets) = Step(previous, value);
-                next = next with { Inc = next.Inc + increase, Resets = next.Resets + resets };
-                previous = value;
-            }
-
-            acc = next;
-        }
-
-        Store(series, Resolution.Minute, minute, acc);
-    }
+    /// <summary>
+    /// A dirty minute of a series with raw points: its raw points are the truth, so a stored row
+    /// (from before the raw minutes were computed) goes; the levels above read the minute from the blocks.
+    /// </summary>
+    private void RecomputeMinute(long series, long minute) => Store(series, Resolution.Minute, minute, null);
 
     private void RecomputeFromChildren(long series, Resolution level, Resolution child, long from, long to)
     {
+        if (child == Resolution.Minute)
+        {
+            // Minutes: the stored rows, and the others from the raw points (this transaction's included).
+            Acc? sum = null;
+            foreach (var (_, minute) in MinuteBuckets.Read(_connection, _transaction, series, _counterSeries.Contains(series), from, to,
+                (a, b) => _points.Range(series, a, b), t => _points.LastBefore(series, t)))
+            {
+                sum = sum is { } s ? s.Merge(minute) : minute;
+            }
+
+            Store(series, level, from, sum);
+            return;
+        }
+
         using var command = Command("""
             SELECT min(min), max(max), sum(sum), sum(count), sum(inc), sum(resets) FROM rollups
             WHERE series_id = $s AND res = $r AND bucket_ms >= $a AND bucket_ms < $b HAVING count(*) > 0
@@ -324,6 +357,29 @@ public sealed class RollupWriter : IDisposable
         delete.Parameters[1].Value = (int)res;
         delete.Parameters[2].Value = bucket;
         delete.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Adds the minute's new points to its stored row, if it has one (a store from before computed
+    /// minutes; the row wins when read, so it must not miss them); makes no row.
+    /// </summary>
+    private void AddToMinuteRow(long series, long minute, Acc acc)
+    {
+        _addToMinute ??= Prepare("""
+            UPDATE rollups SET min = min(min, $min), max = max(max, $max), sum = sum + $sum, count = count + $n, inc = inc + $inc, resets = resets + $resets
+            WHERE series_id = $s AND res = $r AND bucket_ms = $b
+            """, "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets");
+        var p = _addToMinute.Parameters;
+        p[0].Value = series;
+        p[1].Value = (int)Resolution.Minute;
+        p[2].Value = minute;
+        p[3].Value = acc.Min;
+        p[4].Value = acc.Max;
+        p[5].Value = acc.Sum;
+        p[6].Value = acc.Count;
+        p[7].Value = acc.Inc;
+        p[8].Value = acc.Resets;
+        _addToMinute.ExecuteNonQuery();
     }
 
     private void Upsert(long series, Resolution res, long bucket, Acc acc, bool replace)
@@ -404,9 +460,6 @@ public sealed class RollupWriter : IDisposable
         save.ExecuteNonQuery();
         return last;
     }
-
-    private (long Ts, double Value)? LastPointBefore(long series, long before) =>
-        _points.LastBefore(series, before) is { } p ? (p.Ts, p.Value) : null;
 
     private long? NextPoint(long series, long after) => _points.NextAfter(series, after)?.Ts;
 
