@@ -74,6 +74,18 @@ public sealed class DoorTotals(int maxGap = 1000)
         _doors[door] = new Span(mark, mark);
     }
 
+    /// <summary>A copy that goes on independently (a replay state kept at an hour's end).</summary>
+    public DoorTotals Clone()
+    {
+        var copy = new DoorTotals(MaxGap) { Recovered = Recovered, Segments = Segments };
+        foreach (var (door, span) in _doors)
+        {
+            copy._doors[door] = new Span(span.First, span.Last);
+        }
+
+        return copy;
+    }
+
     private readonly record struct Mark(long Ts, long In, long Out);
 
     private sealed class Span(Mark first, Mark last)

@@ -42,6 +42,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     private readonly OccupancyStore _doors = new(store);
     private readonly TimeSpan _resetAt = options.Value.Occupancy.DailyReset;
     private readonly Lock _gate = new();
+    private SavedDay? _saved; // in memory only: the first build after a start is a full replay
 
     /// <summary>Housekeeping: brings every occupancy day up to date and rebuilds the current day; returns how many days were rebuilt.</summary>
     public int Update() => Bring(CurrentDay.Always);
@@ -144,7 +145,8 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                     continue;
                 }
 
-                BuildDay(start, end, Math.Min(end, now), clearedWith.GetValueOrDefault(start) ?? [], now);
+                BuildDay(start, end, Math.Min(end, now), clearedWith.GetValueOrDefault(start) ?? [], now,
+                    start == currentStart, built.TryGetValue(start, out var stored) ? stored.BuiltMs : null);
                 rebuilt++;
             }
 
@@ -255,14 +257,40 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         return days;
     }
 
-    private void BuildDay(long start, long end, long until, IReadOnlyList<ChangedDay> cleared, long now)
+    /// <summary>
+    /// Replays an occupancy day into its hour rows. For the current day it keeps, in memory, the
+    /// replay state at the end of the last whole hour (room counts, door totals) with a fingerprint
+    /// of what it was built from, and the next build goes on from there, rewriting only the hours
+    /// from that hour on; figures are the same as a full replay (the state is cut at an hour's
+    /// end, where the hour rows split anyway). A full replay whenever the state may be wrong: a
+    /// new day, a restart, a change before the saved hour (late reading, correction, a door's
+    /// totals before the day), the day rebuilt or its build not stored.
+    /// </summary>
+    private void BuildDay(long start, long end, long until, IReadOnlyList<ChangedDay> cleared, long now, bool current, long? builtMs)
     {
-        var counts = site.Rooms.ToDictionary(r => r.Id, _ => (Count: 0L, Since: start), StringComparer.Ordinal);
-        var doors = site.Doors.ToDictionary(d => d.Id, StringComparer.Ordinal);
-        var totals = new DoorTotals(options.Value.Occupancy.MaxDoorGap);
-        foreach (var (door, ts, inTotal, outTotal) in _doors.LastTotalsBefore(start))
+        var saved = current ? _saved : null;
+        if (current)
         {
-            totals.Seed(door, ts, inTotal, outTotal);
+            _saved = null; // kept again only once this build is stored
+        }
+
+        // Taken before the replay reads: data that lands after it makes the next check differ (a
+        // full replay then), never the reverse.
+        var checkpoint = current ? TimeBuckets.FloorTo(until, TimeBuckets.HourMs) : start;
+        var keep = checkpoint > start;
+        Fingerprint? atSaved = saved is not null && saved.Start == start && saved.BuiltMs == builtMs && saved.At <= until
+            ? Print(start, saved.At)
+            : null;
+        var replay = atSaved is not null && atSaved == saved!.Print ? saved.State : null;
+        var from = replay is null ? start : saved!.At;
+        var print = !keep ? null : replay is not null && saved!.At == checkpoint ? atSaved : Print(start, checkpoint);
+        if (replay is null)
+        {
+            replay = new ReplayState(site.Rooms.ToDictionary(r => r.Id, _ => (Count: 0L, Since: start), StringComparer.Ordinal), new DoorTotals(options.Value.Occupancy.MaxDoorGap));
+            foreach (var (door, ts, inTotal, outTotal) in _doors.LastTotalsBefore(start))
+            {
+                replay.Totals.Seed(door, ts, inTotal, outTotal);
+            }
         }
 
         var open = new List<(long From, long To)>();
@@ -272,6 +300,59 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         }
 
         var hours = new Dictionary<(string Room, long Hour), HourRow>();
+        SavedDay? next = null;
+        if (keep && from < checkpoint)
+        {
+            Replay(replay, hours, open, from, checkpoint);
+        }
+
+        if (keep)
+        {
+            // Close every room's time at the hour's end: the hours before it are final, and the
+            // rest integrates from there (split at an hour boundary, as the hour rows are anyway).
+            foreach (var room in site.Rooms)
+            {
+                var c = replay.Counts[room.Id];
+                Integrate(hours, open, room.Id, c.Count, c.Since, checkpoint);
+                replay.Counts[room.Id] = (c.Count, Math.Max(c.Since, checkpoint));
+            }
+
+            next = new SavedDay(start, checkpoint, print!, replay.Copy(), now);
+        }
+
+        Replay(replay, hours, open, Math.Max(from, keep ? checkpoint : from), until);
+        foreach (var room in site.Rooms)
+        {
+            var c = replay.Counts[room.Id];
+            Integrate(hours, open, room.Id, c.Count, c.Since, until);
+        }
+
+        // Opening time of every hour rewritten, for every room (so a room nobody entered still has its open hours).
+        var fromHour = from == start ? TimeBuckets.FloorTo(start, TimeBuckets.HourMs) : from;
+        for (var hour = fromHour; hour < until; hour += TimeBuckets.HourMs)
+        {
+            var openMs = Overlap(open, Math.Max(hour, start), Math.Min(hour + TimeBuckets.HourMs, until));
+            foreach (var room in site.Rooms)
+            {
+                ref var row = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(hours, (room.Id, hour), out _);
+                row.OpenMs = openMs;
+            }
+        }
+
+        _db.ReplaceDay(site.Site, start, fromHour, end,
+            hours.Select(h => new RoomHourRow(h.Key.Room, h.Key.Hour, h.Value.OccupiedMs, h.Value.OpenMs, h.Value.OccupiedOpenMs, h.Value.PersonMs, h.Value.MaxCount, h.Value.Entries)),
+            LocalDays(from == start ? start : from, end), cleared, now);
+        if (current)
+        {
+            _saved = next;
+        }
+    }
+
+    /// <summary>Applies the door readings and corrections of [from, to) to <paramref name="state"/>, in the order a replay of the whole day applies them.</summary>
+    private void Replay(ReplayState state, Dictionary<(string Room, long Hour), HourRow> hours, List<(long From, long To)> open, long from, long to)
+    {
+        var counts = state.Counts;
+        var doors = site.Doors.ToDictionary(d => d.Id, StringComparer.Ordinal);
         void Set(string room, long count, long at)
         {
             if (!counts.TryGetValue(room, out var c))
@@ -284,8 +365,8 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             Peak(hours, room, at, Math.Max(0, count));
         }
 
-        var corrections = new Queue<(long Ts, string Room, long Count)>(_doors.Corrections(site.Site, start, until));
-        foreach (var r in _doors.DoorReadings(start, until).ToList())
+        var corrections = new Queue<(long Ts, string Room, long Count)>(_doors.Corrections(site.Site, from, to));
+        foreach (var r in _doors.DoorReadings(from, to).ToList())
         {
             while (corrections.TryPeek(out var c) && c.Ts <= r.Ts)
             {
@@ -298,7 +379,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                 continue;
             }
 
-            var (entered, left) = totals.Crossings(r.Door, r.Ts, r.In, r.Out, r.InTotal, r.OutTotal);
+            var (entered, left) = state.Totals.Crossings(r.Door, r.Ts, r.In, r.Out, r.InTotal, r.OutTotal);
             var net = entered - left;
             Enter(hours, door.To, r.Ts, entered);
             if (door.From != SiteModel.Outside)
@@ -322,28 +403,24 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         {
             Set(c.Room, c.Count, c.Ts);
         }
-
-        foreach (var room in site.Rooms)
-        {
-            var c = counts[room.Id];
-            Integrate(hours, open, room.Id, c.Count, c.Since, until);
-        }
-
-        // Opening time of every hour, for every room (so a room nobody entered still has its open hours).
-        for (var hour = TimeBuckets.FloorTo(start, TimeBuckets.HourMs); hour < until; hour += TimeBuckets.HourMs)
-        {
-            var openMs = Overlap(open, Math.Max(hour, start), Math.Min(hour + TimeBuckets.HourMs, until));
-            foreach (var room in site.Rooms)
-            {
-                ref var row = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(hours, (room.Id, hour), out _);
-                row.OpenMs = openMs;
-            }
-        }
-
-        _db.ReplaceDay(site.Site, start, TimeBuckets.FloorTo(start, TimeBuckets.HourMs), end,
-            hours.Select(h => new RoomHourRow(h.Key.Room, h.Key.Hour, h.Value.OccupiedMs, h.Value.OpenMs, h.Value.OccupiedOpenMs, h.Value.PersonMs, h.Value.MaxCount, h.Value.Entries)),
-            LocalDays(start, end), cleared, now);
     }
+
+    /// <summary>What a saved state was built from in [start, at): the door points, each door's totals before the day, the corrections.</summary>
+    private Fingerprint Print(long start, long at) => new(
+        _doors.DoorPointCount(start, at),
+        string.Join(';', _doors.LastTotalsBefore(start).OrderBy(t => t.Door, StringComparer.Ordinal).Select(t => FormattableString.Invariant($"{t.Door},{t.Ts},{t.InTotal:R},{t.OutTotal:R}"))),
+        string.Join(';', _doors.Corrections(site.Site, start, at).Select(c => FormattableString.Invariant($"{c.Ts},{c.Room},{c.Count}"))));
+
+    private sealed record Fingerprint(long DoorPoints, string TotalsBefore, string Corrections);
+
+    /// <summary>Room counts (and since when) and door totals part way through a replay.</summary>
+    private sealed record ReplayState(Dictionary<string, (long Count, long Since)> Counts, DoorTotals Totals)
+    {
+        public ReplayState Copy() => new(new Dictionary<string, (long, long)>(Counts, StringComparer.Ordinal), Totals.Clone());
+    }
+
+    /// <summary>The current day's replay state at <see cref="At"/> (an hour's end), what it was built from, and the build that stored it.</summary>
+    private sealed record SavedDay(long Start, long At, Fingerprint Print, ReplayState State, long BuiltMs);
 
     private static void Integrate(Dictionary<(string Room, long Hour), HourRow> hours, List<(long From, long To)> open, string room, long count, long from, long to)
     {

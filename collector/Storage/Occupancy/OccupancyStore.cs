@@ -134,6 +134,53 @@ public sealed class OccupancyStore(SqliteStore store)
         }
     }
 
+    /// <summary>
+    /// How many door points (every door series, every field) have a time in [from, to): the blocks
+    /// wholly inside are counted from their row, only the (at most two) blocks across an edge are
+    /// decoded. Points are only ever added inside a day that can still be built, so an equal count
+    /// means the same points (what a replay state saved from them may rely on).
+    /// </summary>
+    public long DoorPointCount(long fromMs, long toMs)
+    {
+        if (fromMs >= toMs)
+        {
+            return 0;
+        }
+
+        using var connection = store.OpenReader();
+        var total = 0L;
+        foreach (var (id, _, _) in DoorSeries(connection, site: null, ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal))
+        {
+            using var inside = connection.CreateCommand();
+            inside.CommandText = "SELECT coalesce(sum(count), 0) FROM point_blocks WHERE series_id = $s AND start_ms >= $from AND end_ms < $to";
+            inside.Parameters.AddWithValue("$s", id);
+            inside.Parameters.AddWithValue("$from", fromMs);
+            inside.Parameters.AddWithValue("$to", toMs);
+            total += (long)inside.ExecuteScalar()!;
+
+            using var edges = connection.CreateCommand();
+            edges.CommandText = """
+                SELECT data FROM point_blocks
+                WHERE series_id = $s AND start_ms < $to AND end_ms >= $from AND NOT (start_ms >= $from AND end_ms < $to)
+                  AND start_ms >= coalesce((SELECT max(start_ms) FROM point_blocks WHERE series_id = $s AND start_ms <= $from), $from)
+                """;
+            edges.Parameters.AddWithValue("$s", id);
+            edges.Parameters.AddWithValue("$from", fromMs);
+            edges.Parameters.AddWithValue("$to", toMs);
+            using var reader = edges.ExecuteReader();
+            while (reader.Read())
+            {
+                var (ts, _) = PointCodec.Decode((byte[])reader.GetValue(0));
+                foreach (var t in ts)
+                {
+                    total += t >= fromMs && t < toMs ? 1 : 0;
+                }
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>Oldest time first, then the door (ordinal, as SQLite's BINARY collation).</summary>
     private sealed class DoorTimeOrder : IComparer<(long Ts, string Door)>
     {
