@@ -44,6 +44,9 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     private readonly Lock _gate = new();
     private SavedDay? _saved; // in memory only: the first build after a start is a full replay
 
+    /// <summary>Builds of the current day that went on from the state kept at its last whole hour instead of replaying the day (for metrics and tests).</summary>
+    public long ContinuedBuilds { get; private set; }
+
     /// <summary>Housekeeping: brings every occupancy day up to date and rebuilds the current day; returns how many days were rebuilt.</summary>
     public int Update() => Bring(CurrentDay.Always);
 
@@ -283,6 +286,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
             : null;
         var replay = atSaved is not null && atSaved == saved!.Print ? saved.State : null;
         var from = replay is null ? start : saved!.At;
+        ContinuedBuilds += replay is null ? 0 : 1;
         var print = !keep ? null : replay is not null && saved!.At == checkpoint ? atSaved : Print(start, checkpoint);
         if (replay is null)
         {
