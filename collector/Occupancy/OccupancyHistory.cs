@@ -44,6 +44,12 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     private readonly Lock _gate = new();
     private SavedDay? _saved; // in memory only: the first build after a start is a full replay
 
+    // The current day's kept state trails the build by at least this (whole minutes).
+    private const long KeepBehindMs = 60_000;
+
+    // Below this, a count times an hour's milliseconds and their sums are exact doubles (2^31 × 3.6e6 < 2^53).
+    private const long ExactCount = 1L << 31;
+
     /// <summary>Builds of the current day that went on from the state kept at its last whole hour instead of replaying the day (for metrics and tests).</summary>
     public long ContinuedBuilds { get; private set; }
 
@@ -262,12 +268,14 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
     /// <summary>
     /// Replays an occupancy day into its hour rows. For the current day it keeps, in memory, the
-    /// replay state at the end of the last whole hour (room counts, door totals) with a fingerprint
-    /// of what it was built from, and the next build goes on from there, rewriting only the hours
-    /// from that hour on; figures are the same as a full replay (the state is cut at an hour's
-    /// end, where the hour rows split anyway). A full replay whenever the state may be wrong: a
-    /// new day, a restart, a change before the saved hour (late reading, correction, a door's
-    /// totals before the day), the day rebuilt or its build not stored.
+    /// replay state at a point a minute or more behind the build (room counts, door totals, the
+    /// rows of that point's hour so far) with a fingerprint of what it was built from, and the next
+    /// build goes on from there, rewriting only the hours from that point's hour on. Figures are
+    /// the same as a full replay: the state closes each room's time at the point, and the parts'
+    /// sums are exact (whole milliseconds times counts far below 2^53; a state with a larger count
+    /// is not kept). A full replay whenever the state may be wrong: a new day, a restart, a change
+    /// before the point (late reading, correction, a door's totals before the day), the day
+    /// rebuilt or its build not stored.
     /// </summary>
     private void BuildDay(long start, long end, long until, IReadOnlyList<ChangedDay> cleared, long now, bool current, long? builtMs)
     {
@@ -279,14 +287,16 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
         // Taken before the replay reads: data that lands after it makes the next check differ (a
         // full replay then), never the reverse.
-        var checkpoint = current ? TimeBuckets.FloorTo(until, TimeBuckets.HourMs) : start;
-        var keep = checkpoint > start;
         Fingerprint? atSaved = saved is not null && saved.Start == start && saved.BuiltMs == builtMs && saved.At <= until
             ? Print(start, saved.At)
             : null;
         var replay = atSaved is not null && atSaved == saved!.Print ? saved.State : null;
         var from = replay is null ? start : saved!.At;
         ContinuedBuilds += replay is null ? 0 : 1;
+
+        // Readings on time arrive within seconds: a point a minute behind is not passed by them.
+        var checkpoint = current ? Math.Max(from, TimeBuckets.FloorTo(until - KeepBehindMs, KeepBehindMs)) : start;
+        var keep = checkpoint > start;
         var print = !keep ? null : replay is not null && saved!.At == checkpoint ? atSaved : Print(start, checkpoint);
         if (replay is null)
         {
@@ -304,6 +314,11 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         }
 
         var hours = new Dictionary<(string Room, long Hour), HourRow>();
+        foreach (var (key, row) in replay == saved?.State ? saved.Partial : [])
+        {
+            hours[key] = row;
+        }
+
         SavedDay? next = null;
         if (keep && from < checkpoint)
         {
@@ -321,7 +336,11 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
                 replay.Counts[room.Id] = (c.Count, Math.Max(c.Since, checkpoint));
             }
 
-            next = new SavedDay(start, checkpoint, print!, replay.Copy(), now);
+            var hour = TimeBuckets.FloorTo(checkpoint, TimeBuckets.HourMs);
+            var partial = hours.Where(h => h.Key.Hour >= hour).Select(h => (h.Key, h.Value)).ToList();
+            next = partial.All(p => p.Value.MaxCount < ExactCount) && replay.Counts.Values.All(c => c.Count < ExactCount)
+                ? new SavedDay(start, checkpoint, print!, replay.Copy(), partial, now)
+                : null;
         }
 
         Replay(replay, hours, open, Math.Max(from, keep ? checkpoint : from), until);
@@ -332,7 +351,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         }
 
         // Opening time of every hour rewritten, for every room (so a room nobody entered still has its open hours).
-        var fromHour = from == start ? TimeBuckets.FloorTo(start, TimeBuckets.HourMs) : from;
+        var fromHour = TimeBuckets.FloorTo(from, TimeBuckets.HourMs);
         for (var hour = fromHour; hour < until; hour += TimeBuckets.HourMs)
         {
             var openMs = Overlap(open, Math.Max(hour, start), Math.Min(hour + TimeBuckets.HourMs, until));
@@ -345,7 +364,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
         _db.ReplaceDay(site.Site, start, fromHour, end,
             hours.Select(h => new RoomHourRow(h.Key.Room, h.Key.Hour, h.Value.OccupiedMs, h.Value.OpenMs, h.Value.OccupiedOpenMs, h.Value.PersonMs, h.Value.MaxCount, h.Value.Entries)),
-            LocalDays(from == start ? start : from, end), cleared, now);
+            LocalDays(from == start ? start : fromHour, end), cleared, now);
         if (current)
         {
             _saved = next;
@@ -424,7 +443,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     }
 
     /// <summary>The current day's replay state at <see cref="At"/> (an hour's end), what it was built from, and the build that stored it.</summary>
-    private sealed record SavedDay(long Start, long At, Fingerprint Print, ReplayState State, long BuiltMs);
+    private sealed record SavedDay(long Start, long At, Fingerprint Print, ReplayState State, List<((string Room, long Hour) Key, HourRow Row)> Partial, long BuiltMs);
 
     private static void Integrate(Dictionary<(string Room, long Hour), HourRow> hours, List<(long From, long To)> open, string room, long count, long from, long to)
     {
