@@ -142,23 +142,14 @@ public sealed class RetentionStore(SqliteStore store)
                 INSERT OR REPLACE INTO rollups (series_id, res, bucket_ms, min, max, sum, count, inc, resets)
                 VALUES ($s, $r, $b, $min, $max, $sum, $n, $inc, $resets)
                 """;
-            foreach (var name in new[] { "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets" })
+            foreach (var name in RollupRowParameters.ParameterNames)
             {
                 upsert.Parameters.Add(new Microsoft.Data.Sqlite.SqliteParameter { ParameterName = name });
             }
 
             foreach (var (minute, acc) in MinuteBuckets.FromPoints(points, _before, counter))
             {
-                var p = upsert.Parameters;
-                p[0].Value = id;
-                p[1].Value = (int)Resolution.Minute;
-                p[2].Value = minute;
-                p[3].Value = acc.Min;
-                p[4].Value = acc.Max;
-                p[5].Value = acc.Sum;
-                p[6].Value = acc.Count;
-                p[7].Value = acc.Inc;
-                p[8].Value = acc.Resets;
+                RollupRowParameters.Bind(upsert, id, Resolution.Minute, minute, acc);
                 upsert.ExecuteNonQuery();
             }
 

@@ -368,17 +368,8 @@ public sealed class RollupWriter : IDisposable
         _addToMinute ??= Prepare("""
             UPDATE rollups SET min = min(min, $min), max = max(max, $max), sum = sum + $sum, count = count + $n, inc = inc + $inc, resets = resets + $resets
             WHERE series_id = $s AND res = $r AND bucket_ms = $b
-            """, "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets");
-        var p = _addToMinute.Parameters;
-        p[0].Value = series;
-        p[1].Value = (int)Resolution.Minute;
-        p[2].Value = minute;
-        p[3].Value = acc.Min;
-        p[4].Value = acc.Max;
-        p[5].Value = acc.Sum;
-        p[6].Value = acc.Count;
-        p[7].Value = acc.Inc;
-        p[8].Value = acc.Resets;
+            """, RollupRowParameters.ParameterNames);
+        RollupRowParameters.Bind(_addToMinute, series, Resolution.Minute, minute, acc);
         _addToMinute.ExecuteNonQuery();
     }
 
@@ -388,7 +379,7 @@ public sealed class RollupWriter : IDisposable
         if (replace)
         {
             command = Command("INSERT OR REPLACE INTO rollups (series_id, res, bucket_ms, min, max, sum, count, inc, resets) VALUES ($s, $r, $b, $min, $max, $sum, $n, $inc, $resets)",
-                "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets");
+                RollupRowParameters.ParameterNames);
         }
         else
         {
@@ -398,19 +389,10 @@ public sealed class RollupWriter : IDisposable
                     min = min(rollups.min, excluded.min), max = max(rollups.max, excluded.max),
                     sum = rollups.sum + excluded.sum, count = rollups.count + excluded.count,
                     inc = rollups.inc + excluded.inc, resets = rollups.resets + excluded.resets
-                """, "$s", "$r", "$b", "$min", "$max", "$sum", "$n", "$inc", "$resets");
+                """, RollupRowParameters.ParameterNames);
         }
 
-        var p = command.Parameters;
-        p[0].Value = series;
-        p[1].Value = (int)res;
-        p[2].Value = bucket;
-        p[3].Value = acc.Min;
-        p[4].Value = acc.Max;
-        p[5].Value = acc.Sum;
-        p[6].Value = acc.Count;
-        p[7].Value = acc.Inc;
-        p[8].Value = acc.Resets;
+        RollupRowParameters.Bind(command, series, res, bucket, acc);
         command.ExecuteNonQuery();
         if (replace)
         {
