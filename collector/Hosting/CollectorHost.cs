@@ -51,12 +51,21 @@ public static class CollectorHost
     /// </summary>
     public static async Task<int> RunAsync(Func<WebApplication> build, string program)
     {
+        var stopping = CancellationToken.None;
         try
         {
             var app = build();
+            stopping = app.Lifetime.ApplicationStopping;
             app.Services.GetRequiredService<IStartupValidator>().Validate();
             EmbeddedBroker.RefuseTakenPorts(app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value.Broker, app.Services.GetRequiredService<BrokerEndpoint>());
             await app.RunAsync().ConfigureAwait(false);
+            return 0;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // SIGTERM or Ctrl+C while the services were still starting: the host gives up the start
+            // with this exception (after disposing the host, hence the token kept); a stop asked for is a clean stop, not a crash with a stack trace.
+            await Console.Error.WriteLineAsync($"The {program} was stopped while it was starting.").ConfigureAwait(false);
             return 0;
         }
         catch (Exception e) when (e is SiteFileException or OptionsValidationException or StoreVersionException or BrokerPortInUseException || BindingError.Explain(e) is not null)
