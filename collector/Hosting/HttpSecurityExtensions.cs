@@ -51,6 +51,7 @@ public static class HttpSecurityExtensions
                     .RequireAuthenticatedUser().RequireRole(AccessRoles.AtLeast(role)));
             }
         });
+        services.AddRolesToOpenApi();
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<CollectorOptions>>((cors, collector) =>
             cors.AddPolicy(CorsPolicy, policy => policy.WithOrigins(collector.Value.Http.NormalisedCorsOrigins()).WithMethods(HttpMethods.Get, HttpMethods.Head).AllowAnyHeader()));

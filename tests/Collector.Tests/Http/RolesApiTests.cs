@@ -298,6 +298,24 @@ public sealed partial class RolesApiTests
     }
 
     [Fact]
+    public async Task The_OpenAPI_document_names_the_role_of_every_operation_that_needs_one()
+    {
+        await using var collector = await InProcessCollector.StartAsync(Tokens);
+        var document = JsonDocument.Parse(await collector.Http.GetStringAsync("/openapi/v1.json")).RootElement;
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer").GetProperty("scheme").GetString());
+        var paths = document.GetProperty("paths");
+        string? RoleOf(string path, string method) =>
+            paths.GetProperty(path).GetProperty(method).TryGetProperty("x-ntp-role", out var role) ? role.GetString() : null;
+        Assert.Equal("lab", RoleOf("/api/v1/experiments", "post"));
+        Assert.Equal("lab", RoleOf("/api/v1/auth/whoami", "get"));
+        Assert.Equal("staff", RoleOf("/api/v1/occupancy/{room}/corrections", "post"));
+        Assert.Equal("staff", RoleOf("/api/v1/visitors/groups", "post"));
+        Assert.Null(RoleOf("/api/v1/experiments", "get"));
+        Assert.True(paths.GetProperty("/api/v1/experiments").GetProperty("post").TryGetProperty("security", out _));
+        Assert.False(paths.GetProperty("/api/v1/experiments").GetProperty("get").TryGetProperty("security", out _));
+    }
+
+    [Fact]
     public void Tokens_are_found_by_content_whatever_their_length()
     {
         IReadOnlyList<ConfiguredToken> tokens = [new("klas-3b", AccessRole.Lab, LabToken), new("facilitair", AccessRole.Staff, StaffToken)];
