@@ -30,11 +30,7 @@ public static class DemoHost
         services.AddSingleton<DemoRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());
         services.AddSingleton<IStartupBannerSection, DemoBanner>();
-        // One token per role for the pages' forms, unless the operator set tokens of his own.
-        var tokens = new DemoTokens();
-        services.AddSingleton(tokens);
-        services.PostConfigure<NewTechPark.Edge.Collector.Configuration.CollectorOptions>(tokens.AddTo);
-        services.AddSingleton<IStartupBannerSection, DemoTokensBanner>();
+        services.AddDemoTokens();
         return services;
     }
 

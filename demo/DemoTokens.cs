@@ -40,6 +40,19 @@ public sealed class DemoTokens
     private static string New() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }
 
+public static class DemoTokensExtensions
+{
+    /// <summary>One token per role for the pages' forms, unless the operator set tokens of his own; printed in the banner.</summary>
+    public static IServiceCollection AddDemoTokens(this IServiceCollection services)
+    {
+        var tokens = new DemoTokens();
+        services.AddSingleton(tokens);
+        services.PostConfigure<CollectorOptions>(tokens.AddTo);
+        services.AddSingleton<IStartupBannerSection, DemoTokensBanner>();
+        return services;
+    }
+}
+
 /// <summary>The demo's tokens in the start banner, once the collector listens (the settings are read by then).</summary>
 public sealed class DemoTokensBanner(DemoTokens tokens, IOptions<CollectorOptions> options) : IStartupBannerSection
 {
