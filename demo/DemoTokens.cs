@@ -30,9 +30,9 @@ public sealed class DemoTokens
             return;
         }
 
-        options.Auth.Tokens.Add(new AuthTokenOptions { Name = "demo-lab", Role = AccessRole.Lab, Token = Lab });
-        options.Auth.Tokens.Add(new AuthTokenOptions { Name = "demo-staff", Role = AccessRole.Staff, Token = Staff });
-        options.Auth.Tokens.Add(new AuthTokenOptions { Name = "demo-admin", Role = AccessRole.Admin, Token = Admin });
+        options.Auth.Tokens.Add(new AuthTokenOptions { Name = "demo-lab", Role = "lab", Token = Lab });
+        options.Auth.Tokens.Add(new AuthTokenOptions { Name = "demo-staff", Role = "staff", Token = Staff });
+        options.Auth.Tokens.Add(new AuthTokenOptions { Name = "demo-admin", Role = "admin", Token = Admin });
         InUse = true;
     }
 

@@ -24,7 +24,17 @@ public sealed class AuthTokenOptions
     /// <summary>Who holds the token, such as <c>klas-3b</c> or <c>facilitair</c> (a slug): shown in logs and as who started a session, never the token itself.</summary>
     public string? Name { get; set; }
 
-    public AccessRole? Role { get; set; }
+    /// <summary><c>lab</c>, <c>staff</c> or <c>admin</c> (any case). A string, not the enum: the binder drops a list item whose enum it cannot convert without a word, and a typo must stop the start.</summary>
+    public string? Role { get; set; }
+
+    /// <summary>The role <see cref="Role"/> names, or null.</summary>
+    public static AccessRole? ParseRole(string? role) => role?.Trim().ToLowerInvariant() switch
+    {
+        "lab" => AccessRole.Lab,
+        "staff" => AccessRole.Staff,
+        "admin" => AccessRole.Admin,
+        _ => null,
+    };
 
     /// <summary>The bearer token: at least <see cref="AuthOptionsValidator.MinimumTokenLength"/> characters without spaces.</summary>
     public string? Token { get; set; }
@@ -96,9 +106,9 @@ public sealed class AuthOptionsValidator : IValidateOptions<CollectorOptions>
                 names[entry.Name!] = $"{path}:Name";
             }
 
-            if (entry.Role is not { } role || !Enum.IsDefined(role))
+            if (AuthTokenOptions.ParseRole(entry.Role) is null)
             {
-                problems.Add($"{path}:Role must be Lab, Staff or Admin");
+                problems.Add($"{path}:Role '{entry.Role}' must be lab, staff or admin");
             }
 
             if (string.IsNullOrEmpty(entry.Token) || !IsStrong(entry.Token))
@@ -124,7 +134,7 @@ public sealed class AuthOptionsValidator : IValidateOptions<CollectorOptions>
         var list = new List<ConfiguredToken>(options.Auth.Tokens.Count + 1);
         foreach (var entry in options.Auth.Tokens)
         {
-            if (entry is { Name: { } name, Role: { } role, Token: { Length: > 0 } token })
+            if (entry is { Name: { } name, Token: { Length: > 0 } token } && AuthTokenOptions.ParseRole(entry.Role) is { } role)
             {
                 list.Add(new ConfiguredToken(name, role, token));
             }

@@ -42,7 +42,7 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         ["Collector:Visitors:FreezeAfter"] = ["400.00:00:00"],
         ["Collector:Admin:Token"] = ["short", "with spaces in the token"],
         ["Collector:Auth:Tokens:0:Name"] = ["Klas 3B!", "-klas"],
-        ["Collector:Auth:Tokens:0:Role"] = ["0", "7"],
+        ["Collector:Auth:Tokens:0:Role"] = ["Sideways", "root", ""],
         ["Collector:Auth:Tokens:0:Token"] = ["short", "with spaces in the token"],
         ["Collector:Http:AuthFailureWindow"] = ["00:00:00.500", "2.00:00:00"],
         ["Collector:Http:CorsOrigins:0"] = ["*", "https://intranet.example/path"],
