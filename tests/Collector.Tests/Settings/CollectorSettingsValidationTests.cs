@@ -124,6 +124,7 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
     [InlineData("Collector:Ingest:ReceiveMaximum", "lots")]
     [InlineData("Collector:Influx:Mode", "Sideways")]
     [InlineData("Collector:Retention:Interval", "-00:00:01")]
+    [InlineData("Collector:Auth:Tokens:0:Role", "root")]
     public async Task The_program_exits_with_2_naming_the_setting(string setting, string value)
     {
         using var data = new TempDirectory();
