@@ -21,7 +21,7 @@ public static class DemoHost
             configure?.Invoke(builder);
         });
 
-    /// <summary>The simulated site: credentials for every device, the simulated agents and their scenario, the banner lines.</summary>
+    /// <summary>The simulated site: credentials for every device, a token per role, the simulated agents and their scenario, the banner lines.</summary>
     public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.Section)).ValidateOnStart();
@@ -30,6 +30,7 @@ public static class DemoHost
         services.AddSingleton<DemoRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());
         services.AddSingleton<IStartupBannerSection, DemoBanner>();
+        services.AddDemoTokens();
         return services;
     }
 

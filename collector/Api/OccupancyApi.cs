@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using NewTechPark.Edge.Collector.Occupancy;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Storage.Rollups;
@@ -9,12 +10,12 @@ public sealed record CorrectionRequest(long? Count, string? Reason, string? By);
 
 public static class OccupancyApi
 {
-    /// <summary>Corrections (admin), the audit trail, per-room history and utilisation.</summary>
+    /// <summary>Corrections (staff), the audit trail, per-room history and utilisation.</summary>
     public static RouteGroupBuilder MapOccupancyApi(this RouteGroupBuilder api)
     {
         api.MapPost("/occupancy/{room}/corrections", Correct)
-            .RequireAdmin()
-            .WithName("PostOccupancyCorrection").WithSummary("Staff correction of a room's count: { \"count\": n, \"reason\": \"...\" } (admin: Authorization: Bearer <token>).")
+            .RequireStaff()
+            .WithName("PostOccupancyCorrection").WithSummary("Staff correction of a room's count: { \"count\": n, \"reason\": \"...\" } (staff or admin token: Authorization: Bearer <token>).")
             .Produces<OccupancyCorrection>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/occupancy/corrections", (DateTimeOffset? from, DateTimeOffset? to, string? room, OccupancyCorrections corrections, TimeProvider clock) =>
@@ -39,7 +40,7 @@ public static class OccupancyApi
         return api;
     }
 
-    private static IResult Correct(string room, CorrectionRequest? body, SiteModel site, OccupancyCorrections corrections)
+    private static IResult Correct(string room, CorrectionRequest? body, SiteModel site, OccupancyCorrections corrections, ClaimsPrincipal user)
     {
         if (site.Rooms.All(r => r.Id != room))
         {
@@ -51,7 +52,7 @@ public static class OccupancyApi
             return ApiProblems.BadRequest("correction is not valid", "Send { \"count\": n (0 or more), \"reason\": \"why, at most 500 characters\" }, optionally \"by\": \"who\".");
         }
 
-        var correction = corrections.Correct(room, body.Count.Value, body.Reason.Trim(), string.IsNullOrWhiteSpace(body.By) ? "admin" : body.By.Trim());
+        var correction = corrections.Correct(room, body.Count.Value, body.Reason.Trim(), string.IsNullOrWhiteSpace(body.By) ? user.Identity?.Name ?? "admin" : body.By.Trim());
         return correction is null
             ? ApiProblems.NotFound("no such room", $"'{room}' is not a room of site {site.Site}.")
             : TypedResults.Created($"/api/v1/occupancy/corrections?room={room}", correction);

@@ -27,8 +27,8 @@ public static class VisitorsApi
                     ? ApiProblems.BadRequest("group visit is not valid", string.Join("; ", problems))
                     : TypedResults.Created("/api/v1/visitors/groups", groups.Register(body!));
             })
-            .RequireAdmin()
-            .WithName("PostGroupVisit").WithSummary("Registers a group visit (admin): { date, programme, target_group (PO, VO, MBO, HBO/WO, vakmensen, zij-instromers, bedrijven), head_count, room?, event?, note? }.")
+            .RequireStaff()
+            .WithName("PostGroupVisit").WithSummary("Registers a group visit (staff or admin token): { date, programme, target_group (PO, VO, MBO, HBO/WO, vakmensen, zij-instromers, bedrijven), head_count, room?, event?, note? }.")
             .Produces<GroupVisit>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/visitors/groups", (DateOnly? from, DateOnly? to, GroupVisits groups, VisitorsService visitors, TimeProvider clock) =>
             {
@@ -48,8 +48,8 @@ public static class VisitorsApi
             .Produces<IReadOnlyList<GroupVisit>>().ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapDelete("/visitors/groups/{id:long}", (long id, GroupVisits groups) =>
                 groups.Delete(id) ? TypedResults.NoContent() : ApiProblems.NotFound("no such group visit", $"No group visit {id}."))
-            .RequireAdmin()
-            .WithName("DeleteGroupVisit").WithSummary("Removes a wrongly registered group visit (admin).")
+            .RequireStaff()
+            .WithName("DeleteGroupVisit").WithSummary("Removes a wrongly registered group visit (staff or admin token).")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }

@@ -1,8 +1,8 @@
 namespace NewTechPark.Edge.Collector.Configuration;
 
-/// <summary>Admin calls (<c>Collector:Admin</c>): corrections and group registrations.</summary>
+/// <summary>The single admin token of earlier versions (<c>Collector:Admin</c>); <see cref="AuthOptions"/> holds tokens per role.</summary>
 public sealed class AdminOptions
 {
-    /// <summary>The bearer token admin calls must carry; without one configured, admin calls are refused.</summary>
+    /// <summary>An admin token named <c>admin</c>, besides <c>Collector:Auth:Tokens</c>; kept so existing deployments go on working.</summary>
     public string? Token { get; set; }
 }

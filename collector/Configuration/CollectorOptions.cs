@@ -38,8 +38,11 @@ public sealed class CollectorOptions
     [ValidateObjectMembers]
     public EnergyOptions Energy { get; set; } = new();
 
-    // The token's rules are in HttpOptionsValidator.
+    // The token's rules are in AuthOptionsValidator.
     public AdminOptions Admin { get; set; } = new();
+
+    // The tokens' rules are in AuthOptionsValidator.
+    public AuthOptions Auth { get; set; } = new();
 
     [ValidateObjectMembers]
     public ReportOptions Report { get; set; } = new();

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace NewTechPark.Edge.Collector.Configuration;
 
 /// <summary>
-/// HTTP hardening (<c>Collector:Http</c>): the per-client limits on writes and on wrong admin tokens,
+/// HTTP hardening (<c>Collector:Http</c>): the per-client limits on writes and on wrong tokens,
 /// and the origins that may read the API from another site (CORS, GET only; none by default).
 /// </summary>
 public sealed class HttpOptions
@@ -18,7 +18,7 @@ public sealed class HttpOptions
     [Range(1, 1000)]
     public int WriteBurst { get; set; } = 10;
 
-    /// <summary>Wrong admin tokens one client address may send per <see cref="AuthFailureWindow"/>; after that its admin calls get 429 until the window ends.</summary>
+    /// <summary>Wrong tokens one client address may send per <see cref="AuthFailureWindow"/>; after that its calls that need a token get 429 (the right token still works) until the window ends.</summary>
     [Range(1, 10_000)]
     public int AuthFailureLimit { get; set; } = 10;
 
@@ -31,12 +31,9 @@ public sealed class HttpOptions
     public string[] NormalisedCorsOrigins() => CorsOrigins.Select(o => o.Trim().TrimEnd('/')).ToArray();
 }
 
-/// <summary>Checks <see cref="HttpOptions"/> and the admin token at start, naming every setting that is wrong.</summary>
+/// <summary>Checks <see cref="HttpOptions"/> at start, naming every setting that is wrong (the tokens: <see cref="AuthOptionsValidator"/>).</summary>
 public sealed class HttpOptionsValidator : IValidateOptions<CollectorOptions>
 {
-    /// <summary>Shorter admin tokens are refused: a token is the only thing between the network and the admin calls.</summary>
-    public const int MinimumTokenLength = 16;
-
     public ValidateOptionsResult Validate(string? name, CollectorOptions options)
     {
         var http = options.Http;
@@ -54,13 +51,6 @@ public sealed class HttpOptionsValidator : IValidateOptions<CollectorOptions>
             {
                 problems.Add($"Collector:Http:CorsOrigins:{i} '{origin}' is not an origin: give scheme://host[:port], such as https://intranet.newtechpark.nl (no '*', no path)");
             }
-        }
-
-        // Never echo the token itself: only what is wrong with it.
-        var token = options.Admin.Token;
-        if (!string.IsNullOrEmpty(token) && (token.Length < MinimumTokenLength || token.Any(char.IsWhiteSpace)))
-        {
-            problems.Add($"Collector:Admin:Token must be at least {MinimumTokenLength} characters without spaces (for example the output of 'openssl rand -hex 32'), or unset to turn admin calls off");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

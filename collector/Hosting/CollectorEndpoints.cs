@@ -29,8 +29,9 @@ public static class CollectorEndpoints
         api.MapVisitorsApi();
         api.MapReportsApi();
         api.MapExperimentsApi();
+        api.MapAuthApi();
 
-        // GET only: every endpoint that takes another method must be an admin call (HttpSecurityTests checks).
+        // GET only: every endpoint that takes another method must need a token role (HttpSecurityTests checks).
         var readOnly = new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]);
         app.MapCollectorHealth().WithMetadata(readOnly);
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorMetrics>().Registry).WithMetadata(readOnly);

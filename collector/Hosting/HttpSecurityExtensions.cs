@@ -1,15 +1,18 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using NewTechPark.Edge.Collector.Api;
+using NewTechPark.Edge.Collector.Api.Security;
 using NewTechPark.Edge.Collector.Configuration;
 
 namespace NewTechPark.Edge.Collector.Hosting;
 
 /// <summary>
 /// HTTP hardening: security headers on every response, CORS only for configured origins and only for
-/// GET, a per-client limit on state-changing requests, and the admin token check.
+/// GET, a per-client limit on state-changing requests, and the bearer tokens with their roles
+/// (ASP.NET Core authentication and authorization: <see cref="TokenAuthenticationHandler"/>, one policy per role).
 /// </summary>
 public static class HttpSecurityExtensions
 {
@@ -36,7 +39,19 @@ public static class HttpSecurityExtensions
     public static IServiceCollection AddHttpSecurity(this IServiceCollection services)
     {
         services.AddSingleton<IValidateOptions<CollectorOptions>, HttpOptionsValidator>();
-        services.AddSingleton<AdminTokenFailures>();
+        services.AddSingleton<IValidateOptions<CollectorOptions>, AuthOptionsValidator>();
+        services.AddSingleton<TokenFailures>();
+        services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, _ => { });
+        services.AddAuthorization(authorization =>
+        {
+            foreach (var role in AccessRoles.All)
+            {
+                authorization.AddPolicy(role.Policy(), policy => policy.AddAuthenticationSchemes(TokenAuthenticationHandler.SchemeName)
+                    .RequireAuthenticatedUser().RequireRole(AccessRoles.AtLeast(role)));
+            }
+        });
+        services.AddRolesToOpenApi();
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<CollectorOptions>>((cors, collector) =>
             cors.AddPolicy(CorsPolicy, policy => policy.WithOrigins(collector.Value.Http.NormalisedCorsOrigins()).WithMethods(HttpMethods.Get, HttpMethods.Head).AllowAnyHeader()));
@@ -47,11 +62,11 @@ public static class HttpSecurityExtensions
             var http = collector.Value.Http;
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             // Reads (pages, polling dashboards, the live stream) are never limited; every other method is.
-            // Writes with the right admin token have their own budget, apart from the address's: a
+            // Writes with a right token have that token's own budget, apart from the address's: a
             // guesser behind the staff's NAT address spends only the budget of that address.
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsRead(context.Request.Method)
                 ? RateLimitPartition.GetNoLimiter("reads")
-                : RateLimitPartition.GetTokenBucketLimiter(WriterOf(context, collector.Value.Admin.Token), _ => new TokenBucketRateLimiterOptions
+                : RateLimitPartition.GetTokenBucketLimiter(WriterOf(context), _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = http.WriteBurst,
                     TokensPerPeriod = 1,
@@ -89,8 +104,11 @@ public static class HttpSecurityExtensions
             app.UseWhen(context => CorsApplies(context.Request), branch => branch.UseCors(CorsPolicy));
         }
 
+        // Authentication first, so the write limit can give each right token its own budget; the
+        // role policies after it, still before model binding and the handler.
+        app.UseAuthentication();
         app.UseRateLimiter();
-        app.UseMiddleware<AdminGuard>();
+        app.UseAuthorization();
         return app;
     }
 
@@ -103,10 +121,10 @@ public static class HttpSecurityExtensions
         return TypedResults.Problem(title: title, detail: $"{detail} Wait {seconds} s.", statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
     }
 
-    /// <summary>Whose write budget a write spends: the admin token's, or its client address's.</summary>
-    private static string WriterOf(HttpContext context, string? adminToken) =>
-        !string.IsNullOrEmpty(adminToken) && AdminGuard.BearerOf(context) is { } bearer && AdminGuard.SameToken(bearer, adminToken)
-            ? "token:admin"
+    /// <summary>Whose write budget a write spends: its right token's (by name), or its client address's.</summary>
+    private static string WriterOf(HttpContext context) =>
+        context.User.FindFirstValue(AccessRoles.TokenNameClaim) is { } token
+            ? "token:" + token
             : "address:" + ClientAddress.Of(context);
 
     /// <summary>Reads, and preflights that ask for a read: a preflight for a write gets no CORS headers at all.</summary>

@@ -1,4 +1,4 @@
-// DC-Lab experiment sessions: start and stop (admin token), the list, CSV export per session.
+// DC-Lab experiment sessions: start and stop (a lab, staff or admin token), the list, CSV export per session.
 (() => {
   'use strict';
   const { t, json } = window.NTP;
@@ -80,7 +80,7 @@
     load().catch(console.warn);
   });
 
-  window.NTPAdmin.bind(form);
+  window.NTPAdmin.bind(form, 'lab');
   json('/api/v1/site').then(site => {
     for (const s of site.sensors.filter(x => x.kind === 'dc')) form.elements.sensor.add(new Option(s.id, s.id));
   }).catch(console.warn);

@@ -118,7 +118,7 @@
 
   const form = document.getElementById('correction');
   const message = document.getElementById('correction-message');
-  window.NTPAdmin.bind(form);
+  window.NTPAdmin.bind(form, 'staff');
   form.addEventListener('submit', async event => {
     event.preventDefault();
     const f = form.elements;

@@ -154,7 +154,7 @@
   const form = document.getElementById('group');
   const message = document.getElementById('group-message');
   form.elements.date.value = new Date().toLocaleDateString('sv-SE');
-  window.NTPAdmin.bind(form);
+  window.NTPAdmin.bind(form, 'staff');
   form.addEventListener('submit', async event => {
     event.preventDefault();
     const f = form.elements;

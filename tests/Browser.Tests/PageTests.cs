@@ -120,7 +120,7 @@ public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassF
     [Theory]
     [InlineData("/facility", "#correction")]
     [InlineData("/management", "#group")]
-    public async Task Admin_action_without_the_token_is_refused_and_the_page_says_so(string path, string form)
+    public async Task Staff_action_without_a_token_is_refused_and_the_page_says_so(string path, string form)
     {
         await using var watched = await WatchedPage.OpenAsync(site.Chromium.Browser);
         var page = watched.Page;
@@ -138,11 +138,11 @@ public sealed class PageTests(DemoSite site, ITestOutputHelper output) : IClassF
 
         var response = page.WaitForResponseAsync(r => r.Request.Method == "POST");
         await page.ClickAsync($"{form} button[type=submit]");
-        // The demo collector has no admin token: admin calls are turned off (403), and the page says why.
-        Assert.Equal(403, (await response).Status);
+        // The demo has a token per role, but none was typed: 401, and the page says what to do.
+        Assert.Equal(401, (await response).Status);
         var message = page.Locator($"{form} .message.error");
-        await Expect(message).ToContainTextAsync("Geweigerd (403)");
-        await Expect(message).ToContainTextAsync("beheeracties staan uit");
+        await Expect(message).ToContainTextAsync("Geweigerd (401)");
+        await Expect(message).ToContainTextAsync("vul een token in");
         await watched.ScreenshotAsync("refused" + path.Replace('/', '-'));
         // The refusal is shown on the page, not as a script error; the browser itself logs the 403.
         Assert.DoesNotContain(watched.Errors, e => e.StartsWith("page error", StringComparison.Ordinal));

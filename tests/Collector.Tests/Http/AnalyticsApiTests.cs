@@ -22,22 +22,22 @@ public sealed class AnalyticsApiTests
         await using (var unconfigured = await InProcessCollector.StartAsync())
         {
             var refused = await unconfigured.Http.PostAsJsonAsync("/api/v1/occupancy/dc-lab/corrections", new { count = 3, reason = "counted" });
-            // No token configured: admin calls are turned off, and no credentials help (HttpSecurityTests has the rest).
+            // No token configured: calls that need one are turned off, and no credentials help (HttpSecurityTests and RolesApiTests have the rest).
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
             Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
-            Assert.Equal("admin calls are turned off", (await Json(refused)).GetProperty("title").GetString());
+            Assert.Equal("tokens are turned off", (await Json(refused)).GetProperty("title").GetString());
         }
 
         await using var collector = await InProcessCollector.StartAsync($"--Collector:Admin:Token={Token}");
         var missing = await collector.Http.PostAsJsonAsync("/api/v1/occupancy/dc-lab/corrections", new { count = 3, reason = "counted" });
         Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
-        Assert.Equal("admin token missing", (await Json(missing)).GetProperty("title").GetString());
+        Assert.Equal("token missing", (await Json(missing)).GetProperty("title").GetString());
 
         using var wrong = new HttpRequestMessage(HttpMethod.Post, "/api/v1/occupancy/dc-lab/corrections") { Content = JsonContent.Create(new { count = 3, reason = "counted" }) };
         wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "guess");
         var wrongResponse = await collector.Http.SendAsync(wrong);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongResponse.StatusCode);
-        Assert.Equal("admin token wrong", (await Json(wrongResponse)).GetProperty("title").GetString());
+        Assert.Equal("token wrong", (await Json(wrongResponse)).GetProperty("title").GetString());
 
         collector.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         var bad = await collector.Http.PostAsJsonAsync("/api/v1/occupancy/dc-lab/corrections", new { count = -1 });

@@ -25,7 +25,10 @@ public sealed class InProcessCollector : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<InProcessCollector> StartAsync(params string[] settings)
+    public static Task<InProcessCollector> StartAsync(params string[] settings) => StartAsync(null, null, settings);
+
+    /// <summary>With hooks: <paramref name="configure"/> before the build (log capture), <paramref name="map"/> after it (test-only endpoints).</summary>
+    public static async Task<InProcessCollector> StartAsync(Action<WebApplicationBuilder>? configure, Action<WebApplication>? map, params string[] settings)
     {
         var data = new TempDirectory();
         var port = FreePort.Next();
@@ -39,7 +42,8 @@ public sealed class InProcessCollector : IAsyncDisposable
         ];
         try
         {
-            var app = CollectorHost.Build(args);
+            var app = CollectorHost.Build(args, configure);
+            map?.Invoke(app);
             await app.StartAsync();
             return new InProcessCollector(app, data, port);
         }

@@ -41,6 +41,9 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         ["Collector:Visitors:ScanRetention"] = ["30.00:00:00"],
         ["Collector:Visitors:FreezeAfter"] = ["400.00:00:00"],
         ["Collector:Admin:Token"] = ["short", "with spaces in the token"],
+        ["Collector:Auth:Tokens:0:Name"] = ["Klas 3B!", "-klas"],
+        ["Collector:Auth:Tokens:0:Role"] = ["Sideways", "root", ""],
+        ["Collector:Auth:Tokens:0:Token"] = ["short", "with spaces in the token"],
         ["Collector:Http:AuthFailureWindow"] = ["00:00:00.500", "2.00:00:00"],
         ["Collector:Http:CorsOrigins:0"] = ["*", "https://intranet.example/path"],
         ["Collector:Health:StoreWriteTimeout"] = ["00:00:00.500", "00:10:00"],
@@ -121,6 +124,7 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
     [InlineData("Collector:Ingest:ReceiveMaximum", "lots")]
     [InlineData("Collector:Influx:Mode", "Sideways")]
     [InlineData("Collector:Retention:Interval", "-00:00:01")]
+    [InlineData("Collector:Auth:Tokens:0:Role", "root")]
     public async Task The_program_exits_with_2_naming_the_setting(string setting, string value)
     {
         using var data = new TempDirectory();
