@@ -68,6 +68,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddOpenApi();
         services.AddCollectorHealth();
         services.AddCollectorNotifications();
+        services.AddSingleton<RoomWeeks>();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
