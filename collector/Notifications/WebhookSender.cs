@@ -32,6 +32,7 @@ public sealed class WebhookSender : IAsyncDisposable
     private readonly Uri _url;
     private Task? _loop;
     private long _queued;
+    private long _enqueued;
 
     public WebhookSender(string name, WebhookOptions options, HttpClient http, NotificationMetrics metrics, TimeProvider clock, ILogger logger)
     {
@@ -61,9 +62,13 @@ public sealed class WebhookSender : IAsyncDisposable
     /// <summary>Notifications waiting (not counting one being sent).</summary>
     public long Queued => Interlocked.Read(ref _queued);
 
+    /// <summary>Notifications handed to this webhook since start.</summary>
+    public long Enqueued => Interlocked.Read(ref _enqueued);
+
     /// <summary>Queues a notification: never waits; when the queue is full the oldest goes (counted).</summary>
     public void Enqueue(Notification notification)
     {
+        Interlocked.Increment(ref _enqueued);
         Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(notification))
         {
