@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Contracts.Configuration;
 using NewTechPark.Edge.Collector.Notifications;
 
 namespace NewTechPark.Edge.Collector.Configuration;
@@ -61,7 +62,7 @@ public sealed class WebhookOptions
 }
 
 /// <summary>The notification settings' rules: URLs, event names, durations, headers.</summary>
-public sealed class NotificationsOptionsValidator : IValidateOptions<CollectorOptions>
+public sealed class NotificationsOptionsValidator(IConfiguration configuration) : IValidateOptions<CollectorOptions>
 {
     public const int MaxWebhooks = 20;
 
@@ -87,6 +88,27 @@ public sealed class NotificationsOptionsValidator : IValidateOptions<CollectorOp
         Check(o.CheckInterval >= TimeSpan.FromSeconds(1) && o.CheckInterval <= TimeSpan.FromMinutes(10), $"{at}:CheckInterval must be between 00:00:01 and 00:10:00, not {o.CheckInterval}");
         Check(o.OfflineAfter >= TimeSpan.FromMinutes(1) && o.OfflineAfter <= TimeSpan.FromDays(7), $"{at}:OfflineAfter must be between 00:01:00 and 7.00:00:00, not {o.OfflineAfter}");
         Check(o.Webhooks.Count <= MaxWebhooks, $"{at}:Webhooks has {o.Webhooks.Count} entries, at most {MaxWebhooks}");
+        // The binder leaves out a list item with a value it cannot convert, silently: bind each
+        // entry alone to name the value, so a typo in one webhook never turns it off unseen.
+        var entries = configuration.GetSection($"{at}:Webhooks").GetChildren().ToList();
+        foreach (var entry in entries)
+        {
+            try
+            {
+                entry.Get<WebhookOptions>();
+            }
+            catch (InvalidOperationException e) when (BindingError.Explain(e) is { } problem)
+            {
+                errors.Add(problem);
+            }
+        }
+
+        if (errors.Count > 0 || entries.Count != o.Webhooks.Count)
+        {
+            Check(entries.Count == o.Webhooks.Count, $"{at}:Webhooks: {entries.Count - o.Webhooks.Count} of {entries.Count} entries could not be read; number them 0, 1, 2, …");
+            return ValidateOptionsResult.Fail(errors);
+        }
+
         for (var i = 0; i < o.Webhooks.Count; i++)
         {
             var w = o.Webhooks[i];

@@ -67,7 +67,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddHttpSecurity();
         services.AddOpenApi();
         services.AddCollectorHealth();
-        services.AddCollectorNotifications();
+        services.AddCollectorNotifications(configuration);
         services.AddSingleton<RoomWeeks>();
         services.ConfigureHttpJsonOptions(json =>
         {

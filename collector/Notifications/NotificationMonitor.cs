@@ -56,7 +56,8 @@ public sealed class NotificationMonitor : BackgroundService
             Timeout = Timeout.InfiniteTimeSpan,
         };
         var webhooks = _options.Notifications.Webhooks;
-        Senders = [.. webhooks.Select((w, i) => new WebhookSender(w.Name ?? $"webhook-{i}", w, _http, metrics, clock, logger))];
+        // Deliveries time out and back off on real time: they wait for the network, which a test's fake clock does not drive.
+        Senders = [.. webhooks.Select((w, i) => new WebhookSender(w.Name ?? $"webhook-{i}", w, _http, metrics, TimeProvider.System, logger))];
     }
 
     public IReadOnlyList<WebhookSender> Senders { get; }

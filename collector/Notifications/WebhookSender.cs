@@ -15,7 +15,8 @@ namespace NewTechPark.Edge.Collector.Notifications;
 /// counted, so a checker never waits), one POST at a time with a time limit, retried with
 /// exponential backoff and jitter on a network error, a timeout, 408, 429 or 5xx, given up after
 /// <c>MaxAttempts</c> or on any other answer. Redirects are not followed. The URL, the headers and
-/// the secret are never logged: the webhook is named by its <c>Name</c> and host.
+/// the secret are never logged: the webhook is named by its <c>Name</c> and host. Its clock is
+/// the real one in the collector (timeouts and backoff wait for the network).
 /// </summary>
 public sealed class WebhookSender : IAsyncDisposable
 {
