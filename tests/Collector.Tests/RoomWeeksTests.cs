@@ -94,6 +94,8 @@ public sealed class RoomWeeksTests : IDisposable
             ("date=2026-13-01", HttpStatusCode.BadRequest, "date is not valid"),
             ($"date={DateTime.UtcNow.AddDays(3):yyyy-MM-dd}", HttpStatusCode.BadRequest, "date is out of range"),
             ("date=1999-01-01", HttpStatusCode.BadRequest, "date is out of range"),
+            ("date=0001-01-01", HttpStatusCode.BadRequest, "date is out of range"),
+            ("date=9999-12-31", HttpStatusCode.BadRequest, "date is out of range"),
             ("room=no-such-room", HttpStatusCode.NotFound, "no such room"),
         })
         {
