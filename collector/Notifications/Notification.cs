@@ -59,4 +59,11 @@ public sealed record Notification(
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(Notification))]
-internal sealed partial class NotificationJson : JsonSerializerContext;
+internal sealed partial class NotificationJson : JsonSerializerContext
+{
+    /// <summary>
+    /// A webhook body is not HTML: accents, emoji and the '+' of a time offset are written as
+    /// they are (UTF-8) instead of \u escapes, so a receiver's log reads like the message.
+    /// </summary>
+    public static NotificationJson Body { get; } = new(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

@@ -220,7 +220,7 @@ public sealed class NotificationMonitor : BackgroundService
         var nl = firing ? c.MessageNl : c.ResolvedNl;
         var en = firing ? c.MessageEn : c.ResolvedEn;
         var mark = !firing ? "✅" : c.Severity == "critical" ? "🔴" : "⚠️";
-        return new Notification(Guid.NewGuid().ToString("N"), c.Event, state, c.Severity, _site.Site, c.Subject, c.Since, now, nl, en,
+        return new Notification(Guid.NewGuid().ToString("N"), c.Event, state, c.Severity, _site.Site, c.Subject, c.Since?.ToUniversalTime(), now.ToUniversalTime(), nl, en,
             $"{mark} {nl}\n{en}", c.Values);
     }
 

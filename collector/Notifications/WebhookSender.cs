@@ -100,7 +100,7 @@ public sealed class WebhookSender : IAsyncDisposable
 
     private async Task DeliverAsync(Notification notification, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(notification, NotificationJson.Default.Notification);
+        var body = JsonSerializer.SerializeToUtf8Bytes(notification, NotificationJson.Body.Notification);
         var backoff = new Backoff(_options.RetryMinDelay, _options.RetryMaxDelay, _clock);
         for (var attempt = 1; ; attempt++)
         {

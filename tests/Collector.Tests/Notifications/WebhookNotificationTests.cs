@@ -127,6 +127,9 @@ public sealed class WebhookNotificationTests : IAsyncLifetime
         Assert.Contains("Lab is vol: 22 van 20", room.GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.Equal(22, room.GetProperty("values").GetProperty("count").GetDouble());
         Assert.Equal(32, room.GetProperty("id").GetString()!.Length);
+        // Written as UTF-8, not \u escapes: a receiver's log reads like the message.
+        Assert.Contains("\"text\":\"⚠️ Lab is vol", byEvent[NotificationEvents.RoomFull].Body, StringComparison.Ordinal);
+        Assert.Contains("+00:00\"", byEvent[NotificationEvents.RoomFull].Body, StringComparison.Ordinal);
 
         var device = byEvent[NotificationEvents.DeviceOffline].Json;
         Assert.Equal("pi-entrance", device.GetProperty("subject").GetString());
