@@ -61,4 +61,8 @@ public sealed class CollectorOptions
 
     [ValidateObjectMembers]
     public StreamOptions Stream { get; set; } = new();
+
+    // Webhooks and durations are checked by NotificationsOptionsValidator.
+    [ValidateObjectMembers]
+    public NotificationsOptions Notifications { get; set; } = new();
 }

@@ -25,6 +25,7 @@ public static class CollectorEndpoints
         api.MapDevicesApi();
         api.MapStreamApi();
         api.MapOccupancyApi();
+        api.MapRoomWeeksApi();
         api.MapEnergyApi();
         api.MapVisitorsApi();
         api.MapReportsApi();

@@ -7,6 +7,7 @@ using NewTechPark.Edge.Collector.Health;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
+using NewTechPark.Edge.Collector.Notifications;
 using NewTechPark.Edge.Collector.Occupancy;
 using NewTechPark.Edge.Collector.Reports;
 using NewTechPark.Edge.Collector.Site;
@@ -66,6 +67,8 @@ public static class CollectorServiceCollectionExtensions
         services.AddHttpSecurity();
         services.AddOpenApi();
         services.AddCollectorHealth();
+        services.AddCollectorNotifications(configuration);
+        services.AddSingleton<RoomWeeks>();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;

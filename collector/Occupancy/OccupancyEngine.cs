@@ -8,8 +8,8 @@ using NewTechPark.Edge.Contracts.Payloads;
 namespace NewTechPark.Edge.Collector.Occupancy;
 
 /// <summary>A room's occupancy now.</summary>
-/// <remarks><see cref="CapacityLevel"/>: ok, warning (90 % and up) or full (100 % and up), as on the stream.</remarks>
-public sealed record RoomOccupancy(string Room, string NameNl, string NameEn, long Count, int Capacity, double Utilisation, DateTimeOffset? LastChange, long Drift, string CapacityLevel);
+/// <remarks><see cref="CapacityLevel"/>: ok, warning (90 % and up) or full (100 % and up), as on the stream; <see cref="LevelSince"/>: when the room reached that level (null: not since this start).</remarks>
+public sealed record RoomOccupancy(string Room, string NameNl, string NameEn, long Count, int Capacity, double Utilisation, DateTimeOffset? LastChange, long Drift, string CapacityLevel, DateTimeOffset? LevelSince = null);
 
 /// <summary>Every room's occupancy and the building total.</summary>
 public sealed record OccupancySnapshot(DateTimeOffset Ts, long Building, IReadOnlyList<RoomOccupancy> Rooms);
@@ -195,7 +195,7 @@ public sealed class OccupancyEngine
             var rooms = _site.Rooms.Select(r =>
             {
                 var s = _rooms[r.Id];
-                return new RoomOccupancy(r.Id, r.Name.Nl, r.Name.En, s.Count, r.Capacity, Math.Round((double)s.Count / r.Capacity, 3), s.LastChange, s.Drift, s.Level);
+                return new RoomOccupancy(r.Id, r.Name.Nl, r.Name.En, s.Count, r.Capacity, Math.Round((double)s.Count / r.Capacity, 3), s.LastChange, s.Drift, s.Level, s.LevelSince);
             }).ToList();
             return new OccupancySnapshot(_clock.GetUtcNow(), _building, rooms);
         }
@@ -225,6 +225,7 @@ public sealed class OccupancyEngine
         if (level != room.Level)
         {
             room.Level = level;
+            room.LevelSince = at;
             events?.Add(new CapacityEvent(roomId, level, next, room.Room.Capacity, at));
         }
     }
@@ -249,6 +250,7 @@ public sealed class OccupancyEngine
             if (room.Level != CapacityEvent.Ok)
             {
                 room.Level = CapacityEvent.Ok;
+                room.LevelSince = LastReset;
                 events?.Add(new CapacityEvent(room.Room.Id, CapacityEvent.Ok, 0, room.Room.Capacity, LastReset));
             }
         }
@@ -296,5 +298,7 @@ public sealed class OccupancyEngine
         public DateTimeOffset? LastChange { get; set; }
 
         public string Level { get; set; } = CapacityEvent.Ok;
+
+        public DateTimeOffset? LevelSince { get; set; }
     }
 }

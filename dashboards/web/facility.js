@@ -1,5 +1,6 @@
 // Facility: floor plan coloured by occupancy vs capacity, building total, offline devices,
-// capacity warnings as they happen and the staff correction form.
+// capacity warnings (rooms already full when the page opens, then as they happen), each room's
+// week against last week, and the staff correction form.
 (() => {
   'use strict';
   const { t, json, stream } = window.NTP;
@@ -65,23 +66,131 @@
     document.getElementById('all-online').hidden = list.children.length > 0;
   }
 
-  function warn(e) {
+  // Capacity warnings: built from the rooms' current level when the page opens (a room that was
+  // full before is listed at once, with since when), then from the stream's capacity events.
+  const warnings = [];
+  const levels = new Map();
+
+  function renderWarnings() {
     const list = document.getElementById('warnings');
-    const li = document.createElement('li');
-    li.className = e.level;
-    const name = names.get(e.room)?.[window.NTP.language] ?? e.room;
-    const when = new Date(e.ts).toLocaleTimeString(window.NTP.locale());
-    const what = e.level === 'full' ? t('vol', 'full') : e.level === 'warning' ? t('bijna vol (90 %)', 'nearly full (90 %)') : t('weer onder 90 %', 'below 90 % again');
-    li.textContent = `${when} · ${name}: ${what} – ${e.count} / ${e.capacity}`;
-    list.prepend(li);
-    while (list.children.length > 50) list.lastChild.remove();
-    document.getElementById('no-warnings').hidden = true;
+    list.replaceChildren();
+    for (const w of warnings) {
+      const li = document.createElement('li');
+      li.className = w.level;
+      li.dataset.room = w.room;
+      const name = names.get(w.room)?.[window.NTP.language] ?? w.room;
+      const what = w.level === 'full' ? t('vol', 'full') : w.level === 'warning' ? t('bijna vol (90 %)', 'nearly full (90 %)') : t('weer onder 90 %', 'below 90 % again');
+      const when = w.ts ? new Date(w.ts) : null;
+      const today = when && when.toDateString() === new Date().toDateString();
+      const time = when ? when.toLocaleString(window.NTP.locale(), today ? { timeStyle: 'short' } : { dateStyle: 'short', timeStyle: 'short' }) : '';
+      const since = document.createElement('span');
+      since.className = 'since';
+      since.textContent = w.current ? (when ? t('sinds ', 'since ') + time : t('nu', 'now')) : time;
+      li.append(since, ` · ${name}: ${what} – ${w.count} / ${w.capacity}`);
+      list.appendChild(li);
+    }
+    document.getElementById('no-warnings').hidden = warnings.length > 0;
   }
 
-  async function loadOccupancy() {
+  function addWarning(w) {
+    warnings.unshift(w);
+    while (warnings.length > 50) warnings.pop();
+  }
+
+  function warn(e) {
+    levels.set(e.room, e.level);
+    addWarning({ room: e.room, level: e.level, count: e.count, capacity: e.capacity, ts: e.ts, current: false });
+    renderWarnings();
+  }
+
+  // The current level of every room from a snapshot: on opening, rooms at 90 % or more are listed;
+  // after a reconnect, only rooms whose level changed while the stream was away.
+  function syncLevels(snapshot, opening) {
+    const rooms = [...snapshot.rooms].sort((a, b) => (a.capacity_level === 'full') - (b.capacity_level === 'full'));
+    for (const r of rooms) {
+      const level = r.capacity_level || 'ok';
+      const known = levels.get(r.room) ?? 'ok';
+      levels.set(r.room, level);
+      if (opening ? level === 'ok' : level === known) continue;
+      addWarning({ room: r.room, level, count: r.count, capacity: r.capacity, ts: r.level_since, current: level !== 'ok' });
+    }
+    renderWarnings();
+  }
+
+  // Week over week: the week shown starts on this Monday (null: this week).
+  let weekDate = null;
+
+  function isoDate(d) {
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  }
+
+  function shiftWeek(days) {
+    const base = weekDate ? new Date(weekDate + 'T12:00:00') : new Date();
+    base.setDate(base.getDate() + days);
+    const today = new Date();
+    weekDate = base > today ? null : isoDate(base);
+    loadWeeks().catch(console.warn);
+  }
+
+  let weeks = null;
+
+  function renderWeeks() {
+    if (!weeks) return;
+    const n = window.NTP.number;
+    const fmt = d => new Date(d + 'T12:00:00').toLocaleDateString(window.NTP.locale(), { day: 'numeric', month: 'short' });
+    document.getElementById('weeks-title').textContent =
+      `${t('week van', 'week of')} ${fmt(weeks.week_start)} ${t('tegen', 'against')} ${fmt(weeks.last_week_start)}`;
+    document.getElementById('week-next').disabled = weeks.days_so_far < 7;
+    const body = document.querySelector('#weeks tbody');
+    body.replaceChildren();
+    for (const r of weeks.rooms) {
+      const tr = document.createElement('tr');
+      tr.dataset.room = r.room;
+      const name = document.createElement('td');
+      name.textContent = names.get(r.room)?.[window.NTP.language] ?? r.room;
+      const sparkCell = document.createElement('td');
+      const spark = document.createElement('div');
+      spark.className = 'spark';
+      const most = Math.max(1, ...r.this_week.days.map(d => d.hours_in_use), ...r.last_week.days.map(d => d.hours_in_use));
+      r.this_week.days.forEach((d, i) => {
+        const before = r.last_week.days[i];
+        const day = document.createElement('div');
+        day.className = 'day' + (i >= weeks.days_so_far ? ' future' : '');
+        day.title = `${fmt(d.date)}: ${n(d.hours_in_use, 1)} ${t('uur', 'h')}, ${t('piek', 'peak')} ${d.peak} · ${fmt(before.date)}: ${n(before.hours_in_use, 1)} ${t('uur', 'h')}, ${t('piek', 'peak')} ${before.peak}`;
+        for (const [cls, value] of [['now', d.hours_in_use], ['before', before.hours_in_use]]) {
+          const bar = document.createElement('span');
+          bar.className = 'bar ' + cls;
+          bar.style.height = `${Math.round(100 * value / most)}%`;
+          day.appendChild(bar);
+        }
+        spark.appendChild(day);
+      });
+      sparkCell.appendChild(spark);
+      const cell = (text, cls = 'number') => { const td = document.createElement('td'); td.className = cls; td.textContent = text; return td; };
+      const change = r.change_pct;
+      const changeCell = cell(change == null ? '–' : `${change > 0 ? '+' : ''}${n(change, 0)} %`, 'number' + (change > 0 ? ' up' : change < 0 ? ' down' : ''));
+      changeCell.classList.add('change');
+      const thisHours = cell(n(r.this_week.hours_in_use, 1));
+      thisHours.classList.add('this-week');
+      const lastHours = cell(n(r.last_week_to_date.hours_in_use, 1));
+      lastHours.classList.add('last-week');
+      lastHours.title = `${t('hele vorige week', 'all of last week')}: ${n(r.last_week.hours_in_use, 1)}`;
+      tr.append(name, sparkCell, thisHours, lastHours, changeCell,
+        cell(`${r.this_week.peak} / ${r.last_week_to_date.peak}`), cell(`${r.this_week.entries} / ${r.last_week_to_date.entries}`));
+      body.appendChild(tr);
+    }
+  }
+
+  async function loadWeeks() {
+    weeks = await json('/api/v1/occupancy/weeks' + (weekDate ? `?date=${weekDate}` : ''));
+    renderWeeks();
+  }
+
+  async function loadOccupancy(opening = false) {
     const snapshot = await json('/api/v1/occupancy');
     building.textContent = snapshot.building;
     for (const r of snapshot.rooms) render(r.room, r.count, r.capacity);
+    syncLevels(snapshot, opening);
   }
 
   async function loadDevices() {
@@ -101,7 +210,7 @@
       select.add(new Option(room.name.nl, room.id));
     }
     renderNames();
-    await Promise.all([loadOccupancy(), loadDevices()]);
+    await Promise.all([loadOccupancy(true), loadDevices(), loadWeeks()]);
     window.NTP.ready();
     stream({
       occupancy: e => { building.textContent = e.building; render(e.room, e.count, e.capacity); },
@@ -114,6 +223,8 @@
     }, () => loadOccupancy().catch(console.warn));
     // Silence (no will, no heartbeat) shows up only in /devices: look again every half minute.
     setInterval(() => loadDevices().catch(console.warn), 30000);
+    // The week's figures grow slowly (the day sums are rebuilt every few seconds): every five minutes is enough.
+    setInterval(() => loadWeeks().catch(console.warn), 300000);
   }
 
   const form = document.getElementById('correction');
@@ -132,6 +243,8 @@
     }
   });
 
-  window.NTP.onLanguage(() => { renderNames(); renderDevices(); });
+  document.getElementById('week-previous').addEventListener('click', () => shiftWeek(-7));
+  document.getElementById('week-next').addEventListener('click', () => shiftWeek(7));
+  window.NTP.onLanguage(() => { renderNames(); renderDevices(); renderWarnings(); renderWeeks(); });
   start().catch(error => { console.error(error); });
 })();

@@ -47,6 +47,19 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         ["Collector:Http:AuthFailureWindow"] = ["00:00:00.500", "2.00:00:00"],
         ["Collector:Http:CorsOrigins:0"] = ["*", "https://intranet.example/path"],
         ["Collector:Health:StoreWriteTimeout"] = ["00:00:00.500", "00:10:00"],
+        ["Collector:Notifications:CheckInterval"] = ["00:00:00.500", "00:11:00"],
+        ["Collector:Notifications:OfflineAfter"] = ["00:00:30", "8.00:00:00"],
+        ["Collector:Notifications:Webhooks:0:Name"] = ["not a name!", ""],
+        ["Collector:Notifications:Webhooks:0:Url"] = ["ftp://example.org/hook", "not a url", "/relative/hook", "file:///etc/passwd"],
+        ["Collector:Notifications:Webhooks:0:Events:0"] = ["room-exploded"],
+        ["Collector:Notifications:Webhooks:0:QuietPeriod"] = ["8.00:00:00"],
+        ["Collector:Notifications:Webhooks:0:Headers:example"] = ["line\nbreak", "nön-ascii"],
+        ["Collector:Notifications:Webhooks:0:Secret"] = ["too-short"],
+        ["Collector:Notifications:Webhooks:0:Timeout"] = ["00:00:00.500", "00:03:00"],
+        ["Collector:Notifications:Webhooks:0:MaxAttempts"] = ["0", "101"],
+        ["Collector:Notifications:Webhooks:0:RetryMinDelay"] = ["00:00:00.001", "00:11:00"],
+        ["Collector:Notifications:Webhooks:0:RetryMaxDelay"] = ["07:00:00"],
+        ["Collector:Notifications:Webhooks:0:QueueCapacity"] = ["0", "10001"],
     };
 
     /// <summary>Settings that take any value of their type, and why.</summary>
