@@ -33,7 +33,7 @@ public static class InstrumentsApi
             .WithSummary($"A bench's min, max and mean per value, energy (Wh) and charge (Ah) over [from, to) (default: the last hour; at most {MaxWindowDays} days). Trapezoids over the raw points; gaps longer than max_gap seconds (default 10) are not bridged. source: raw, minute (before the raw cutoff) or minute+raw.");
         api.MapGet("/series.csv", GetCsv)
             .WithName("GetSeriesCsv")
-            .WithSummary($"A sensor's raw readings over [from, to) as CSV, one row per reading time: ts_utc, local_time, a column per value. dialect=excel-nl: UTF-8 with BOM, ';' and decimal comma. At most {MaxCsvRows:N0} rows and {MaxWindowDays} days.")
+            .WithSummary($"A sensor's raw readings over [from, to) as CSV, one row per reading time: ts_utc, local_time, a column per value. dialect=excel-nl: UTF-8 with BOM, ';' and decimal comma. At most {MaxCsvRows} rows and {MaxWindowDays} days.")
             .Produces(StatusCodes.Status200OK, contentType: "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return api;
@@ -116,10 +116,10 @@ public static class InstrumentsApi
         {
             var (fromMs, toMs) = (start.ToUnixTimeMilliseconds(), end.ToUnixTimeMilliseconds());
             var rows = exports.RowsAtLeast(series, fromMs, toMs);
-            if (rows > MaxCsvRows)
+            if (rows > exports.MaxRows)
             {
                 await Problem("window has too many rows",
-                    $"This window holds {rows.ToString("N0", CultureInfo.InvariantCulture)} readings of {sensor}; a CSV has at most {MaxCsvRows.ToString("N0", CultureInfo.InvariantCulture)} rows. Ask for a shorter window.").ExecuteAsync(context);
+                    $"This window holds {rows.ToString("N0", CultureInfo.InvariantCulture)} readings of {sensor}; a CSV has at most {exports.MaxRows.ToString("N0", CultureInfo.InvariantCulture)} rows. Ask for a shorter window.").ExecuteAsync(context);
                 return;
             }
 
@@ -129,7 +129,7 @@ public static class InstrumentsApi
             await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(csvDialect == CsvDialect.ExcelNl), 64 * 1024);
             try
             {
-                await exports.WriteAsync(writer, series, fromMs, toMs, csvDialect, MaxCsvRows, context.RequestAborted);
+                await exports.WriteAsync(writer, series, fromMs, toMs, csvDialect, exports.MaxRows, context.RequestAborted);
             }
             catch (InvalidOperationException exception)
             {

@@ -26,6 +26,9 @@ public sealed class SeriesExports
     /// <summary>The sensor's series in column order, or empty when nothing of it was stored.</summary>
     public IReadOnlyList<SensorSeries> SeriesOf(string site, string sensor) => SeriesCsv.Order(_db.SeriesOf(site, sensor));
 
+    /// <summary>The most rows of one CSV (<see cref="Api.InstrumentsApi.MaxCsvRows"/>; tests lower it).</summary>
+    public long MaxRows { get; set; } = Api.InstrumentsApi.MaxCsvRows;
+
     public bool TryEnter() => _gate.Wait(0);
 
     public void Exit() => _gate.Release();
