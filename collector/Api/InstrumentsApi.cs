@@ -64,9 +64,14 @@ public static class InstrumentsApi
         }
 
         var series = statistics.SeriesOf(siteModel.Site, sensor!);
-        return series.Count == 0
-            ? NoSuchSensor(sensor!)
-            : TypedResults.Ok(statistics.Compute(sensor!, series, start, end, maxGap));
+        if (series.Count > 0)
+        {
+            return TypedResults.Ok(statistics.Compute(sensor!, series, start, end, maxGap));
+        }
+
+        return SiteKind(siteModel, sensor!) is { } kind
+            ? TypedResults.Ok(statistics.Empty(sensor!, kind, start, end, maxGap))
+            : NoSuchSensor(sensor!);
     }
 
     private static async Task GetCsv(HttpContext context, string? sensor, DateTimeOffset? from, DateTimeOffset? to, string? dialect,
@@ -97,7 +102,7 @@ public static class InstrumentsApi
         }
 
         var series = exports.SeriesOf(siteModel.Site, sensor!);
-        if (series.Count == 0)
+        if (series.Count == 0 && SiteKind(siteModel, sensor!) is null)
         {
             await NoSuchSensor(sensor!).ExecuteAsync(context);
             return;
@@ -127,6 +132,13 @@ public static class InstrumentsApi
             var name = $"{sensor!.Replace('/', '_')}-{start.UtcDateTime:yyyyMMdd'T'HHmmss}Z-{end.UtcDateTime:yyyyMMdd'T'HHmmss}Z.csv";
             context.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
             await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(csvDialect == CsvDialect.ExcelNl), 64 * 1024);
+            if (series.Count == 0)
+            {
+                // A bench of the site that has stored nothing yet: the columns it will have, no rows.
+                await SeriesCsv.WriteHeaderAsync(writer, BenchStatistics.ValuesOf(SiteKind(siteModel, sensor)!), csvDialect);
+                return;
+            }
+
             try
             {
                 await exports.WriteAsync(writer, series, fromMs, toMs, csvDialect, exports.MaxRows, context.RequestAborted);
@@ -154,7 +166,10 @@ public static class InstrumentsApi
         ApiProblems.Window(from, to, clock.GetUtcNow(), TimeSpan.FromHours(1), MaxWindowDays, out start, out end) as ProblemHttpResult;
 
     private static ProblemHttpResult NoSuchSensor(string sensor) =>
-        TypedResults.Problem(title: "no such sensor", detail: $"No readings of {sensor} have been stored.", statusCode: StatusCodes.Status404NotFound);
+        TypedResults.Problem(title: "no such sensor", detail: $"The site file names no sensor {sensor}, and no readings of it have been stored.", statusCode: StatusCodes.Status404NotFound);
+
+    /// <summary>The kind of a sensor the site file names, or null.</summary>
+    private static string? SiteKind(SiteModel site, string sensor) => site.Sensors.FirstOrDefault(s => s.Id == sensor)?.Kind;
 
     private static ProblemHttpResult Problem(string title, string detail) =>
         TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status400BadRequest);

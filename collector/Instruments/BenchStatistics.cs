@@ -50,6 +50,18 @@ public sealed class BenchStatistics(SqliteStore store, StoreQueries queries)
     /// <summary>The sensor's series, or empty when nothing of it was stored.</summary>
     public IReadOnlyList<SensorSeries> SeriesOf(string site, string sensor) => _db.SeriesOf(site, sensor);
 
+    /// <summary>The value names a kind of reading carries, for a site sensor that has stored nothing yet.</summary>
+    public static IReadOnlyList<string> ValuesOf(string kind) =>
+        kind == ReadingKinds.Dc ? [ReadingKinds.DcValues.VoltageV, ReadingKinds.DcValues.CurrentA, ReadingKinds.DcValues.PowerW] : [];
+
+    /// <summary>
+    /// The figures of a sensor the site file names but that has stored no reading yet: counts of
+    /// zero, not a 404, so a page that shows every bench of the site asks for each without an error.
+    /// </summary>
+    public BenchStatisticsResult Empty(string sensor, string kind, DateTimeOffset from, DateTimeOffset to, TimeSpan maxGap) =>
+        new(sensor, kind, from, to, _db.KeepsRawPoints(kind) ? "raw" : "minute", maxGap.TotalSeconds,
+            ValuesOf(kind).ToDictionary(v => v, _ => new FieldStatistics(0, null, null, null, null, null)), null, null, 0, 0);
+
     public BenchStatisticsResult Compute(string sensor, IReadOnlyList<SensorSeries> series, DateTimeOffset from, DateTimeOffset to, TimeSpan maxGap)
     {
         var fromMs = from.ToUnixTimeMilliseconds();

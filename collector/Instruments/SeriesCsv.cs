@@ -34,6 +34,13 @@ public sealed class SeriesCsv(InstrumentStore store, TimeZoneInfo zone)
     public long RowsAtLeast(IReadOnlyList<SensorSeries> series, long fromMs, long toMs) =>
         series.Count == 0 ? 0 : series.Max(s => store.CountPoints(s.Id, fromMs, toMs));
 
+    /// <summary>Only the header: a site sensor that has stored nothing yet.</summary>
+    public static Task WriteHeaderAsync(TextWriter writer, IReadOnlyList<string> values, CsvDialect dialect) =>
+        writer.WriteLineAsync(Header(values, dialect));
+
+    private static string Header(IEnumerable<string> values, CsvDialect dialect) =>
+        string.Join(dialect == CsvDialect.ExcelNl ? ';' : ',', ["ts_utc", "local_time", .. values]);
+
     /// <summary>
     /// Writes the header and the rows; returns the rows written. Stops with
     /// <see cref="InvalidOperationException"/> past <paramref name="maxRows"/> (values of one reading
@@ -44,7 +51,7 @@ public sealed class SeriesCsv(InstrumentStore store, TimeZoneInfo zone)
     {
         var separator = dialect == CsvDialect.ExcelNl ? ';' : ',';
         var culture = dialect == CsvDialect.ExcelNl ? CultureInfo.GetCultureInfo("nl-NL") : CultureInfo.InvariantCulture;
-        await writer.WriteLineAsync(string.Join(separator, ["ts_utc", "local_time", .. series.Select(s => s.Field)])).ConfigureAwait(false);
+        await writer.WriteLineAsync(Header(series.Select(s => s.Field), dialect)).ConfigureAwait(false);
         long rows = 0;
         var line = new System.Text.StringBuilder(128);
         await foreach (var (ts, values) in store.Rows(series.Select(s => s.Id).ToList(), fromMs, toMs, cancellationToken).ConfigureAwait(false))

@@ -113,7 +113,7 @@ public sealed class DcLabPageTests(QuietSite site, ITestOutputHelper output) : I
         var row = page.Locator($"#sessions tbody tr[data-id='{id}']");
         await row.Locator("button.xy").ClickAsync();
         await Expect(page.Locator("#xy-source")).ToHaveValueAsync(id.ToString(CultureInfo.InvariantCulture));
-        await Expect(page.Locator("#xy-note")).ToContainTextAsync("Sessie I-U kenlijn", Live);
+        await Expect(page.Locator("#xy-note")).ToContainTextAsync("Sessie I-U kenlijn", new LocatorAssertionsToContainTextOptions { Timeout = 20_000 });
         await page.WaitForFunctionAsync("() => Number(document.getElementById('xy').dataset.points) >= 10");
         await Expect(page.Locator("#xy-stats")).ToHaveAttributeAsync("data-source", "raw", new LocatorAssertionsToHaveAttributeOptions { Timeout = 20_000 });
         await Expect(page.Locator("#xy-stats tr[data-field=current_a] td.mean")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^[12][.,]\d{3} A$"));

@@ -104,6 +104,12 @@ public sealed class InstrumentsApiTests
         Assert.Equal(JsonValueKind.Null, empty.GetProperty("charge_ah").ValueKind);
         Assert.Equal(0, empty.GetProperty("covered_s").GetDouble());
 
+        // A bench of the site file that has stored nothing yet: counts of zero, not a 404 (the page asks for every bench).
+        var quiet = await collector.Http.GetAsync($"/api/v1/series/stats?sensor=dc-bench-2&from={Q(T0)}&to={Q(T0.AddHours(1))}");
+        Assert.Equal(HttpStatusCode.OK, quiet.StatusCode);
+        Assert.Equal(0, (await Json(quiet)).GetProperty("fields").GetProperty("current_a").GetProperty("count").GetInt64());
+        Assert.Equal("ts_utc,local_time,voltage_v,current_a,power_w", (await collector.Http.GetStringAsync($"/api/v1/series.csv?sensor=dc-bench-2&from={Q(T0)}&to={Q(T0.AddHours(1))}")).Trim());
+
         // One point: a mean, but nothing to integrate.
         var single = await Json(await collector.Http.GetAsync($"/api/v1/series/stats?sensor=dc-bench-1&from={Q(T0)}&to={Q(T0.AddSeconds(1))}"));
         Assert.Equal(10, single.GetProperty("fields").GetProperty("power_w").GetProperty("mean").GetDouble());
