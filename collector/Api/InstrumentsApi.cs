@@ -30,7 +30,7 @@ public static class InstrumentsApi
     {
         api.MapGet("/series/stats", GetStatistics)
             .WithName("GetSeriesStatistics")
-            .WithSummary($"A bench's min, max and mean per value, energy (Wh) and charge (Ah) over [from, to) (default: the last hour; at most {MaxWindowDays} days). Trapezoids over the raw points; gaps longer than max_gap seconds (default 10) are not bridged. source: raw, minute (before the raw cutoff) or minute+raw.");
+            .WithSummary($"A bench's min, max and mean per value, energy (Wh) and charge (Ah) over [from, to) (default: the last hour; at most {MaxWindowDays} days and {BenchStatistics.DefaultMaxRawPoints} raw readings per value). Trapezoids over the raw points; gaps longer than max_gap seconds (default 10) are not bridged. source: raw, minute (before the raw cutoff) or minute+raw.");
         api.MapGet("/series.csv", GetCsv)
             .WithName("GetSeriesCsv")
             .WithSummary($"A sensor's raw readings over [from, to) as CSV, one row per reading time: ts_utc, local_time, a column per value. dialect=excel-nl: UTF-8 with BOM, ';' and decimal comma. At most {MaxCsvRows} rows and {MaxWindowDays} days.")
@@ -66,7 +66,11 @@ public static class InstrumentsApi
         var series = statistics.SeriesOf(siteModel.Site, sensor!);
         if (series.Count > 0)
         {
-            return TypedResults.Ok(statistics.Compute(sensor!, series, start, end, maxGap));
+            var points = statistics.RawPointsIn(series, start, end);
+            return points > statistics.MaxRawPoints
+                ? Problem("window has too many readings",
+                    $"This window holds {points.ToString("N0", CultureInfo.InvariantCulture)} readings per value of {sensor}; statistics integrate at most {statistics.MaxRawPoints.ToString("N0", CultureInfo.InvariantCulture)}. Ask for a shorter window.")
+                : TypedResults.Ok(statistics.Compute(sensor!, series, start, end, maxGap));
         }
 
         return SiteKind(siteModel, sensor!) is { } kind

@@ -45,6 +45,19 @@ public sealed class BenchStatistics(SqliteStore store, StoreQueries queries)
     public const string PowerField = ReadingKinds.DcValues.PowerW;
     public const string CurrentField = ReadingKinds.DcValues.CurrentA;
 
+    /// <summary>
+    /// The most raw points of one value a request may integrate: a week of a bench at 5 Hz is 3.0 M
+    /// (about 1.5 s for its three values on a 2-core machine). Bounded in points, not days, since
+    /// a 100 Hz bench stores twenty times as many readings per day.
+    /// </summary>
+    public const long DefaultMaxRawPoints = 4_000_000;
+
+    /// <summary>The bound in force (<see cref="DefaultMaxRawPoints"/>; tests lower it).</summary>
+    public long MaxRawPoints { get; set; } = DefaultMaxRawPoints;
+
+    /// <summary>Windows up to this long use the decoded-block cache (the live windows, asked for every 2 s).</summary>
+    private static readonly long CachedWindowMs = TimeBuckets.HourMs;
+
     private readonly InstrumentStore _db = new(store);
 
     /// <summary>The sensor's series, or empty when nothing of it was stored.</summary>
@@ -62,14 +75,31 @@ public sealed class BenchStatistics(SqliteStore store, StoreQueries queries)
         new(sensor, kind, from, to, _db.KeepsRawPoints(kind) ? "raw" : "minute", maxGap.TotalSeconds,
             ValuesOf(kind).ToDictionary(v => v, _ => new FieldStatistics(0, null, null, null, null, null)), null, null, 0, 0);
 
+    /// <summary>The raw points the busiest value of the window holds after the raw cutoff (what <see cref="Compute"/> would decode).</summary>
+    public long RawPointsIn(IReadOnlyList<SensorSeries> series, DateTimeOffset from, DateTimeOffset to)
+    {
+        if (series.Count == 0)
+        {
+            return 0;
+        }
+
+        var (fromMs, toMs) = (from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        var cutoff = RawFrom(series[0].Kind, fromMs, toMs);
+        return cutoff >= toMs ? 0 : series.Max(s => _db.CountPoints(s.Id, cutoff, toMs));
+    }
+
+    // Raw points from the cutoff on, on whole minutes so the minute rows and the raw points never share a minute.
+    private long RawFrom(string kind, long fromMs, long toMs) =>
+        !_db.KeepsRawPoints(kind) ? toMs : Math.Clamp(TimeBuckets.FloorTo(_db.RawCutoffMs, TimeBuckets.MinuteMs), fromMs, toMs);
+
     public BenchStatisticsResult Compute(string sensor, IReadOnlyList<SensorSeries> series, DateTimeOffset from, DateTimeOffset to, TimeSpan maxGap)
     {
         var fromMs = from.ToUnixTimeMilliseconds();
         var toMs = to.ToUnixTimeMilliseconds();
         var kind = series[0].Kind;
-        // Raw points from the cutoff on, on whole minutes so the two parts never share a minute.
         var raw = _db.KeepsRawPoints(kind);
-        var cutoff = !raw ? toMs : Math.Clamp(TimeBuckets.FloorTo(_db.RawCutoffMs, TimeBuckets.MinuteMs), fromMs, toMs);
+        var cutoff = RawFrom(kind, fromMs, toMs);
+        var cached = toMs - fromMs <= CachedWindowMs;
         var usedMinutes = false;
         var usedRaw = false;
         var fields = new Dictionary<string, FieldStatistics>();
@@ -91,7 +121,7 @@ public sealed class BenchStatistics(SqliteStore store, StoreQueries queries)
 
             if (cutoff < toMs)
             {
-                foreach (var (ts, values) in _db.Blocks(s.Id, cutoff, toMs))
+                foreach (var (ts, values) in _db.Blocks(s.Id, cutoff, toMs, cached))
                 {
                     for (var i = 0; i < ts.Length; i++)
                     {

@@ -40,13 +40,14 @@ public sealed class InstrumentStore(SqliteStore store)
 
     /// <summary>
     /// The decoded blocks that hold the points of [from, to), oldest first; they can hold points
-    /// outside it (the caller filters). Sealed blocks come from the store's decoded-block cache, so
-    /// a live window asked for every few seconds decodes only its open block.
+    /// outside it (the caller filters). With <paramref name="cached"/>, sealed blocks come from the
+    /// store's decoded-block cache, so a live window asked for every few seconds decodes only its
+    /// open block; a long window passes it by, so it does not push out the charts' blocks.
     /// </summary>
-    public IEnumerable<(long[] Ts, double[] Values)> Blocks(long seriesId, long fromMs, long toMs)
+    public IEnumerable<(long[] Ts, double[] Values)> Blocks(long seriesId, long fromMs, long toMs, bool cached)
     {
         using var connection = store.OpenReader();
-        foreach (var block in PointReader.Blocks(connection, null, seriesId, fromMs, toMs, store.DecodedBlocks))
+        foreach (var block in PointReader.Blocks(connection, null, seriesId, fromMs, toMs, cached ? store.DecodedBlocks : null))
         {
             yield return block;
         }

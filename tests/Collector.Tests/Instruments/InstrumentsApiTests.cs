@@ -83,6 +83,16 @@ public sealed class InstrumentsApiTests
         Assert.Equal(0, bridged.GetProperty("gaps").GetInt64());
         Assert.Equal(101, bridged.GetProperty("covered_s").GetDouble());
 
+        // Bounded in readings, not only days (a 100 Hz bench stores twenty times a 5 Hz one's): a named refusal beyond it.
+        var statistics = collector.Services.GetRequiredService<BenchStatistics>();
+        statistics.MaxRawPoints = 5;
+        var tooMany = await collector.Http.GetAsync($"/api/v1/series/stats?sensor=dc-bench-1&from={Q(T0)}&to={Q(T0.AddMinutes(5))}");
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Equal("window has too many readings", (await Json(tooMany)).GetProperty("title").GetString());
+        statistics.MaxRawPoints = 6;
+        Assert.Equal(HttpStatusCode.OK, (await collector.Http.GetAsync($"/api/v1/series/stats?sensor=dc-bench-1&from={Q(T0)}&to={Q(T0.AddMinutes(5))}")).StatusCode);
+        statistics.MaxRawPoints = BenchStatistics.DefaultMaxRawPoints;
+
         // The window is [from, to): the point at to is left out, the one at from is in.
         var head = await Json(await collector.Http.GetAsync($"/api/v1/series/stats?sensor=dc-bench-1&from={Q(T0.AddSeconds(1))}&to={Q(T0.AddSeconds(3))}"));
         Assert.Equal(2, head.GetProperty("fields").GetProperty("power_w").GetProperty("count").GetInt64());
