@@ -14,6 +14,7 @@ public static class SeriesApi
     {
         api.MapGet("/series", GetSeries)
             .WithName("GetSeries").WithSummary("One series, downsampled to at most `points` buckets (min, max, mean). Default: the last hour in 500 points.");
+        api.MapInstrumentsApi();
         return api;
     }
 

@@ -41,6 +41,8 @@ public static class CollectorServiceCollectionExtensions
         services.AddCollectorAnalytics();
         services.AddSingleton<StoreQueries>();
         services.AddSingleton<ExperimentSessions>();
+        services.AddSingleton<NewTechPark.Edge.Collector.Instruments.BenchStatistics>();
+        services.AddSingleton<NewTechPark.Edge.Collector.Instruments.SeriesExports>();
         services.AddSingleton<OccupancyEngine>();
         services.AddSingleton<BrokerEndpoint>();
         services.AddSingleton<BrokerCredentials>();

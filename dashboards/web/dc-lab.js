@@ -1,7 +1,8 @@
 // DC-Lab: live V/A/W per bench from `reading` events of kind dc at the sensor's full rate, drawn
 // with uPlot once per animation frame (readings are appended as they come, charts redraw at most
 // once a frame, so a 100 Hz bench never costs more than the screen can show); history from
-// /api/v1/series with drag-to-zoom that fetches finer buckets.
+// /api/v1/series with drag-to-zoom that fetches finer buckets. Beside each chart, the statistics
+// of its visible window (/api/v1/series/stats, dc-lab-stats.js) and a CSV of it (/api/v1/series.csv).
 (() => {
   'use strict';
   const { t, json, stream, number } = window.NTP;
@@ -49,7 +50,10 @@
         <div><b class="w">–</b><small data-nl="vermogen" data-en="power">vermogen</small></div>
       </div>
       <p class="empty muted" data-nl="Nog geen metingen van deze bank sinds de pagina open is." data-en="No readings from this bench since the page opened.">Nog geen metingen van deze bank sinds de pagina open is.</p>
-      <div class="chart" data-points="0"></div>`;
+      <div class="chart" data-points="0"></div>
+      <div class="stats"></div>
+      <div class="stats-tools"><button type="button" class="csv" data-nl="CSV van dit venster" data-en="CSV of this window">CSV van dit venster</button>
+        <button type="button" class="csv-nl" data-nl="Excel (NL)" data-en="Excel (Dutch)">Excel (NL)</button></div>`;
     card.querySelector('.id').textContent = sensor.id; // from the site file: text, never HTML
     document.getElementById('benches').appendChild(card);
     const chartEl = card.querySelector('.chart');
@@ -59,7 +63,12 @@
       v: card.querySelector('b.v'), a: card.querySelector('b.a'), w: card.querySelector('b.w'), rate: card.querySelector('.rate'),
       plot: new uPlot(liveOptions(chartEl), data, chartEl),
       last: null,
+      stats: window.NTPStats.panel(card.querySelector('.stats')),
+      statsBusy: false,
     };
+    // The live window's readings as CSV, fetched when clicked (the window moves on).
+    card.querySelector('.csv').addEventListener('click', () => download(sensor.id, liveWindow(), 'standard'));
+    card.querySelector('.csv-nl').addEventListener('click', () => download(sensor.id, liveWindow(), 'excel-nl'));
     benches.set(sensor.id, entry);
     return entry;
   }
@@ -81,7 +90,17 @@
     entry.received++;
     entry.dirty = true;
     if (!frameRequested) { frameRequested = true; requestAnimationFrame(draw); }
+    for (const f of readingListeners) f(e);
   }
+
+  // For the XY view (dc-lab-xy.js): each bench's live window and every dc reading as it comes.
+  const readingListeners = [];
+  window.NTPDcLab = {
+    liveWindow,
+    onReading: f => readingListeners.push(f),
+    live: sensor => { const entry = benches.get(sensor); return entry ? entry.data : null; },
+    get paused() { return paused; },
+  };
 
   function draw() {
     frameRequested = false;
@@ -111,6 +130,37 @@
     }
   }
 
+  // The live window in reading time (the newest reading's, as the charts), or the browser's clock before the first.
+  function liveWindow() {
+    const to = xMax > 0 ? new Date(xMax * 1000 + 1) : new Date();
+    return { from: new Date(to.getTime() - windowSeconds * 1000), to };
+  }
+
+  function download(sensor, range, dialect) {
+    const a = document.createElement('a');
+    a.href = window.NTPStats.csvUrl(sensor, range.from, range.to, dialect);
+    a.download = '';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+
+  // Statistics of each bench's visible window, computed by the collector from the stored readings:
+  // every 2 s while live, at once when the window changes; one request per bench at a time.
+  function refreshStats() {
+    const range = liveWindow();
+    for (const [id, entry] of benches) {
+      if (entry.statsBusy) continue;
+      entry.statsBusy = true;
+      window.NTPStats.load(id, range.from, range.to)
+        .then(result => entry.stats.show(result))
+        .catch(error => entry.stats.error(error))
+        .finally(() => { entry.statsBusy = false; });
+    }
+  }
+
+  setInterval(() => { if (!paused && !document.hidden) refreshStats(); }, 2000);
+
   // Readings per second, so students see the sensor's real rate.
   setInterval(() => {
     const now = performance.now();
@@ -126,6 +176,7 @@
   let history = null;
   let historyRange = null;
   const historyEl = document.getElementById('history');
+  const historyStats = window.NTPStats.panel(document.getElementById('history-stats'));
 
   function historyPlot() {
     const opts = {
@@ -180,6 +231,11 @@
     const fmt = d => d.toLocaleString(window.NTP.locale(), { dateStyle: 'short', timeStyle: 'medium' });
     document.getElementById('history-note').textContent =
       `${fmt(from)} – ${fmt(to)} · ${result.points.length} ${t('punten', 'points')} · ${t('resolutie', 'resolution')}: ${result.resolution}`;
+    // The same window's statistics and CSV: what the chart shows is what the numbers cover.
+    historyStats.show(null);
+    window.NTPStats.load(sensor, from, to).then(historyStats.show).catch(historyStats.error);
+    document.getElementById('history-csv').href = window.NTPStats.csvUrl(sensor, from, to, 'standard');
+    document.getElementById('history-csv-nl').href = window.NTPStats.csvUrl(sensor, from, to, 'excel-nl');
   }
 
   async function start() {
@@ -190,12 +246,15 @@
     window.NTP.applyLanguage();
     historyPlot();
     stream({ reading: onReading });
+    refreshStats();
     loadHistory().catch(showHistoryError).finally(window.NTP.ready);
   }
 
-  document.getElementById('window').addEventListener('change', e => { windowSeconds = Number(e.target.value); });
+  document.getElementById('window').addEventListener('change', e => { windowSeconds = Number(e.target.value); refreshStats(); });
   document.getElementById('pause').addEventListener('click', e => {
     paused = !paused;
+    // Paused: the figures of the frozen window, once.
+    refreshStats();
     e.target.dataset.nl = paused ? 'Verder' : 'Pauze';
     e.target.dataset.en = paused ? 'Resume' : 'Pause';
     e.target.textContent = e.target.dataset[window.NTP.language];

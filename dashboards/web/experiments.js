@@ -1,4 +1,5 @@
-// DC-Lab experiment sessions: start and stop (a lab, staff or admin token), the list, CSV export per session.
+// DC-Lab experiment sessions: start and stop (a lab, staff or admin token), the list, CSV export per
+// session, and each session's curve in the XY view (dc-lab-xy.js).
 (() => {
   'use strict';
   const { t, json } = window.NTP;
@@ -39,6 +40,12 @@
         stop.addEventListener('click', () => stopSession(s.id));
         actions.appendChild(stop);
       }
+      const xy = document.createElement('button');
+      xy.type = 'button';
+      xy.className = 'xy';
+      xy.textContent = t('XY-grafiek', 'XY chart');
+      xy.addEventListener('click', () => window.NTPXY.showSession(s.id));
+      actions.appendChild(xy);
       const csv = document.createElement('a');
       csv.href = `/api/v1/experiments/${s.id}/csv`;
       csv.textContent = 'CSV';
@@ -53,6 +60,7 @@
   async function load() {
     sessions = await json('/api/v1/experiments');
     render();
+    if (window.NTPXY) window.NTPXY.sessions(sessions);
   }
 
   async function stopSession(id) {
