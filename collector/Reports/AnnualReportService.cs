@@ -164,7 +164,10 @@ public sealed class AnnualReportService(SiteModel site, VisitorsService visitors
 
         // The months' totals are the period (one pass over its visitor days, not two).
         var byMonth = visitors.Report(from, to, CalendarBucket.Month);
-        var yearly = visitors.AsOneBucket(byMonth, CalendarBucket.Year) ?? visitors.Report(from, to, CalendarBucket.Year).Buckets.Single();
+        var isYear = first.Month == 1 && first.Day == 1 && end == first.AddYears(1);
+        var yearly = isYear
+            ? visitors.AsOneBucket(byMonth, CalendarBucket.Year) ?? visitors.Report(from, to, CalendarBucket.Year).Buckets.Single()
+            : visitors.AsOneBucket(byMonth, CalendarBucket.Month) ?? byMonth.Totals;
         var monthly = byMonth.Buckets;
         var groupList = groups.List(fromMs, toMs);
         var rooms = history.Use(from, to);

@@ -44,6 +44,9 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         ["Collector:Http:AuthFailureWindow"] = ["00:00:00.500", "2.00:00:00"],
         ["Collector:Http:CorsOrigins:0"] = ["*", "https://intranet.example/path"],
         ["Collector:Health:StoreWriteTimeout"] = ["00:00:00.500", "00:10:00"],
+        ["Collector:Report:TargetsFile"] = ["/nonexistent/targets.json"],
+        ["Collector:Report:Monthly:Folder"] = ["/dev/null/reports"],
+        ["Collector:Report:Monthly:SettleTime"] = ["-00:00:01", "1.00:00:00"],
     };
 
     /// <summary>Settings that take any value of their type, and why.</summary>
