@@ -44,7 +44,7 @@ public static class MonthlyReportHtml
         {
             html.Append("<tr><td>").Append(E(r.LabelNl)).Append(" <span class=\"en\" lang=\"en\">").Append(E(r.LabelEn)).Append("</span></td>")
                 .Append(Num(r.Display)).Append(Num(r.PreviousDisplay)).Append(Change(r.VsPrevious, null)).Append(Change(r.VsPreviousPct, " %"))
-                .Append("<td>").Append(E(UnitNl(r.Unit))).Append("</td></tr>\n");
+                .Append("<td>").Append(E(ReportCsv.UnitNl(r.Unit))).Append("</td></tr>\n");
         }
 
         html.Append("</tbody>\n</table>\n");
@@ -110,18 +110,6 @@ public static class MonthlyReportHtml
     };
 
     private static string Format(double value) => value.ToString(value % 1 == 0 ? "N0" : "N1", Nl);
-
-    private static string UnitNl(string unit) => unit switch
-    {
-        "days" => "dagen",
-        "people" => "personen",
-        "entries" => "binnenkomsten",
-        "rooms" => "ruimtes",
-        "pupils" => "leerlingen",
-        "students" => "studenten",
-        "groups" => "groepen",
-        _ => unit,
-    };
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -57,7 +57,7 @@ public static class ReportCsv
             // A hidden count ("< 5") stays text; a missing figure is an empty cell, never 0.
             object? value = r.Value is { } v ? v : r.Display == AnnualReportService.NoFigure ? null : r.Display;
             object? previous = r.Previous is { } p ? p : r.PreviousDisplay == AnnualReportService.NoFigure ? null : r.PreviousDisplay;
-            Line(r.Key, r.LabelNl, r.LabelEn, value, r.Unit, r.Target, r.VsTarget, r.VsTargetPct, previous, r.VsPrevious, r.VsPreviousPct, r.Source);
+            Line(r.Key, r.LabelNl, r.LabelEn, value, nl ? UnitNl(r.Unit) : r.Unit, r.Target, r.VsTarget, r.VsTargetPct, previous, r.VsPrevious, r.VsPreviousPct, r.Source);
         }
 
         csv.Append("\r\n");
@@ -85,6 +85,19 @@ public static class ReportCsv
 
         return csv.ToString();
     }
+
+    /// <summary>A row's unit in Dutch.</summary>
+    public static string UnitNl(string unit) => unit switch
+    {
+        "days" => "dagen",
+        "people" => "personen",
+        "entries" => "binnenkomsten",
+        "rooms" => "ruimtes",
+        "pupils" => "leerlingen",
+        "students" => "studenten",
+        "groups" => "groepen",
+        _ => unit,
+    };
 
     private static object? Shown(Visitors.ShownCount count) => count.Value is { } v ? v : count.Display;
 

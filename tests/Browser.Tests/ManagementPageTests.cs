@@ -93,6 +93,7 @@ public sealed class ManagementPageTests(ManagementSite site) : IClassFixture<Man
         // A row without a target shows "–" there, never 0; the previous year's figure still stands beside it.
         await Expect(page.Locator("#targets-table tr[data-key=energy-grid] td")).ToHaveTextAsync(Cells("Afname van het net (kWh)", new Regex("^\\d"), "–", "–", "12.000", new Regex("^[-+]")));
         await Expect(page.Locator("#targets-note")).ToContainTextAsync("browser test targets");
+        await watched.ScreenshotAsync("management-results");
         Assert.Equal($"/api/v1/reports/annual?year={y}&format=nl", await page.Locator("#targets-csv").GetAttributeAsync("href"));
 
         // Next year: no targets in the file and no data yet, so dashes throughout.
@@ -133,6 +134,7 @@ public sealed class ManagementPageTests(ManagementSite site) : IClassFixture<Man
         }
 
         await Expect(page.Locator("#energy-table tfoot td").First).ToContainTextAsync("totaal");
+        await page.Locator("#energy-card").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "screenshots", "management-energy.png") });
         Assert.Empty(watched.Errors);
     }
 
@@ -152,6 +154,7 @@ public sealed class ManagementPageTests(ManagementSite site) : IClassFixture<Man
         await Expect(cells.Nth(5)).ToHaveTextAsync("20");
         await Expect(cells.Nth(6)).ToHaveTextAsync("+8 (+40 %)");
         Assert.Equal($"/api/v1/reports/annual?year={y}&format=nl", await page.Locator("#csv").GetAttributeAsync("href"));
+        await watched.ScreenshotAsync("report-targets");
         Assert.Empty(watched.Errors);
     }
 }

@@ -58,7 +58,7 @@ public sealed class ReportsApiTests
         var sections = ReportCsvTests.Sections(Encoding.UTF8.GetString(bytes[3..]), ';');
         Assert.Equal(4, sections.Count);
         Assert.Equal(["1250", "kWh", "", "", "", "1000", "250", "25"], sections[0].Single(r => r[0] == "energy-grid")[3..11]);
-        Assert.Equal(["", "days", "70", "", "", "", "", ""], sections[0].Single(r => r[0] == "events")[3..11]);
+        Assert.Equal(["", "dagen", "70", "", "", "", "", ""], sections[0].Single(r => r[0] == "events")[3..11]);
         Assert.Equal(12, sections[1].Count - 1);                                       // twelve months
         Assert.Equal(collector.Services.GetRequiredService<NewTechPark.Edge.Collector.Site.SiteModel>().Rooms.Count, sections[2].Count - 1);
         Assert.Equal(bytes, await collector.Http.GetByteArrayAsync("/api/v1/reports/annual?year=2024&format=nl"));

@@ -37,7 +37,7 @@ public sealed class MonthlyReportTests : IDisposable
         var csv = File.ReadAllBytes(result.CsvPath);
         Assert.Equal(Encoding.UTF8.GetPreamble(), csv[..3]);
         var rows = ReportCsvTests.Sections(Encoding.UTF8.GetString(csv[3..]), ';')[0];
-        Assert.Equal(["15", "entries", "", "", "", "10", "5", "50"], rows.Single(r => r[0] == "visits")[3..11]);
+        Assert.Equal(["15", "binnenkomsten", "", "", "", "10", "5", "50"], rows.Single(r => r[0] == "visits")[3..11]);
         Assert.Empty(Directory.GetFiles(_out.Path, "*.tmp"));
     }
 

@@ -46,7 +46,7 @@ public sealed class ReportCsvTests
         var rows = sections[0];
         Assert.Equal(["sleutel", "label_nl", "label_en", "waarde", "eenheid", "doel", "verschil_doel", "verschil_doel_pct", "vorige_periode_2025", "verschil_vorige", "verschil_vorige_pct", "bron"], rows[0]);
         var unique = rows.Single(r => r[0] == "unique-visitors");
-        Assert.Equal(["16234", "people", "17000", "-766", "-4,5", "15000", "1234", "8,2"], unique[3..11]);
+        Assert.Equal(["16234", "personen", "17000", "-766", "-4,5", "15000", "1234", "8,2"], unique[3..11]);
         Assert.Equal("badges; plus \"groups\"", unique[11]); // quoted, and read back whole
         var rate = rows.Single(r => r[0] == "rooms-in-use");
         Assert.Equal("66,7", rate[3]);
