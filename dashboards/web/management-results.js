@@ -37,7 +37,8 @@
     $('targets-col-previous').textContent = String(y - 1);
     $('targets-table').querySelector('tbody').replaceChildren(...report.rows.map(r => {
       const tr = rowOf([
-        cell(`${t(r.label_nl, r.label_en)} (${unit(r.unit)})`),
+        // The unit after the label, unless the label already says it ("Bezoeken (binnenkomsten)").
+        cell(t(r.label_nl, r.label_en).includes(`(${unit(r.unit)})`) ? t(r.label_nl, r.label_en) : `${t(r.label_nl, r.label_en)} (${unit(r.unit)})`),
         cell(r.display, 'number value'),
         cell(r.target == null ? '–' : number(r.target, r.target % 1 === 0 ? 0 : 1), 'number target'),
         change(r.vs_target, r.vs_target_pct, r.unit),
