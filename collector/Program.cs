@@ -7,6 +7,11 @@ if (NewTechPark.Edge.Collector.Broker.Security.PasswordCommands.TryRun(args, Con
     return exitCode;
 }
 
+if (NewTechPark.Edge.Collector.Reports.ReportCommand.TryRun(args, Console.Out, Console.Error) is { } reportExit)
+{
+    return reportExit;
+}
+
 return await CollectorHost.RunAsync(() => CollectorHost.Build(args), "collector");
 
 /// <summary>Visible to the tests.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Energy;
 using NewTechPark.Edge.Collector.Occupancy;
@@ -8,7 +9,7 @@ namespace NewTechPark.Edge.Collector.Reports;
 
 public static class AnalyticsServiceCollectionExtensions
 {
-    /// <summary>Occupancy history and corrections, energy, visitors, the yearly report, housekeeping and the upkeep of derived figures (their settings are checked by <see cref="CollectorOptionsValidator"/>).</summary>
+    /// <summary>Occupancy history and corrections, energy, visitors, the yearly and monthly reports and their targets, housekeeping and the upkeep of derived figures (their settings are checked by <see cref="CollectorOptionsValidator"/>).</summary>
     public static IServiceCollection AddCollectorAnalytics(this IServiceCollection services)
     {
         services.AddSingleton<OccupancyCorrections>();
@@ -16,7 +17,11 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<EnergyService>();
         services.AddSingleton<GroupVisits>();
         services.AddSingleton<VisitorsService>();
+        services.AddSingleton(sp => ReportTargets.Load(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
+        services.AddSingleton<IValidateOptions<CollectorOptions>, ReportOptionsValidator>();
         services.AddSingleton<AnnualReportService>();
+        services.AddSingleton<MonthlyReportWriter>();
+        services.AddHostedService<MonthlyReportSchedule>();
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
         services.AddHostedService<DerivedFiguresService>();

@@ -6,6 +6,13 @@
   const number = (v, digits = 0) => v === null || v === undefined ? '' :
     Number(v).toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { maximumFractionDigits: digits });
   const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; };
+  // A difference: absolute (percentage points for a %) and relative; "–" when either side is missing.
+  const change = (abs, pct, unit) => {
+    if (abs === null || abs === undefined) return cell('–', 'num change');
+    const sign = abs > 0 ? '+' : '';
+    const text = `${sign}${number(abs, 1)}${unit === '%' ? (lang === 'nl' ? ' %-punt' : ' pp') : ''}` + (pct === null || pct === undefined ? '' : ` (${pct > 0 ? '+' : ''}${number(pct, 1)} %)`);
+    return cell(text, `num change ${abs > 0 ? 'up' : abs < 0 ? 'down' : ''}`);
+  };
   const fill = (id, rows) => {
     const body = $(id).querySelector('tbody');
     body.replaceChildren(...rows.map((cells) => { const tr = document.createElement('tr'); tr.append(...cells); return tr; }));
@@ -28,7 +35,16 @@
       : `Measured from 1 January to 31 December ${report.year} (Dutch time); generated ${generated}.`;
     const units = { days: 'dagen', people: 'personen', entries: 'binnenkomsten', rooms: 'ruimtes', pupils: 'leerlingen', students: 'studenten', groups: 'groepen', 'per week': 'per week' };
     const unit = (u) => (lang === 'nl' && units[u]) || u;
-    fill('rows', report.rows.map((r) => [cell(lang === 'nl' ? r.label_nl : r.label_en), cell(r.display, 'num'), cell(unit(r.unit)), cell(r.source, 'muted')]));
+    const year = report.year;
+    $('col-value').textContent = report.partial ? `${year} (${lang === 'nl' ? 't/m vandaag' : 'to date'})` : String(year);
+    $('col-target').textContent = `${lang === 'nl' ? 'Doel' : 'Target'} ${year}`;
+    $('col-previous').textContent = String(year - 1);
+    fill('rows', report.rows.map((r) => [cell(lang === 'nl' ? r.label_nl : r.label_en), cell(r.display, 'num'), cell(unit(r.unit)),
+      cell(r.target == null ? '–' : number(r.target, 1), 'num target'), change(r.vs_target, r.vs_target_pct, r.unit),
+      cell(r.previous_display, 'num previous'), change(r.vs_previous, r.vs_previous_pct, r.unit), cell(r.source, 'muted')]));
+    $('targets-note').textContent = report.targets_source
+      ? (lang === 'nl' ? `Doelen: ${report.targets_source}. ` : `Targets: ${report.targets_source}. `) + (report.partial ? (lang === 'nl' ? 'Het jaar loopt nog: de cijfers zijn tot nu toe.' : 'The year is not over: figures so far.') : '')
+      : (lang === 'nl' ? `Geen doelen vastgelegd voor ${year} (– = geen doel of geen gegevens).` : `No targets set for ${year} (– = no target or no data).`);
     fill('programmes', report.programmes.map((p) => [cell(p.programme), cell(p.target_group), cell(number(p.groups), 'num'), cell(number(p.head_count), 'num')]));
     fill('months', report.months.map((m) => [cell(m.month), cell(number(m.visits), 'num'), cell(m.unique_visitors.display, 'num'), cell(m.returning_visitors.display, 'num'),
       cell(number(m.group_head_count), 'num'), cell(number(m.event_days), 'num'), cell(number(m.consumption_kwh, 1), 'num'), cell(number(m.solar_kwh, 1), 'num')]));
@@ -38,7 +54,8 @@
 
   async function load() {
     const year = Number($('year').value) || new Date().getFullYear();
-    $('csv').href = `/api/v1/reports/annual?year=${year}&format=csv`;
+    $('csv').href = `/api/v1/reports/annual?year=${year}&format=nl`;
+    $('csv-en').href = `/api/v1/reports/annual?year=${year}&format=en`;
     history.replaceState(null, '', `?year=${year}`);
     const response = await fetch(`/api/v1/reports/annual?year=${year}`);
     if (!response.ok) {

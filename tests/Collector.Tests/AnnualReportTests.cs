@@ -72,7 +72,7 @@ public sealed class AnnualReportTests : IDisposable
         groups.Register(new GroupVisitRequest(new DateOnly(2026, 9, 23), "Praktijkles", "MBO", 12, null, null, null));
         groups.Register(new GroupVisitRequest(new DateOnly(2025, 12, 31), "Technodiscovery", "PO", 99, null, null, null)); // another year
 
-        var report = new AnnualReportService(site, visitors, groups, history, energy, clock).Build(2026);
+        var report = new AnnualReportService(site, visitors, groups, history, energy, new StoreQueries(store), ReportTargets.None, clock).Build(2026);
         double? Figure(string key) => report.Rows.Single(r => r.Key == key).Value;
         string Display(string key) => report.Rows.Single(r => r.Key == key).Display;
 
@@ -98,8 +98,8 @@ public sealed class AnnualReportTests : IDisposable
         Assert.Contains(report.Programmes, p => p is { Programme: "Technodiscovery", TargetGroup: "PO", Groups: 2, HeadCount: 53 });
 
         var csv = AnnualReportService.ToCsv(report).Split('\n');
-        Assert.Equal("key,label_nl,label_en,value,unit,source", csv[0].TrimEnd('\r'));
-        Assert.Contains(csv, line => line.StartsWith("rooms-in-use,Ruimtes in gebruik/Labs,Rooms in use,\"66,7\",%,", StringComparison.Ordinal));
+        Assert.StartsWith("key,label_nl,label_en,value,unit,target,", csv[0], StringComparison.Ordinal);
+        Assert.Contains(csv, line => line.StartsWith("rooms-in-use,Ruimtes in gebruik/Labs,Rooms in use,66.7,%,", StringComparison.Ordinal));
         Assert.Contains(csv, line => line.StartsWith("returning-visitors,Terugkerende bezoekers,Returning visitors,< 5,", StringComparison.Ordinal));
     }
 }

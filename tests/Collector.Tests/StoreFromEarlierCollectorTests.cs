@@ -102,8 +102,9 @@ public sealed class StoreFromEarlierCollectorTests : IDisposable
         figures["visitors/year"] = visitors.Report(from.AddYears(-2), to, CalendarBucket.Year);
         figures["energy/day"] = energy.Report(from, to, CalendarBucket.Day).Buckets;
         figures["energy/hour"] = energy.Report(from, to, CalendarBucket.Hour).Buckets;
-        var report = new AnnualReportService(site, visitors, groups, history, energy, clock).Build(2026);
-        figures["report/rows"] = report.Rows;
+        var report = new AnnualReportService(site, visitors, groups, history, energy, queries, ReportTargets.None, clock).Build(2026);
+        // The fields the earlier collector wrote (the comparison with targets and the previous year came later).
+        figures["report/rows"] = report.Rows.Select(r => new { r.Key, r.LabelNl, r.LabelEn, r.Value, r.Display, r.Unit, r.Source }).ToList();
         figures["report/months"] = report.Months;
         foreach (var (sensor, field) in new[] { ("meter-grid", "energy_wh_total"), ("meter-solar", "energy_wh_total"), ("climate-hall", "temperature_c"), ("bench-1", "voltage_v"), ("bench-1", "power_w"), (DoorMain, "in") })
         {

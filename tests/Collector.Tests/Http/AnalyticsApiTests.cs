@@ -104,7 +104,7 @@ public sealed class AnalyticsApiTests
         Assert.Equal(51.5, report.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("key").GetString() == "energy-grid").GetProperty("value").GetDouble());
         var csv = await collector.Http.GetAsync("/api/v1/reports/annual?year=2026&format=csv");
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
-        Assert.StartsWith("key,label_nl,label_en,value,unit,source", await csv.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("key,label_nl,label_en,value,unit,target,", await csv.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var history = await collector.Http.GetAsync("/api/v1/occupancy/history?room=dc-lab&bucket=day&from=2026-10-24T00:00:00Z&to=2026-10-27T00:00:00Z");
         Assert.Equal(HttpStatusCode.OK, history.StatusCode);

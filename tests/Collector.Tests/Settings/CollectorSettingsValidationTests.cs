@@ -60,6 +60,9 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         ["Collector:Notifications:Webhooks:0:RetryMinDelay"] = ["00:00:00.001", "00:11:00"],
         ["Collector:Notifications:Webhooks:0:RetryMaxDelay"] = ["07:00:00"],
         ["Collector:Notifications:Webhooks:0:QueueCapacity"] = ["0", "10001"],
+        ["Collector:Report:TargetsFile"] = ["/nonexistent/targets.json"],
+        ["Collector:Report:Monthly:Folder"] = ["/dev/null/reports"],
+        ["Collector:Report:Monthly:SettleTime"] = ["-00:00:01", "1.00:00:00"],
     };
 
     /// <summary>Settings that take any value of their type, and why.</summary>
