@@ -14,6 +14,9 @@ public enum GroupKind
 
     /// <summary>Professionals, companies, walk-ins: a few at a time.</summary>
     WalkIn,
+
+    /// <summary>A primary or VMBO class at the technology festival (Techniekfestival), in the event space.</summary>
+    FestivalClass,
 }
 
 /// <summary>A group that visits: when it arrives and leaves (local time), how many, where.</summary>
@@ -29,7 +32,8 @@ public sealed record DayPlan(DateOnly Date, bool Open, DateTimeOffset Opens, Dat
 /// The year at NewTechPark, deterministic for a seed: opening hours (weekdays 08:30-17:00, event
 /// Saturdays), school classes for Technodiscovery on most school days (about 4,000 pupils a year),
 /// MBO groups on fixed weekdays (about 100 students a week), about 50 event days with 120-450
-/// visitors each, and walk-ins. The magnitudes follow the centre's annual report.
+/// visitors each, two technology festival weeks (Techniekfestival: 3-5 classes a weekday in the
+/// event space), and walk-ins. The magnitudes follow the centre's annual report.
 /// </summary>
 public sealed class SiteCalendar(int seed, TimeZoneInfo? timeZone = null)
 {
@@ -44,6 +48,8 @@ public sealed class SiteCalendar(int seed, TimeZoneInfo? timeZone = null)
         var holiday = IsSchoolHoliday(date);
         // About 60 events a year: a quarter of the weekdays outside the summer, and some Saturdays.
         var eventDay = (weekday && !holiday && random.NextDouble() < 0.2) || (date.DayOfWeek == DayOfWeek.Saturday && random.NextDouble() < 0.15);
+        var festival = weekday && IsFestivalWeek(date);
+        eventDay |= festival;
         var open = weekday || eventDay;
         var opens = Local(date, new TimeOnly(8, 30));
         var closes = Local(date, eventDay && !weekday ? new TimeOnly(16, 0) : new TimeOnly(17, 0));
@@ -78,6 +84,18 @@ public sealed class SiteCalendar(int seed, TimeZoneInfo? timeZone = null)
             groups.Add(new VisitGroup(GroupKind.EventVisitors, size, "technodiscovery-2", arrive, arrive.AddHours(3), Badges: true));
         }
 
+        if (festival)
+        {
+            // The festival's own draw, so the rest of the day is the same as without it.
+            var fair = new Random(Mix(seed, date.DayNumber, 13));
+            var classes = fair.Next(3, 6);
+            for (var i = 0; i < classes; i++)
+            {
+                var arrive = opens.AddMinutes(30 + (i * 75) + fair.Next(20));
+                groups.Add(new VisitGroup(GroupKind.FestivalClass, fair.Next(25, 31), "technodiscovery-2", arrive, arrive.AddMinutes(120), Badges: false));
+            }
+        }
+
         // Walk-ins: professionals, companies, career changers.
         var walkIns = random.Next(weekday ? 4 : 1, weekday ? 16 : 6);
         for (var i = 0; i < walkIns; i++)
@@ -92,6 +110,13 @@ public sealed class SiteCalendar(int seed, TimeZoneInfo? timeZone = null)
 
     /// <summary>A seed for one day that is the same in every process (HashCode.Combine is randomised per process).</summary>
     public static int Mix(int seed, int value, int salt = 0) => unchecked((seed * 1_000_003) ^ (value * 7_919) ^ (salt * 104_729));
+
+    /// <summary>
+    /// The technology festival weeks: ISO week 11 (March) and week 41 (October, the national
+    /// "Week van de Techniek"), Monday to Friday.
+    /// </summary>
+    public static bool IsFestivalWeek(DateOnly date) =>
+        System.Globalization.ISOWeek.GetWeekOfYear(date.ToDateTime(TimeOnly.MinValue)) is 11 or 41;
 
     /// <summary>Dutch school holidays (region midden), roughly: summer, autumn, Christmas, spring, May.</summary>
     public static bool IsSchoolHoliday(DateOnly date) =>
