@@ -186,14 +186,14 @@ public sealed class HistoryFiller(
             }
 
             pending.Enqueue((work.Day.Date, tracker));
-            daysDone += Advance(pending, plan, wait: false);
+            daysDone += Advance(pending, plan);
             progress.Report(daysDone, Interlocked.Read(ref readingsDone));
         }
 
         while (pending.Count > 0)
         {
             await pending.Peek().Tracker.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            daysDone += Advance(pending, plan, wait: true);
+            daysDone += Advance(pending, plan);
             progress.Report(daysDone, Interlocked.Read(ref readingsDone));
         }
 
@@ -216,7 +216,7 @@ public sealed class HistoryFiller(
     }
 
     /// <summary>Marks the days whose batches are all committed (in order) in the plan; returns how many.</summary>
-    private int Advance(Queue<(DateOnly Date, DayTracker Tracker)> pending, HistoryPlan plan, bool wait)
+    private int Advance(Queue<(DateOnly Date, DayTracker Tracker)> pending, HistoryPlan plan)
     {
         DateOnly? through = null;
         var count = 0;
@@ -226,8 +226,8 @@ public sealed class HistoryFiller(
             count++;
         }
 
-        // The plan on disk moves at most once a pass: cheap, and a restart loses at most these days' skip.
-        if (through is { } d && (wait || count > 0))
+        // Only days whose batches are all committed (and whose registrations are made) move the mark: a restart skips only what is in.
+        if (through is { } d)
         {
             (plan with { FilledThrough = d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) }).Save(options.Value.DataDirectory);
         }

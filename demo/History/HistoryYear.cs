@@ -43,18 +43,18 @@ public sealed class HistoryYear
     public static readonly TimeSpan BenchInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Climate parts: sample interval and the values the part gives. Every 30 s: what a site that
-    /// keeps a year sets (the air of a room changes over minutes; the deadband passes less anyway).
+    /// Climate parts: sample interval and the values the part gives. Once a minute: what a site
+    /// that keeps a year sets (the air of a room changes over minutes; the deadband passes less anyway).
     /// </summary>
     private static readonly Dictionary<string, (TimeSpan Interval, string[] Fields)> ClimateParts = new(StringComparer.Ordinal)
     {
-        ["climate-cer"] = (TimeSpan.FromSeconds(30), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
-        ["climate-technodiscovery"] = (TimeSpan.FromSeconds(30), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
-        ["climate-dc-lab"] = (TimeSpan.FromSeconds(30), [ClimateField.Temperature, ClimateField.Humidity, ClimateField.Pressure]), // BME280
-        ["temp-dc-lab-battery"] = (TimeSpan.FromSeconds(30), [ClimateField.Temperature]), // DS18B20
+        ["climate-cer"] = (TimeSpan.FromMinutes(1), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
+        ["climate-technodiscovery"] = (TimeSpan.FromMinutes(1), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
+        ["climate-dc-lab"] = (TimeSpan.FromMinutes(1), [ClimateField.Temperature, ClimateField.Humidity, ClimateField.Pressure]), // BME280
+        ["temp-dc-lab-battery"] = (TimeSpan.FromMinutes(1), [ClimateField.Temperature]), // DS18B20
     };
 
-    private static readonly (TimeSpan Interval, string[] Fields) DefaultClimate = (TimeSpan.FromSeconds(30), [ClimateField.Temperature, ClimateField.Humidity]); // SHT4x
+    private static readonly (TimeSpan Interval, string[] Fields) DefaultClimate = (TimeSpan.FromMinutes(1), [ClimateField.Temperature, ClimateField.Humidity]); // SHT4x
 
     /// <summary>The deadband a site sets on climate sensors it keeps for a year (changes smaller than these are noise).</summary>
     public static readonly IReadOnlyDictionary<string, double> ClimateDeadband = new Dictionary<string, double>(StringComparer.Ordinal)
