@@ -62,6 +62,9 @@ public sealed class HistoryFiller(
 
     public bool OutputIsTerminal { get; set; } = !Console.IsOutputRedirected;
 
+    /// <summary>Called with the last day marked as committed in the plan (a test stops the fill there, as Ctrl+C would).</summary>
+    public Action<DateOnly>? DayFilled { get; set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (start.Plan is not { } plan)
@@ -198,6 +201,8 @@ public sealed class HistoryFiller(
         }
 
         await producer.ConfigureAwait(false);
+        // Stopped after the last commit: the plan stays unfinished and the next start hands over.
+        cancellationToken.ThrowIfCancellationRequested();
         progress.Finish(daysDone, Interlocked.Read(ref readingsDone));
         HandOver(year, seqs);
         (plan with { Done = true, FilledThrough = last.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) }).Save(options.Value.DataDirectory);
@@ -230,6 +235,7 @@ public sealed class HistoryFiller(
         if (through is { } d)
         {
             (plan with { FilledThrough = d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) }).Save(options.Value.DataDirectory);
+            DayFilled?.Invoke(d);
         }
 
         return count;
