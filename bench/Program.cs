@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using NewTechPark.Edge.Bench;
 
-// dotnet run -c Release --project bench -- SCENARIO   (ingest, latency, agent, replay, query, pulses, year, all)
+// dotnet run -c Release --project bench -- SCENARIO   (ingest, latency, agent, replay, query, pulses, year, backfill, all)
 YearSettings year;
+int backfillDays;
 try
 {
     year = YearSettings.FromEnvironment();
+    backfillDays = BackfillScenario.DaysFromEnvironment();
 }
 catch (BenchSettingException e)
 {
@@ -23,6 +25,7 @@ var scenarios = new Dictionary<string, Func<Task<string>>>(StringComparer.Ordina
     ["agent"] = () => AgentScenario.RunAsync(TimeSpan.FromSeconds(60)),
     ["pulses"] = () => PulsesScenario.RunAsync(TimeSpan.FromSeconds(60)),
     ["year"] = () => YearScenario.RunAsync(year),
+    ["backfill"] = () => BackfillScenario.RunAsync(backfillDays),
 };
 
 if (args.Length != 1 || !(scenarios.ContainsKey(args[0]) || args[0].Equals("all", StringComparison.OrdinalIgnoreCase)))

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Hosting;
+using NewTechPark.Edge.Demo.History;
 
 namespace NewTechPark.Edge.Demo;
 
@@ -14,12 +15,21 @@ public static class DemoHost
     /// added through its configure hook. When the embedded broker's port is taken (a system
     /// Mosquitto on 1883, say) the demo takes a free one, so the one command always runs.
     /// </summary>
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
-        CollectorHost.Build(WithFreeBrokerPort(args), builder =>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var app = CollectorHost.Build(WithFreeBrokerPort(WithOptionSpellings(args)), builder =>
         {
             builder.Services.AddDemo(builder.Configuration);
             configure?.Invoke(builder);
         });
+        // Before anything opens the store: whether it exists is what "first start" means.
+        app.Services.GetRequiredService<HistoryStart>().Decide();
+        return app;
+    }
+
+    /// <summary><c>--no-history</c> is <c>--Demo:History=false</c>.</summary>
+    private static string[] WithOptionSpellings(string[] args) =>
+        [.. args.Select(a => a == "--no-history" ? $"--{DemoOptions.Section}:{nameof(DemoOptions.History)}=false" : a)];
 
     /// <summary>The simulated site: credentials for every device, a token per role, the simulated agents and their scenario, the banner lines.</summary>
     public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
@@ -27,6 +37,10 @@ public static class DemoHost
         services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DemoOptions>>(new NamedSettingsValidator<DemoOptions, DemoOptionsAttributeValidator>(DemoOptions.Section));
         services.AddSingleton<DemoCredentials>();
+        services.AddSingleton<HistoryStart>();
+        services.AddSingleton<HistoryFiller>();
+        // Registered before the runner: hosted services start in order, so the agents go live after the fill.
+        services.AddHostedService(sp => sp.GetRequiredService<HistoryFiller>());
         services.AddSingleton<DemoRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());
         services.AddSingleton<IStartupBannerSection, DemoBanner>();

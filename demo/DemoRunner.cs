@@ -21,13 +21,16 @@ public sealed class DemoRunner(
     TimeProvider clock,
     ILogger<DemoRunner> logger) : BackgroundService
 {
+    /// <summary>The simulated agents' state files, below the collector's data directory.</summary>
+    public const string AgentsFolder = "demo-agents";
+
     private readonly List<IHost> _agents = [];
 
     public DemoScenario? Scenario { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var demo = DemoSite.Build(site, broker.Host, broker.Port, credentials.PasswordOf, Path.Combine(options.Value.DataDirectory, "demo-agents"), TimeSpan.FromMilliseconds(200));
+        var demo = DemoSite.Build(site, broker.Host, broker.Port, credentials.PasswordOf, Path.Combine(options.Value.DataDirectory, AgentsFolder), TimeSpan.FromMilliseconds(200));
         foreach (var agent in demo.Agents)
         {
             var host = SimulatedAgentHost.Create(agent.Settings, agent.Hardware, logging => logging

@@ -14,6 +14,9 @@ public enum GroupKind
 
     /// <summary>Professionals, companies, walk-ins: a few at a time.</summary>
     WalkIn,
+
+    /// <summary>A primary or VMBO class at the technology festival (Techniekfestival), in the event space.</summary>
+    FestivalClass,
 }
 
 /// <summary>A group that visits: when it arrives and leaves (local time), how many, where.</summary>
@@ -29,7 +32,8 @@ public sealed record DayPlan(DateOnly Date, bool Open, DateTimeOffset Opens, Dat
 /// The year at NewTechPark, deterministic for a seed: opening hours (weekdays 08:30-17:00, event
 /// Saturdays), school classes for Technodiscovery on most school days (about 4,000 pupils a year),
 /// MBO groups on fixed weekdays (about 100 students a week), about 50 event days with 120-450
-/// visitors each, and walk-ins. The magnitudes follow the centre's annual report.
+/// visitors each, the technology festival's three weeks (Techniekfestival: 10-13 classes a
+/// weekday in the event space), and walk-ins. The magnitudes follow the centre's annual report.
 /// </summary>
 public sealed class SiteCalendar(int seed, TimeZoneInfo? timeZone = null)
 {
@@ -44,6 +48,8 @@ public sealed class SiteCalendar(int seed, TimeZoneInfo? timeZone = null)
         var holiday = IsSchoolHoliday(date);
         // About 60 events a year: a quarter of the weekdays outside the summer, and some Saturdays.
         var eventDay = (weekday && !holiday && random.NextDouble() < 0.2) || (date.DayOfWeek == DayOfWeek.Saturday && random.NextDouble() < 0.15);
+        var festival = weekday && IsFestivalWeek(date);
+        eventDay |= festival;
         var open = weekday || eventDay;
         var opens = Local(date, new TimeOnly(8, 30));
         var closes = Local(date, eventDay && !weekday ? new TimeOnly(16, 0) : new TimeOnly(17, 0));
@@ -71,11 +77,25 @@ public sealed class SiteCalendar(int seed, TimeZoneInfo? timeZone = null)
             }
         }
 
-        if (eventDay)
+        // On a festival day the festival is the day's event.
+        if (eventDay && !festival)
         {
             var size = random.Next(120, 451);
             var arrive = opens.AddHours(1 + random.Next(3));
             groups.Add(new VisitGroup(GroupKind.EventVisitors, size, "technodiscovery-2", arrive, arrive.AddHours(3), Badges: true));
+        }
+
+        if (festival)
+        {
+            // The festival's own draw, so the rest of the day is the same as without it.
+            // About 320 pupils a day in waves of three classes, 100 minutes each.
+            var fair = new Random(Mix(seed, date.DayNumber, 13));
+            var classes = fair.Next(10, 14);
+            for (var i = 0; i < classes; i++)
+            {
+                var arrive = opens.AddMinutes(30 + (i / 3 * 110) + (i % 3 * 10) + fair.Next(5));
+                groups.Add(new VisitGroup(GroupKind.FestivalClass, fair.Next(25, 31), "technodiscovery-2", arrive, arrive.AddMinutes(100), Badges: false));
+            }
         }
 
         // Walk-ins: professionals, companies, career changers.
@@ -92,6 +112,14 @@ public sealed class SiteCalendar(int seed, TimeZoneInfo? timeZone = null)
 
     /// <summary>A seed for one day that is the same in every process (HashCode.Combine is randomised per process).</summary>
     public static int Mix(int seed, int value, int salt = 0) => unchecked((seed * 1_000_003) ^ (value * 7_919) ^ (salt * 104_729));
+
+    /// <summary>
+    /// The technology festival's three weeks: ISO weeks 40-42 (October, around the national
+    /// "Week van de Techniek", before the autumn holiday), Monday to Friday; about 3,500 PO and
+    /// VMBO and 1,300 VO pupils (ANNUAL-FIGURES.md).
+    /// </summary>
+    public static bool IsFestivalWeek(DateOnly date) =>
+        System.Globalization.ISOWeek.GetWeekOfYear(date.ToDateTime(TimeOnly.MinValue)) is >= 40 and <= 42;
 
     /// <summary>Dutch school holidays (region midden), roughly: summer, autumn, Christmas, spring, May.</summary>
     public static bool IsSchoolHoliday(DateOnly date) =>

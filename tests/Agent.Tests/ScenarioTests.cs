@@ -32,7 +32,8 @@ public sealed class ScenarioTests
         var events = year.Count(d => d.EventDay);
         var eventVisitors = year.SelectMany(d => d.Groups).Where(g => g.Kind == GroupKind.EventVisitors).Select(g => g.Size).ToList();
         var mboPerWeek = year.SelectMany(d => d.Groups).Where(g => g.Kind == GroupKind.MboGroup).Sum(g => g.Size) / 52.0;
-        var visitors = year.Sum(d => d.Visitors);
+        var festival = year.SelectMany(d => d.Groups).Where(g => g.Kind == GroupKind.FestivalClass).Sum(g => g.Size);
+        var visitors = year.Sum(d => d.Visitors) - festival;
 
         Assert.InRange(pupils, 3_000, 5_000); // Technodiscovery: 3,500-4,500 a year
         Assert.All(classes, c => Assert.InRange(c.Size, 25, 30));
@@ -40,6 +41,7 @@ public sealed class ScenarioTests
         Assert.All(eventVisitors, v => Assert.InRange(v, 120, 450)); // hundreds per event day
         Assert.InRange(mboPerWeek, 50, 110); // about 90-100 MBO students a week in term time
         Assert.InRange(visitors, 12_000, 30_000); // 15,000-17,000 unique visitors, more visits
+        Assert.InRange(festival, 4_000, 5_600); // the festival: 3,500 PO/VMBO and 1,300 VO pupils in three weeks
         Assert.All(year.Where(d => d.Date.DayOfWeek == DayOfWeek.Sunday), d => Assert.False(d.Open));
     }
 

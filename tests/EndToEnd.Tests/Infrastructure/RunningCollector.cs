@@ -61,6 +61,8 @@ public sealed class RunningCollector : IAsyncDisposable
                 // The demo's simulated Pis are the site's own devices.
                 $"--Collector:SiteFile={(demo ? TestSite.Shipped : TestSite.Path)}",
                 .. TestCredentials.CollectorArgs(),
+                // The demo starts without its year of history unless a test asks for it (DemoHistoryTests).
+                .. (demo ? ["--Demo:History=false"] : Array.Empty<string>()),
                 .. extra,
             ];
             Action<WebApplicationBuilder> configure = builder =>
