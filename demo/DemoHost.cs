@@ -17,7 +17,7 @@ public static class DemoHost
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var app = CollectorHost.Build(WithFreeBrokerPort(WithOptionSpellings(args)), builder =>
+        var app = CollectorHost.Build(WithExampleTargets(WithFreeBrokerPort(WithOptionSpellings(args))), builder =>
         {
             builder.Services.AddDemo(builder.Configuration);
             configure?.Invoke(builder);
@@ -48,13 +48,26 @@ public static class DemoHost
         return services;
     }
 
-    private static string[] WithFreeBrokerPort(string[] args)
-    {
-        var configuration = new ConfigurationBuilder()
+    /// <summary>
+    /// The centre's own targets file stops at 2024, so the demo's year would show "–" beside every
+    /// row; unless a targets file is set, the demo reads its example targets (marked as such in the
+    /// file's source, which the report and the pages show).
+    /// </summary>
+    private static string[] WithExampleTargets(string[] args) =>
+        string.IsNullOrEmpty(SettingsOf(args)["Collector:Report:TargetsFile"])
+            ? [.. args, $"--Collector:Report:TargetsFile={Path.Combine(AppContext.BaseDirectory, "targets.example.json")}"]
+            : args;
+
+    private static IConfiguration SettingsOf(string[] args) =>
+        new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables("NTP_")
             .AddCommandLine(args)
             .Build();
+
+    private static string[] WithFreeBrokerPort(string[] args)
+    {
+        var configuration = SettingsOf(args);
         var embedded = configuration.GetValue("Collector:Broker:Embedded", true);
         var port = configuration.GetValue("Collector:Broker:Port", 1883);
         var bind = IPAddress.TryParse(configuration["Collector:Broker:BindAddress"], out var address) ? address : IPAddress.Loopback;

@@ -42,6 +42,12 @@ public sealed class DemoTests
         var series = await collector.EventuallyAsync<SeriesDto>("/api/v1/series?sensor=dc-bench-1&field=power_w&points=10",
             s => s.Points.Count > 0, TimeSpan.FromSeconds(10));
         Assert.All(series.Points, p => Assert.True(p.Max > 0));
+
+        // The demo's years carry its example targets (the centre's own file stops at 2024), said as such.
+        var report = await collector.GetAsync<System.Text.Json.JsonElement>("/api/v1/reports/annual?year=2026");
+        Assert.Contains("demo", report.GetProperty("targets_source").GetString(), StringComparison.Ordinal);
+        Assert.Contains(report.GetProperty("rows").EnumerateArray(),
+            r => r.GetProperty("key").GetString() == "events" && r.GetProperty("target").ValueKind == System.Text.Json.JsonValueKind.Number);
     }
 
     [Fact]
