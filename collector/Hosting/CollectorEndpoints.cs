@@ -26,6 +26,7 @@ public static class CollectorEndpoints
         api.MapStreamApi();
         api.MapOccupancyApi();
         api.MapEnergyApi();
+        api.MapPowerCurveApi();
         api.MapVisitorsApi();
         api.MapReportsApi();
         api.MapExperimentsApi();
