@@ -37,10 +37,15 @@
   let curves = null;
   let live = { date: null, slot: -1, meters: new Map() };
 
+  // The site's wall clock (its time zone, not the browser's): which day and which slot it is now.
+  let clockFormat = null;
   function siteClock() {
     const zone = (curves && curves.time_zone) || (site && site.time_zone) || 'Europe/Amsterdam';
+    if (!clockFormat || clockFormat.resolvedOptions().timeZone !== zone) {
+      clockFormat = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    }
     const parts = {};
-    for (const p of new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date())) {
+    for (const p of clockFormat.formatToParts(new Date())) {
       parts[p.type] = p.value;
     }
     return { date: `${parts.year}-${parts.month}-${parts.day}`, minutes: Number(parts.hour) * 60 + Number(parts.minute) };

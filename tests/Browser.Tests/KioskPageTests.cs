@@ -202,7 +202,7 @@ public sealed partial class KioskPageTests(KioskSite site, ITestOutputHelper out
 
         // A live reading of the grid meter moves the current quarter: 10 kW from the grid + 1 kW of sun.
         site.Publish("pi-entrance", [KioskSite.Reading(DateTimeOffset.UtcNow, "meter-grid", "energy", new() { ["power_w"] = 10_000, ["energy_wh_total"] = site.GridTotal + 10 })]);
-        await Expect(page.Locator("#curve-now")).ToContainTextAsync("Nu: 11,0 kW.", Live);
+        await Expect(page.Locator("#curve-now")).ToContainTextAsync("Nu: 11,0 kW.", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
         Assert.Empty(watched.Errors);
     }
 
