@@ -27,6 +27,7 @@ public static class CollectorEndpoints
         api.MapOccupancyApi();
         api.MapEnergyApi();
         api.MapPowerCurveApi();
+        api.MapLabsApi();
         api.MapVisitorsApi();
         api.MapReportsApi();
         api.MapExperimentsApi();

@@ -40,6 +40,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddSingleton(sp => new SqliteStore(sp.GetRequiredService<IOptions<CollectorOptions>>(), sp.GetRequiredService<ILogger<SqliteStore>>(), sp.GetRequiredService<SiteModel>()));
         services.AddCollectorAnalytics();
         services.AddSingleton<PowerCurveService>();
+        services.AddSingleton<Kiosk.LabComparisonService>();
         services.AddSingleton<StoreQueries>();
         services.AddSingleton<ExperimentSessions>();
         services.AddSingleton<OccupancyEngine>();

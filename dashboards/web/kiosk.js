@@ -29,9 +29,8 @@
   const labCount = new Map();       // room → people now
   const labEntries = new Map();     // room → walk-ins today
   const labEnergy = new Map();      // room → Wh today (rooms with a lab meter)
-  const labMeters = new Map();      // meter id → room
   const airSensors = new Map();     // climate sensor id in a lab → room
-  const air = new Map();            // room → { sensor, co2, temp } of the sensor that measures CO2 there
+  const air = new Map();            // room → { sensor, co2, temp } of the sensor that measures CO2 there (from /api/v1/labs)
 
   // Today's and yesterday's curve (GET /api/v1/energy/curve) and the live mean of the current slot.
   let curves = null;
@@ -221,9 +220,6 @@
     for (const s of site.sensors) {
       if (s.kind === 'climate' && rooms.some(r => r.id === s.room)) airSensors.set(s.id, s.room);
     }
-    for (const m of site.meters) {
-      if (m.role === 'lab' && m.room && rooms.some(r => r.id === m.room)) labMeters.set(m.id, m.room);
-    }
     window.NTP.applyLanguage();
   }
 
@@ -303,34 +299,17 @@
     }
   }
 
+  // One call for every lab (GET /api/v1/labs): people now, walk-ins today, air, energy today.
   async function loadLabs() {
     if (!labs.length) return;
-    // Today in the site's time zone, as the collector counts it (not the browser's midnight).
-    const from = curves ? curves.today.from : new Date(Date.now() - 86400000).toISOString();
-    const now = new Date().toISOString();
-    const [use, energy, ...airs] = await Promise.all([
-      json(`/api/v1/occupancy/utilisation?from=${encodeURIComponent(from)}&to=${encodeURIComponent(now)}`).catch(() => null),
-      labMeters.size ? json(`/api/v1/energy?bucket=day&from=${encodeURIComponent(from)}&to=${encodeURIComponent(now)}`).catch(() => null) : null,
-      ...[...airSensors.keys()].map(sensor => json(`/api/v1/series?sensor=${encodeURIComponent(sensor)}&field=co2_ppm&from=${new Date(Date.now() - 1800 * 1000).toISOString()}&points=30`)
-        .then(r => ({ sensor, co2: r.points.at(-1)?.mean ?? null }), () => ({ sensor, co2: null }))),
-    ]);
-    if (use) for (const r of use.per_room) labEntries.set(r.room, r.entries);
-    if (energy) {
-      // A lab with more than one meter: their sum.
-      labEnergy.clear();
-      for (const m of energy.meters) {
-        const room = labMeters.get(m.meter);
-        if (room) labEnergy.set(room, (labEnergy.get(room) ?? 0) + m.total_wh);
-      }
-    }
-    // A lab's air is measured by the climate sensor that reports CO2 (a battery thermometer does not).
-    const temps = await Promise.all(airs.filter(x => x.co2 != null).map(x =>
-      json(`/api/v1/series?sensor=${encodeURIComponent(x.sensor)}&field=temperature_c&from=${new Date(Date.now() - 1800 * 1000).toISOString()}&points=30`)
-        .then(r => ({ ...x, temp: r.points.at(-1)?.mean ?? null }), () => ({ ...x, temp: null }))));
-    for (const x of temps) {
-      const room = airSensors.get(x.sensor);
-      const known = air.get(room);
-      if (!known || known.sensor === x.sensor) air.set(room, { sensor: x.sensor, co2: x.co2, temp: x.temp ?? known?.temp ?? null });
+    const result = await json('/api/v1/labs');
+    labEnergy.clear();
+    for (const lab of result.labs) {
+      labCount.set(lab.room, lab.count);
+      labEntries.set(lab.room, lab.entries_today);
+      if (lab.energy_wh_today != null) labEnergy.set(lab.room, lab.energy_wh_today);
+      if (lab.air) air.set(lab.room, { sensor: lab.air.sensor, co2: lab.air.co2_ppm, temp: lab.air.temperature_c });
+      else air.delete(lab.room);
     }
     renderLabs();
   }
@@ -387,6 +366,7 @@
           co2 = e.values.co2_ppm;
           render();
         }
+        // Only the sensor the collector named as the lab's air (a battery thermometer is not).
         const room = airSensors.get(e.sensor);
         if (room && e.values.co2_ppm != null && (!air.has(room) || air.get(room).sensor === e.sensor)) {
           air.set(room, { sensor: e.sensor, co2: e.values.co2_ppm, temp: e.values.temperature_c ?? air.get(room)?.temp ?? null });
