@@ -179,7 +179,14 @@
 
   const scheduleCurve = () => { if (!drawTimer) drawTimer = setTimeout(drawCurve, 2000); };
 
-  async function loadCurves() {
+  let curvesLoading = null;
+  // One fetch at a time: at midnight every live reading asks for the new day's curves.
+  function loadCurves() {
+    if (!curvesLoading) curvesLoading = fetchCurves().finally(() => { curvesLoading = null; });
+    return curvesLoading;
+  }
+
+  async function fetchCurves() {
     curves = await json('/api/v1/energy/curve');
     const clock = siteClock();
     const slot = Math.floor(clock.minutes / curves.step_minutes);
@@ -410,10 +417,14 @@
   });
 
   window.NTP.onLanguage(() => { render(); renderShare(); renderLabs(); if (curves) renderCurveNow(todayValues().use); });
-  loadSite()
-    .then(() => { if (start && start.startsWith('lab-')) showStart(); return load(); })
-    .then(() => loadLabs())
-    .then(window.NTP.ready, error => console.error(error));
+  // A kiosk PC may start before the collector: without the site file, try again in half a minute.
+  function boot() {
+    loadSite()
+      .then(() => { if (start && start.startsWith('lab-')) showStart(); return load(); })
+      .then(() => loadLabs())
+      .then(window.NTP.ready, error => { console.error(error); if (!site) setTimeout(boot, 30000); });
+  }
+  boot();
   // Refresh the curve and the sun's share every minute, the rest every five minutes.
   setInterval(() => loadCurves().catch(console.warn), CURVE_REFRESH_MS);
   setInterval(() => { load().catch(console.warn); loadLabs().catch(console.warn); }, LABS_REFRESH_MS);
