@@ -132,6 +132,8 @@
       height: Math.max(200, box.clientHeight),
       legend: { show: false },
       cursor: { show: false },
+      // Room on the right for the last hour's label (24:00), which sits on the edge.
+      padding: [16, 48, 0, 0],
       scales: { x: { time: false, range: [0, 24] }, y: { range: (u, min, max) => [0, Math.max(1, (max || 0) * 1.1)] } },
       axes: [
         { ...axis, size: 56, splits: () => [0, 3, 6, 9, 12, 15, 18, 21, 24], values: (u, splits) => splits.map(v => String(v).padStart(2, '0') + ':00') },
@@ -335,6 +337,7 @@
     document.getElementById('co2-room').textContent = roomNameText();
     window.NTP.onLanguage(() => { document.getElementById('co2-room').textContent = roomNameText(); });
     buildLabs();
+    show(current); // the dots: one per panel, the labs' too
   }
 
   async function load() {
