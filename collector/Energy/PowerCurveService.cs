@@ -53,7 +53,17 @@ public sealed class PowerCurveService(SiteModel site, StoreQueries queries, Ener
     /// <summary>Slot widths that divide both an hour and a day.</summary>
     public static readonly int[] Steps = [5, 10, 15, 20, 30, 60];
 
+    /// <summary>
+    /// How long a finished day's curve is reused: kiosks ask every minute, and yesterday changes
+    /// only with late data (which then shows within this time).
+    /// </summary>
+    public static readonly TimeSpan FinishedDayReuse = TimeSpan.FromMinutes(5);
+
     private readonly TimeBuckets _buckets = new(TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
+    private readonly Lock _gate = new();
+
+    // One finished day (the last asked for), so the cache stays one entry however it is called.
+    private (DateOnly Date, int Step, DateTimeOffset Until, DayPowerCurve Curve)? _finished;
 
     public TimeZoneInfo Zone => _buckets.Zone;
 
@@ -68,7 +78,29 @@ public sealed class PowerCurveService(SiteModel site, StoreQueries queries, Ener
         }
 
         var slots = Enumerable.Range(0, 1440 / stepMinutes).Select(i => TimeSpan.FromMinutes(i * stepMinutes).ToString(@"hh\:mm", System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        return new PowerCurves(date, site.TimeZone, stepMinutes, now, slots, Day(date, stepMinutes, now), Day(date.AddDays(-1), stepMinutes, now));
+        return new PowerCurves(date, site.TimeZone, stepMinutes, now, slots, Day(date, stepMinutes, now), FinishedDay(date.AddDays(-1), stepMinutes, now));
+    }
+
+    private DayPowerCurve FinishedDay(DateOnly date, int step, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (_finished is { } f && f.Date == date && f.Step == step && now < f.Until && now >= f.Curve.To)
+            {
+                return f.Curve;
+            }
+        }
+
+        var curve = Day(date, step, now);
+        if (now >= curve.To)
+        {
+            lock (_gate)
+            {
+                _finished = (date, step, now + FinishedDayReuse, curve);
+            }
+        }
+
+        return curve;
     }
 
     private DayPowerCurve Day(DateOnly date, int step, DateTimeOffset now)

@@ -167,7 +167,7 @@ public sealed partial class KioskPageTests(KioskSite site, ITestOutputHelper out
         var curve = await site.Collector.GetAsync<JsonElement>("/api/v1/energy/curve");
         var solarWh = curve.GetProperty("today").GetProperty("solar_wh").GetDouble();
         Assert.True(solarWh > 0);
-        await Expect(page.Locator("#share-phones")).ToHaveTextAsync(Number(Math.Round(solarWh / 15)));
+        await Expect(page.Locator("#share-phones")).ToHaveTextAsync(Number(Math.Round(solarWh / 15, MidpointRounding.AwayFromZero)));
         Assert.Equal("20%", await page.EvaluateAsync<string>("() => document.getElementById('share-fill').style.width"));
         await watched.ScreenshotAsync("kiosk-share");
 
