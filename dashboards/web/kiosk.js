@@ -157,8 +157,14 @@
     const xs = curves.slots.map((s, i) => i * hoursPerSlot);
     const { use, sun } = todayValues();
     const data = [xs, kw(curves.yesterday.use_w), kw(curves.yesterday.solar_w), kw(use), kw(sun)];
-    if (!plot) plot = new uPlot(curveOptions(box), data, box);
-    else plot.setData(data);
+    if (!plot) {
+      plot = new uPlot(curveOptions(box), data, box);
+      // The box changes with the window and with the text around it: the chart follows.
+      new ResizeObserver(() => {
+        const width = Math.max(300, box.clientWidth), height = Math.max(200, box.clientHeight);
+        if (width !== plot.width || height !== plot.height) plot.setSize({ width, height });
+      }).observe(box);
+    } else plot.setData(data);
     box.dataset.today = String(use.filter(v => v != null).length);
     box.dataset.yesterday = String(curves.yesterday.use_w.filter(v => v != null).length);
     renderCurveNow(use);
@@ -403,21 +409,11 @@
     all.forEach((p, n) => p.classList.toggle('active', n === current));
     while (dots.children.length < all.length) dots.appendChild(document.createElement('i'));
     [...dots.children].forEach((d, n) => d.classList.toggle('on', n === current));
-    // The chart takes its size from its box, which the window may have changed since.
-    if (all[current].dataset.panel === 'curve' && plot) {
-      const box = document.getElementById('curve-chart');
-      plot.setSize({ width: Math.max(300, box.clientWidth), height: Math.max(200, box.clientHeight) });
-    }
   }
   const start = query.get('panel');
   const showStart = () => show(Math.max(0, panels().findIndex(p => p.dataset.panel === start)));
   showStart();
   setInterval(() => show(current + 1), ROTATE_MS);
-  window.addEventListener('resize', () => {
-    if (!plot) return;
-    const box = document.getElementById('curve-chart');
-    plot.setSize({ width: Math.max(300, box.clientWidth), height: Math.max(200, box.clientHeight) });
-  });
 
   window.NTP.onLanguage(() => { render(); renderShare(); renderLabs(); if (curves) renderCurveNow(todayValues().use); });
   // A kiosk PC may start before the collector: without the site file, try again in half a minute.

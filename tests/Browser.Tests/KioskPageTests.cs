@@ -169,6 +169,9 @@ public sealed partial class KioskPageTests(KioskSite site, ITestOutputHelper out
         Assert.True(solarWh > 0);
         await Expect(page.Locator("#share-phones")).ToHaveTextAsync(Number(Math.Round(solarWh / 15, MidpointRounding.AwayFromZero)));
         Assert.Equal("20%", await page.EvaluateAsync<string>("() => document.getElementById('share-fill').style.width"));
+        // Everything on the slide fits a 1080p screen: the heading is not pushed off the top.
+        var heading = await page.Locator(".panel.active h1").BoundingBoxAsync();
+        Assert.True(heading!.Y >= 0, $"the heading starts at {heading.Y} px");
         await watched.ScreenshotAsync("kiosk-share");
 
         await page.ClickAsync("#language");
@@ -196,6 +199,13 @@ public sealed partial class KioskPageTests(KioskSite site, ITestOutputHelper out
         Assert.NotNull(box);
         output.WriteLine($"curve: {box.Width:F0} × {box.Height:F0} px, {today} quarters today");
         Assert.True(box.Width > 1200 && box.Height > 350, $"the curve is {box.Width} × {box.Height} px: too small to read from 3 m");
+        // The chart with its hour labels stays in its box, above the sentence under it.
+        var sentence = await page.Locator("#curve-now").BoundingBoxAsync();
+        Assert.NotNull(sentence);
+        await Expect(page.Locator("#curve-now")).Not.ToBeEmptyAsync(new LocatorAssertionsToBeEmptyOptions { Timeout = 30_000 });
+        sentence = await page.Locator("#curve-now").BoundingBoxAsync();
+        box = await chart.Locator("canvas").BoundingBoxAsync();
+        Assert.True(box!.Y + box.Height <= sentence!.Y + 1, $"the chart ends at {box.Y + box.Height} px, below the sentence at {sentence.Y} px");
         // Today 4 + 1 kW, yesterday at this time 3 + 0.75 kW.
         await Expect(page.Locator("#curve-now")).ToHaveTextAsync("Nu: 5,0 kW. Gisteren om deze tijd: 3,8 kW, nu dus meer.", Live);
         await watched.ScreenshotAsync("kiosk-curve");
