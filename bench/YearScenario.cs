@@ -286,6 +286,7 @@ public static class YearScenario
             one("kiosk", "energy bucket=hour, last hour", $"/api/v1/energy?bucket=hour&from={Iso(now.AddHours(-1))}&to={Iso(now)}"),
             one("kiosk", "energy bucket=day, today", $"/api/v1/energy?bucket=day&from={Iso(today)}&to={Iso(now)}"),
             one("kiosk", "series climate-technodiscovery co2_ppm, 30 min, 30 points", $"/api/v1/series?sensor=climate-technodiscovery&field=co2_ppm&from={Iso(now.AddMinutes(-30))}&points=30"),
+            one("kiosk", "energy/curve today and yesterday, 15 min", $"/api/v1/energy/curve?date={local.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}"),
             one("report", $"reports/annual year={local.Year}", $"/api/v1/reports/annual?year={local.Year}"),
             one("issue 15", $"occupancy/history room={room} bucket=month, 365 days", $"/api/v1/occupancy/history?room={room}&bucket=month&from={Iso(yearAgo)}&to={Iso(now)}"),
             one("issue 15", $"occupancy/history room={room} bucket=day, 365 days", $"/api/v1/occupancy/history?room={room}&bucket=day&from={Iso(yearAgo)}&to={Iso(now)}"),

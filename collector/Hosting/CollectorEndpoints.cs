@@ -27,6 +27,8 @@ public static class CollectorEndpoints
         api.MapOccupancyApi();
         api.MapRoomWeeksApi();
         api.MapEnergyApi();
+        api.MapPowerCurveApi();
+        api.MapLabsApi();
         api.MapVisitorsApi();
         api.MapReportsApi();
         api.MapExperimentsApi();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Energy;
 using NewTechPark.Edge.Collector.Health;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
@@ -39,6 +40,8 @@ public static class CollectorServiceCollectionExtensions
         services.AddSingleton<StreamClients>();
         services.AddSingleton(sp => new SqliteStore(sp.GetRequiredService<IOptions<CollectorOptions>>(), sp.GetRequiredService<ILogger<SqliteStore>>(), sp.GetRequiredService<SiteModel>()));
         services.AddCollectorAnalytics();
+        services.AddSingleton<PowerCurveService>();
+        services.AddSingleton<Kiosk.LabComparisonService>();
         services.AddSingleton<StoreQueries>();
         services.AddSingleton<ExperimentSessions>();
         services.AddSingleton<NewTechPark.Edge.Collector.Instruments.BenchStatistics>();
