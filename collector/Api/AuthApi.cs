@@ -18,7 +18,7 @@ public static class AuthApi
         api.MapGet("/auth/whoami", (ClaimsPrincipal user) =>
             {
                 var role = AccessRoles.Parse(user.FindFirstValue(ClaimTypes.Role)) ?? Configuration.AccessRole.Lab;
-                return TypedResults.Ok(new WhoAmI(user.FindFirstValue(AccessRoles.TokenNameClaim) ?? "?", role.Name(),
+                return TypedResults.Ok(new WhoAmI(user.FindFirstValue(AccessRoles.CallerNameClaim) ?? "?", role.Name(),
                     AccessRoles.All.Where(r => r <= role).Select(r => r.Name()).ToArray()));
             })
             .RequireLab()

@@ -123,7 +123,7 @@ public static class HttpSecurityExtensions
 
     /// <summary>Whose write budget a write spends: its right token's (by name), or its client address's.</summary>
     private static string WriterOf(HttpContext context) =>
-        context.User.FindFirstValue(AccessRoles.TokenNameClaim) is { } token
+        context.User.FindFirstValue(AccessRoles.CallerNameClaim) is { } token
             ? "token:" + token
             : "address:" + ClientAddress.Of(context);
 

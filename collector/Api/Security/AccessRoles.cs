@@ -6,7 +6,7 @@ namespace NewTechPark.Edge.Collector.Api.Security;
 public static class AccessRoles
 {
     /// <summary>The claim holding the token's name (<c>klas-3b</c>), besides <see cref="System.Security.Claims.ClaimTypes.Role"/>.</summary>
-    public const string TokenNameClaim = "ntp:token";
+    public const string CallerNameClaim = "ntp:token";
 
     public static readonly IReadOnlyList<AccessRole> All = [AccessRole.Lab, AccessRole.Staff, AccessRole.Admin];
 

@@ -59,7 +59,7 @@ public sealed class TokenAuthenticationHandler(
         }
 
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, token.Name), new Claim(ClaimTypes.Role, token.Role.Name()), new Claim(AccessRoles.TokenNameClaim, token.Name)],
+            [new Claim(ClaimTypes.Name, token.Name), new Claim(ClaimTypes.Role, token.Role.Name()), new Claim(AccessRoles.CallerNameClaim, token.Name)],
             SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
@@ -107,7 +107,7 @@ public sealed class TokenAuthenticationHandler(
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         var principal = (await HandleAuthenticateOnceSafeAsync()).Principal;
-        var name = principal?.FindFirstValue(AccessRoles.TokenNameClaim) ?? "?";
+        var name = principal?.FindFirstValue(AccessRoles.CallerNameClaim) ?? "?";
         var role = AccessRoles.Parse(principal?.FindFirstValue(ClaimTypes.Role));
         var needed = RequiredRole() ?? AccessRole.Admin;
         Logger.LogInformation("Refused {Method} {Path} to token {Token} ({Role}): needs {Needed}", Request.Method, Request.Path, name, role?.Name(), needed.Name());
