@@ -34,17 +34,25 @@ public sealed class TimeBuckets
     {
         Zone = zone;
         // Local days start on whole UTC hours when every offset of the zone is whole hours
-        // (Europe/Amsterdam: +1 and +2), so a day can be summed from hour buckets.
-        var rules = zone.GetAdjustmentRules();
-        WholeHourOffsets = zone.BaseUtcOffset.Ticks % TimeSpan.TicksPerHour == 0
-            && rules.All(r => (zone.BaseUtcOffset + r.DaylightDelta).Ticks % TimeSpan.TicksPerHour == 0);
+        // (Europe/Amsterdam: +1 and +2), so a day can be summed from hour buckets. Rules of the
+        // far past do not count: Amsterdam kept +00:19:32 and +00:20 until 1940, which made this
+        // false (no hour cache, days from minutes: half the commit's time in a year's backfill),
+        // and the store holds nothing from before 1970 (readings older than 400 days are refused).
+        var rules = zone.GetAdjustmentRules().Where(r => r.DateEnd >= WholeHoursSince);
+        WholeHourOffsets = IsWholeHours(zone.BaseUtcOffset)
+            && rules.All(r => IsWholeHours(zone.BaseUtcOffset + r.BaseUtcOffsetDelta) && IsWholeHours(zone.BaseUtcOffset + r.BaseUtcOffsetDelta + r.DaylightDelta));
     }
+
+    /// <summary>From when <see cref="WholeHourOffsets"/> holds: times before it are computed to the millisecond, never cached.</summary>
+    public static DateTime WholeHoursSince { get; } = DateTime.UnixEpoch;
 
     public static TimeBuckets Amsterdam { get; } = new(TimeZoneInfo.FindSystemTimeZoneById("Europe/Amsterdam"));
 
     public TimeZoneInfo Zone { get; }
 
     public bool WholeHourOffsets { get; }
+
+    private static bool IsWholeHours(TimeSpan offset) => offset.Ticks % TimeSpan.TicksPerHour == 0;
 
     public static long FloorTo(long ms, long width) => ms - (((ms % width) + width) % width);
 
@@ -118,7 +126,8 @@ public sealed class TimeBuckets
     private (long Day, long Month, long Year) Local(long ms)
     {
         var hour = FloorTo(ms, HourMs);
-        if (WholeHourOffsets)
+        var byHour = WholeHourOffsets && ms >= 0;
+        if (byHour)
         {
             lock (_gate)
             {
@@ -129,9 +138,9 @@ public sealed class TimeBuckets
             }
         }
 
-        var local = LocalDate(WholeHourOffsets ? hour : ms).Date;
+        var local = LocalDate(byHour ? hour : ms).Date;
         var result = (ToUtcMs(local), ToUtcMs(new DateTime(local.Year, local.Month, 1)), ToUtcMs(new DateTime(local.Year, 1, 1)));
-        if (WholeHourOffsets)
+        if (byHour)
         {
             lock (_gate)
             {
