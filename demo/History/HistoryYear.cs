@@ -6,6 +6,7 @@ using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Visitors;
 using NewTechPark.Edge.Contracts.Payloads;
 using NewTechPark.Edge.Simulation.Scenario;
+using ClimateField = NewTechPark.Edge.Demo.History.SiteDay.ClimateField;
 
 namespace NewTechPark.Edge.Demo.History;
 
@@ -34,7 +35,7 @@ public sealed record HistoryDay(DateOnly Date, IReadOnlyDictionary<string, List<
 /// </summary>
 public sealed class HistoryYear
 {
-    public const string Hall = "ontmoetingsplek";
+    public const string Hall = SiteDay.Hall;
 
     /// <summary>The S0 meters' sample interval in the history (the live demo samples every 2 s so the kiosk moves).</summary>
     public static readonly TimeSpan MeterInterval = TimeSpan.FromMinutes(1);
@@ -138,63 +139,11 @@ public sealed class HistoryYear
     public HistoryDay Day(DateOnly date)
     {
         var plan = _calendar.Plan(date);
-        var start = Local(date);
-        var end = Local(date.AddDays(1));
-        var minutes = (int)(end - start).TotalMinutes;
-        var people = new Dictionary<string, int[]>(StringComparer.Ordinal);
-        int[] In(string room) => people.TryGetValue(room, out var a) ? a : people[room] = new int[minutes];
-        var building = new int[minutes];
-        var doorEvents = new Dictionary<string, List<(DateTimeOffset Ts, bool In)>>(StringComparer.Ordinal);
-        var scans = new List<DateTimeOffset>();
+        var day = new SiteDay(_site, plan, TimeZone, _from, _to);
         var registrations = new List<GroupVisitRequest>();
         var sessions = new List<HistorySession>();
-        var groups = date < _peopleUntil ? plan.Groups : [];
-
-        void Cross(string door, DateTimeOffset ts, bool into)
+        day.Walk(date < _peopleUntil ? plan.Groups : [], _random, teacherChecksIn: true, group =>
         {
-            if (!doorEvents.TryGetValue(door, out var list))
-            {
-                doorEvents[door] = list = [];
-            }
-
-            list.Add((ts, into));
-        }
-
-        foreach (var group in groups)
-        {
-            var outer = group.Room == "technodiscovery-2" && group.Kind == GroupKind.EventVisitors ? Door(SiteModel.Outside, group.Room) : Door(SiteModel.Outside, Hall);
-            var inner = outer?.To == group.Room ? null : Door(Hall, group.Room);
-            // People pass a door a few seconds apart (the collector allows 5 a second per door).
-            var spacing = group.Kind == GroupKind.EventVisitors ? 4.0 : 2.5;
-            for (var p = 0; p < group.Size; p++)
-            {
-                var arrive = group.Arrive.AddSeconds((p * spacing) + _random.NextDouble());
-                var leave = group.Leave.AddSeconds((p * spacing) + _random.NextDouble());
-                if (outer is not null)
-                {
-                    Cross(outer.Id, arrive, true);
-                    Cross(outer.Id, leave.AddSeconds(60 + _random.Next(60)), false);
-                }
-
-                if (inner is not null)
-                {
-                    Cross(inner.Id, arrive.AddSeconds(60 + _random.Next(120)), true);
-                    Cross(inner.Id, leave, false);
-                }
-
-                // A school class has no cards: its teacher checks the class in.
-                if (group.Badges || p == 0)
-                {
-                    scans.Add(arrive.AddSeconds(5 + _random.NextDouble()));
-                }
-            }
-
-            for (var m = Minute(start, group.Arrive, minutes); m < Minute(start, group.Leave, minutes); m++)
-            {
-                In(group.Room)[m] += group.Size;
-                building[m] += group.Size;
-            }
-
             if (Registration(date, group) is { } registration)
             {
                 registrations.Add(registration);
@@ -212,84 +161,31 @@ public sealed class HistoryYear
                     sessions.Add(new HistorySession(name, bench, begin, begin.AddMinutes(45 + _random.Next(46))));
                 }
             }
-        }
+        });
 
-        var byDevice = _site.Devices.ToDictionary(d => d, _ => new List<Reading>(), StringComparer.Ordinal);
-        void Add(string? device, Reading reading)
-        {
-            if (device is not null && reading.Ts >= _from && reading.Ts < _to)
-            {
-                byDevice[device].Add(reading);
-            }
-        }
-
-        foreach (var door in _site.Doors)
-        {
-            if (!doorEvents.TryGetValue(door.Id, out var events))
-            {
-                continue;
-            }
-
-            events.Sort((a, b) => a.Ts.CompareTo(b.Ts));
-            var (totalIn, totalOut) = _doorTotals.GetValueOrDefault(door.Id);
-            var last = long.MinValue;
-            foreach (var (ts, into) in events)
-            {
-                // One point per millisecond and series: two crossings never share a timestamp.
-                var ms = Math.Max(ts.ToUnixTimeMilliseconds(), last + 1);
-                var at = DateTimeOffset.FromUnixTimeMilliseconds(ms);
-                if (at < _from || at >= _to)
-                {
-                    continue;
-                }
-
-                last = ms;
-                totalIn += into ? 1 : 0;
-                totalOut += into ? 0 : 1;
-                Add(door.Device, new Reading
-                {
-                    Ts = at, Sensor = door.Id, Kind = ReadingKinds.Door,
-                    Values = new() { ["in"] = into ? 1 : 0, ["out"] = into ? 0 : 1, ["in_total"] = totalIn, ["out_total"] = totalOut },
-                });
-            }
-
-            _doorTotals[door.Id] = (totalIn, totalOut);
-        }
-
+        // The history's door totals are what its readings add up to: a crossing before the window does not count.
+        day.Doors(_doorTotals, countOutsideWindow: false);
         foreach (var sensor in _site.Sensors)
         {
             switch (sensor.Kind)
             {
                 case ReadingKinds.Badge:
-                {
-                    var last = long.MinValue;
-                    foreach (var ts in scans.Order())
-                    {
-                        var ms = Math.Max(ts.ToUnixTimeMilliseconds(), last + 1);
-                        last = ms;
-                        Add(sensor.Device, new Reading { Ts = DateTimeOffset.FromUnixTimeMilliseconds(ms), Sensor = sensor.Id, Kind = ReadingKinds.Badge, Visitor = _pseudonym.Of(_visitors.Next()) });
-                    }
-
+                    day.Badges(sensor, _pseudonym, _visitors);
                     break;
-                }
-
                 case ReadingKinds.Climate:
-                    Climate(sensor, start, end, minutes, building, people, date, Add);
+                    Climate(day, sensor);
                     break;
             }
         }
 
-        Benches(sessions, Add);
-        Meters(plan, start, end, minutes, building, people, sessions, Add);
-        foreach (var list in byDevice.Values)
-        {
-            list.Sort((a, b) => a.Ts.CompareTo(b.Ts));
-        }
-
-        return new HistoryDay(date, byDevice, registrations, [.. sessions.Where(s => s.Stopped <= _to && s.Started >= _from)]);
+        Benches(day, sessions);
+        Meters(day, sessions);
+        day.Sort();
+        return new HistoryDay(date, day.Readings, registrations, [.. sessions.Where(s => s.Stopped <= _to && s.Started >= _from)]);
     }
 
-    private void Climate(SiteSensor sensor, DateTimeOffset start, DateTimeOffset end, int minutes, int[] building, Dictionary<string, int[]> people, DateOnly date, Action<string?, Reading> add)
+    /// <summary>A climate sensor's samples of the day through the agent's publish filter; the air runs on from the day's start, the samples count from the window's.</summary>
+    private void Climate(SiteDay day, SiteSensor sensor)
     {
         var (interval, fields) = ClimateParts.GetValueOrDefault(sensor.Id, DefaultClimate);
         if (!_air.TryGetValue(sensor.Id, out var air))
@@ -298,44 +194,19 @@ public sealed class HistoryYear
         }
 
         var (filter, output) = _climateFilters[sensor.Id];
-        var noise = new Random(SiteCalendar.Mix(date.DayNumber, sensor.Id.Length, 11));
-        var first = start < _from ? _from : start;
-        var last = end > _to ? _to : end;
-        for (var ts = start; ts < last; ts += interval)
-        {
-            var m = Minute(start, ts, minutes);
-            var inRoom = sensor.Room == Hall ? building[m] / 10 : people.TryGetValue(sensor.Room ?? string.Empty, out var a) ? a[m] : 0;
-            air.Advance(interval, inRoom);
-            if (ts < first)
-            {
-                continue;
-            }
-
-            var values = new Dictionary<string, double>(fields.Length, StringComparer.Ordinal);
-            foreach (var field in fields)
-            {
-                values[field] = field switch
-                {
-                    ClimateField.Co2 => Math.Round(air.Co2Ppm + (noise.NextDouble() * 6) - 3),
-                    ClimateField.Temperature => Math.Round(air.Celsius + (noise.NextDouble() * 0.1) - 0.05, 2),
-                    ClimateField.Humidity => Math.Round(air.HumidityPct + (noise.NextDouble() * 0.4) - 0.2, 2),
-                    _ => Math.Round(air.PressureHpa + (noise.NextDouble() * 0.1), 2),
-                };
-            }
-
-            filter.TryAdd(new Reading { Ts = ts, Sensor = sensor.Id, Kind = ReadingKinds.Climate, Values = values });
-        }
-
+        var first = day.Start < _from ? _from : day.Start;
+        var last = day.End > _to ? _to : day.End;
+        day.Climate(sensor, air, interval, fields, first, last, reading => filter.TryAdd(reading));
         foreach (var reading in output)
         {
-            add(sensor.Device, reading);
+            day.Add(sensor.Device, reading);
         }
 
         output.Clear();
     }
 
     /// <summary>The benches of each session at 1 reading a second (sessions that overlap share a bench's readings).</summary>
-    private void Benches(List<HistorySession> sessions, Action<string?, Reading> add)
+    private void Benches(SiteDay day, List<HistorySession> sessions)
     {
         foreach (var (sensor, device, model) in _benches)
         {
@@ -345,35 +216,22 @@ public sealed class HistoryYear
             {
                 for (var ts = from > next ? from : next; ts < to; ts += BenchInterval)
                 {
-                    var (volts, amps) = model.At(ts, inUse: true);
-                    add(device, new Reading
-                    {
-                        Ts = ts, Sensor = sensor, Kind = ReadingKinds.Dc,
-                        Values = new() { ["voltage_v"] = Math.Round(volts, 3), ["current_a"] = Math.Round(amps, 4), ["power_w"] = Math.Round(volts * amps, 3) },
-                    });
+                    day.Add(device, SiteDay.BenchReading(sensor, model, ts));
                     next = ts + BenchInterval;
                 }
             }
         }
     }
 
-    private void Meters(DayPlan plan, DateTimeOffset start, DateTimeOffset end, int minutes, int[] building, Dictionary<string, int[]> people, List<HistorySession> sessions, Action<string?, Reading> add)
+    private void Meters(SiteDay day, List<HistorySession> sessions)
     {
         foreach (var meter in _site.Meters)
         {
             var whPerPulse = 1000.0 / meter.PulsesPerKwh;
             var (pendingWh, pulses) = _meters[meter.Id];
-            for (var ts = start; ts < end && ts < _to; ts += MeterInterval)
+            for (var ts = day.Start; ts < day.End && ts < _to; ts += MeterInterval)
             {
-                var m = Minute(start, ts, minutes);
-                var open = plan.Open && ts >= plan.Opens && ts < plan.Closes;
-                var solar = _solar.PowerW(ts);
-                var watts = meter.Role switch
-                {
-                    "solar" => solar,
-                    "grid" => BuildingLoad.GridImportW(BuildingLoad.PowerW(open, building[m]), solar),
-                    _ => 150 + (people.TryGetValue(meter.Room ?? string.Empty, out var a) ? a[m] * 20 : 0) + (sessions.Any(s => ts >= s.Started && ts < s.Stopped) ? 250 : 0),
-                };
+                var watts = day.MeterWatts(meter, _solar, ts, sessions.Any(s => ts >= s.Started && ts < s.Stopped));
                 if (ts < _from)
                 {
                     continue;
@@ -384,7 +242,7 @@ public sealed class HistoryYear
                 var whole = (long)Math.Floor(pendingWh / whPerPulse);
                 pulses += whole;
                 pendingWh -= whole * whPerPulse;
-                add(meter.Device, new Reading
+                day.Add(meter.Device, new Reading
                 {
                     Ts = ts, Sensor = meter.Id, Kind = ReadingKinds.Energy,
                     Values = new() { [ReadingKinds.EnergyValues.PowerW] = Math.Round(watts, 1), [ReadingKinds.EnergyValues.EnergyWhTotal] = Math.Round(pulses * whPerPulse, 3) },
@@ -411,25 +269,7 @@ public sealed class HistoryYear
         _ => null,
     };
 
-    private Door? Door(string from, string to) => _site.Doors.FirstOrDefault(d => d.From == from && d.To == to);
-
-    private static int Minute(DateTimeOffset start, DateTimeOffset at, int minutes) => Math.Clamp((int)(at - start).TotalMinutes, 0, minutes - 1);
-
     private DateOnly LocalDate(DateTimeOffset at) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, TimeZone).DateTime);
-
-    private DateTimeOffset Local(DateOnly date)
-    {
-        var local = date.ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(local, TimeZone.GetUtcOffset(local));
-    }
-
-    private static class ClimateField
-    {
-        public const string Co2 = "co2_ppm";
-        public const string Temperature = "temperature_c";
-        public const string Humidity = "humidity_pct";
-        public const string Pressure = "pressure_hpa";
-    }
 
     private sealed class ListSink(List<Reading> list) : IReadingSink
     {
