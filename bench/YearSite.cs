@@ -3,7 +3,6 @@ using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Contracts.Payloads;
 using NewTechPark.Edge.Demo.History;
 using NewTechPark.Edge.Simulation.Scenario;
-using ClimateField = NewTechPark.Edge.Demo.History.SiteDay.ClimateField;
 
 namespace NewTechPark.Edge.Bench;
 
@@ -25,37 +24,26 @@ public sealed class YearSite
 {
     private static readonly TimeSpan MeterInterval = TimeSpan.FromSeconds(5); // the shipped agent's S0 SampleInterval
 
-    /// <summary>Climate parts of the shipped site: interval (the shipped agent's, or the part's default) and the values it sends.</summary>
-    private static readonly Dictionary<string, (TimeSpan Interval, string[] Fields)> ClimateParts = new(StringComparer.Ordinal)
+    /// <summary>The climate sensors' intervals on the shipped agent (or the part's default), by sensor id; an SHT4x elsewhere.</summary>
+    private static readonly Dictionary<string, TimeSpan> ClimateIntervals = new(StringComparer.Ordinal)
     {
-        ["climate-cer"] = (TimeSpan.FromSeconds(5), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
-        ["climate-technodiscovery"] = (TimeSpan.FromSeconds(5), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
-        ["climate-dc-lab"] = (TimeSpan.FromSeconds(30), [ClimateField.Temperature, ClimateField.Humidity, ClimateField.Pressure]), // BME280
-        ["temp-dc-lab-battery"] = (TimeSpan.FromSeconds(60), [ClimateField.Temperature]), // DS18B20
+        ["climate-cer"] = TimeSpan.FromSeconds(5), // SCD4x
+        ["climate-technodiscovery"] = TimeSpan.FromSeconds(5), // SCD4x
+        ["climate-dc-lab"] = TimeSpan.FromSeconds(30), // BME280
+        ["temp-dc-lab-battery"] = TimeSpan.FromSeconds(60), // DS18B20
     };
 
-    private static readonly (TimeSpan Interval, string[] Fields) DefaultClimate = (TimeSpan.FromSeconds(10), [ClimateField.Temperature, ClimateField.Humidity]); // SHT4x
+    private static readonly TimeSpan DefaultClimateInterval = TimeSpan.FromSeconds(10); // SHT4x
 
-    private readonly SiteModel _site;
-    private readonly SiteCalendar _calendar;
-    private readonly SolarModel _solar;
-    private readonly VisitorPool _visitors;
-    // A fresh key per run: pseudonyms only need to be stable within the run, and a key in the
-    // tree would be one more secret to explain (CommittedSecretsTests).
-    private readonly VisitorPseudonym _pseudonym = new(Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+    private readonly SiteYear _year;
     private readonly double _dcHz;
-    private readonly Random _random;
-    private readonly Dictionary<string, (long In, long Out)> _doorTotals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _meterWh = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RoomAir> _air = new(StringComparer.Ordinal);
 
     public YearSite(SiteModel site, int seed, double dcHz)
     {
-        _site = site;
-        _calendar = new SiteCalendar(seed, TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
-        _solar = new SolarModel(seed);
-        _visitors = new VisitorPool(seed);
-        _random = new Random(seed);
+        // A fresh key per run: pseudonyms only need to be stable within the run, and a key in the
+        // tree would be one more secret to explain (CommittedSecretsTests).
+        _year = new SiteYear(site, seed, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         _dcHz = dcHz;
         foreach (var meter in site.Meters)
         {
@@ -63,48 +51,30 @@ public sealed class YearSite
         }
     }
 
-    public TimeZoneInfo TimeZone => _calendar.TimeZone;
+    public TimeZoneInfo TimeZone => _year.TimeZone;
 
     /// <summary>The devices that own something of the site (each publishes as itself).</summary>
-    public IReadOnlyList<string> Devices => [.. _site.Devices];
+    public IReadOnlyList<string> Devices => _year.Devices;
 
     /// <summary>Each device's readings of one local day, in time order, only those inside [<paramref name="from"/>, <paramref name="to"/>).</summary>
     public IReadOnlyDictionary<string, List<Reading>> Day(DateOnly date, DateTimeOffset from, DateTimeOffset to)
     {
-        var plan = _calendar.Plan(date);
-        var day = new SiteDay(_site, plan, TimeZone, from, to);
         var dcSessions = new List<(DateTimeOffset From, DateTimeOffset To)>();
-        day.Walk(plan.Groups, _random, teacherChecksIn: false, group =>
+        // Whole days are made and cut at the window, so the first day's door totals count its morning too.
+        var day = _year.Day(date, from, to, withGroups: true, teacherChecksIn: false, countOutsideWindow: true, group =>
         {
             if (group.Room == "dc-lab")
             {
                 dcSessions.Add((group.Arrive, group.Leave));
             }
+        }, (today, sensor, air) =>
+        {
+            // Every sample of the whole day; the window cuts them.
+            var interval = ClimateIntervals.GetValueOrDefault(sensor.Id, DefaultClimateInterval);
+            today.Climate(sensor, air, interval, SiteYear.ClimateFields(sensor.Id), today.Start, today.End, reading => today.Add(sensor.Device, reading));
         });
 
-        // Whole days are made and cut at the window, so the first day's totals count its morning too.
-        day.Doors(_doorTotals, countOutsideWindow: true);
-        var benches = _site.Sensors.Where(s => s.Kind == ReadingKinds.Dc).Select((s, i) => (Sensor: s, Model: new BenchModel(i))).ToList();
-        foreach (var sensor in _site.Sensors)
-        {
-            switch (sensor.Kind)
-            {
-                case ReadingKinds.Badge:
-                    day.Badges(sensor, _pseudonym, _visitors);
-                    break;
-                case ReadingKinds.Climate:
-                {
-                    var (interval, fields) = ClimateParts.GetValueOrDefault(sensor.Id, DefaultClimate);
-                    if (!_air.TryGetValue(sensor.Id, out var air))
-                    {
-                        _air[sensor.Id] = air = new RoomAir(volumeM3: 250);
-                    }
-
-                    day.Climate(sensor, air, interval, fields, day.Start, day.End, reading => day.Add(sensor.Device, reading));
-                    break;
-                }
-            }
-        }
+        var benches = _year.Site.Sensors.Where(s => s.Kind == ReadingKinds.Dc).Select((s, i) => (Sensor: s, Model: new BenchModel(i))).ToList();
 
         // Groups that share the lab share its benches: one reading per bench and instant.
         dcSessions.Sort((a, b) => a.From.CompareTo(b.From));
@@ -136,18 +106,14 @@ public sealed class YearSite
             }
         }
 
-        foreach (var meter in _site.Meters)
+        foreach (var meter in _year.Site.Meters)
         {
             var wh = _meterWh[meter.Id];
             for (var ts = day.Start; ts < day.End; ts += MeterInterval)
             {
-                var watts = day.MeterWatts(meter, _solar, ts, merged.Any(s => ts >= s.From && ts < s.To));
+                var watts = day.MeterWatts(meter, _year.Solar, ts, merged.Any(s => ts >= s.From && ts < s.To));
                 wh += watts * MeterInterval.TotalHours;
-                day.Add(meter.Device, new Reading
-                {
-                    Ts = ts, Sensor = meter.Id, Kind = ReadingKinds.Energy,
-                    Values = new() { ["power_w"] = Math.Round(watts), ["energy_wh_total"] = Math.Floor(wh) },
-                });
+                day.Add(meter.Device, SiteDay.EnergyReading(meter, ts, Math.Round(watts), Math.Floor(wh)));
             }
 
             _meterWh[meter.Id] = wh;

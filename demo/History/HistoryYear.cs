@@ -44,18 +44,10 @@ public sealed class HistoryYear
     public static readonly TimeSpan BenchInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Climate parts: sample interval and the values the part gives. Once a minute: what a site
-    /// that keeps a year sets (the air of a room changes over minutes; the deadband passes less anyway).
+    /// The climate sensors' sample interval. Once a minute: what a site that keeps a year sets (the
+    /// air of a room changes over minutes; the deadband passes less anyway).
     /// </summary>
-    private static readonly Dictionary<string, (TimeSpan Interval, string[] Fields)> ClimateParts = new(StringComparer.Ordinal)
-    {
-        ["climate-cer"] = (TimeSpan.FromMinutes(1), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
-        ["climate-technodiscovery"] = (TimeSpan.FromMinutes(1), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
-        ["climate-dc-lab"] = (TimeSpan.FromMinutes(1), [ClimateField.Temperature, ClimateField.Humidity, ClimateField.Pressure]), // BME280
-        ["temp-dc-lab-battery"] = (TimeSpan.FromMinutes(1), [ClimateField.Temperature]), // DS18B20
-    };
-
-    private static readonly (TimeSpan Interval, string[] Fields) DefaultClimate = (TimeSpan.FromMinutes(1), [ClimateField.Temperature, ClimateField.Humidity]); // SHT4x
+    public static readonly TimeSpan ClimateInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>The deadband a site sets on climate sensors it keeps for a year (changes smaller than these are noise).</summary>
     public static readonly IReadOnlyDictionary<string, double> ClimateDeadband = new Dictionary<string, double>(StringComparer.Ordinal)
@@ -74,28 +66,17 @@ public sealed class HistoryYear
         "LED-verlichting op DC / DC LED lighting",
     ];
 
-    private readonly SiteModel _site;
-    private readonly SiteCalendar _calendar;
-    private readonly SolarModel _solar;
-    private readonly VisitorPool _visitors;
-    private readonly VisitorPseudonym _pseudonym = new(DemoSite.SiteKey);
-    private readonly Random _random;
+    private readonly SiteYear _year;
     private readonly DateTimeOffset _from;
     private readonly DateTimeOffset _to;
     private readonly DateOnly _peopleUntil;
-    private readonly Dictionary<string, (long In, long Out)> _doorTotals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (double Wh, long Pulses)> _meters = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RoomAir> _air = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ReadingFilter Filter, List<Reading> Out)> _climateFilters = new(StringComparer.Ordinal);
     private readonly List<(string Sensor, string Device, BenchModel Model)> _benches;
 
     public HistoryYear(SiteModel site, int seed, DateTimeOffset from, DateTimeOffset to)
     {
-        _site = site;
-        _calendar = new SiteCalendar(seed, TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
-        _solar = new SolarModel(seed);
-        _visitors = new VisitorPool(seed);
-        _random = new Random(seed);
+        _year = new SiteYear(site, seed, DemoSite.SiteKey);
         _from = from;
         _to = to;
         _peopleUntil = LocalDate(to);
@@ -112,7 +93,7 @@ public sealed class HistoryYear
         {
             var output = new List<Reading>();
             var options = new FilterOptions();
-            foreach (var field in ClimateParts.GetValueOrDefault(sensor.Id, DefaultClimate).Fields)
+            foreach (var field in SiteYear.ClimateFields(sensor.Id))
             {
                 options.Delta[field] = ClimateDeadband[field];
             }
@@ -121,16 +102,16 @@ public sealed class HistoryYear
         }
     }
 
-    public TimeZoneInfo TimeZone => _calendar.TimeZone;
+    public TimeZoneInfo TimeZone => _year.TimeZone;
 
     /// <summary>The local days the history covers, the first and the last (which may be cut at <c>to</c>).</summary>
     public (DateOnly First, DateOnly Last) Days => (LocalDate(_from), LocalDate(_to.AddTicks(-1)));
 
     /// <summary>The devices that own something of the site (each publishes as itself).</summary>
-    public IReadOnlyList<string> Devices => [.. _site.Devices];
+    public IReadOnlyList<string> Devices => _year.Devices;
 
     /// <summary>The door totals at the end of the days made so far (the live agents go on from them).</summary>
-    public IReadOnlyDictionary<string, (long In, long Out)> DoorTotals => _doorTotals;
+    public IReadOnlyDictionary<string, (long In, long Out)> DoorTotals => _year.DoorTotals;
 
     /// <summary>The meters' pulse counters at the end of the days made so far.</summary>
     public IReadOnlyDictionary<string, long> MeterPulses => _meters.ToDictionary(m => m.Key, m => m.Value.Pulses, StringComparer.Ordinal);
@@ -138,11 +119,10 @@ public sealed class HistoryYear
     /// <summary>The next local day; call for each day from <see cref="Days"/> in order.</summary>
     public HistoryDay Day(DateOnly date)
     {
-        var plan = _calendar.Plan(date);
-        var day = new SiteDay(_site, plan, TimeZone, _from, _to);
         var registrations = new List<GroupVisitRequest>();
         var sessions = new List<HistorySession>();
-        day.Walk(date < _peopleUntil ? plan.Groups : [], _random, teacherChecksIn: true, group =>
+        // The history's door totals are what its readings add up to: a crossing before the window does not count.
+        var day = _year.Day(date, _from, _to, withGroups: date < _peopleUntil, teacherChecksIn: true, countOutsideWindow: false, group =>
         {
             if (Registration(date, group) is { } registration)
             {
@@ -152,31 +132,16 @@ public sealed class HistoryYear
             if (group.Kind == GroupKind.MboGroup && group.Room == "dc-lab" && _benches.Count > 0)
             {
                 // Two experiments a lab day: one in the morning, one after lunch.
-                var morning = group.Arrive.AddMinutes(30 + _random.Next(30));
-                var afternoon = group.Arrive.AddHours(3.5).AddMinutes(_random.Next(30));
+                var morning = group.Arrive.AddMinutes(30 + _year.Random.Next(30));
+                var afternoon = group.Arrive.AddHours(3.5).AddMinutes(_year.Random.Next(30));
                 foreach (var begin in new[] { morning, afternoon })
                 {
-                    var name = Experiments[_random.Next(Experiments.Length)];
-                    var bench = _random.NextDouble() < 0.3 ? _benches[_random.Next(_benches.Count)].Sensor : null;
-                    sessions.Add(new HistorySession(name, bench, begin, begin.AddMinutes(45 + _random.Next(46))));
+                    var name = Experiments[_year.Random.Next(Experiments.Length)];
+                    var bench = _year.Random.NextDouble() < 0.3 ? _benches[_year.Random.Next(_benches.Count)].Sensor : null;
+                    sessions.Add(new HistorySession(name, bench, begin, begin.AddMinutes(45 + _year.Random.Next(46))));
                 }
             }
-        });
-
-        // The history's door totals are what its readings add up to: a crossing before the window does not count.
-        day.Doors(_doorTotals, countOutsideWindow: false);
-        foreach (var sensor in _site.Sensors)
-        {
-            switch (sensor.Kind)
-            {
-                case ReadingKinds.Badge:
-                    day.Badges(sensor, _pseudonym, _visitors);
-                    break;
-                case ReadingKinds.Climate:
-                    Climate(day, sensor);
-                    break;
-            }
-        }
+        }, Climate);
 
         Benches(day, sessions);
         Meters(day, sessions);
@@ -185,18 +150,12 @@ public sealed class HistoryYear
     }
 
     /// <summary>A climate sensor's samples of the day through the agent's publish filter; the air runs on from the day's start, the samples count from the window's.</summary>
-    private void Climate(SiteDay day, SiteSensor sensor)
+    private void Climate(SiteDay day, SiteSensor sensor, RoomAir air)
     {
-        var (interval, fields) = ClimateParts.GetValueOrDefault(sensor.Id, DefaultClimate);
-        if (!_air.TryGetValue(sensor.Id, out var air))
-        {
-            _air[sensor.Id] = air = new RoomAir(volumeM3: 250);
-        }
-
         var (filter, output) = _climateFilters[sensor.Id];
         var first = day.Start < _from ? _from : day.Start;
         var last = day.End > _to ? _to : day.End;
-        day.Climate(sensor, air, interval, fields, first, last, reading => filter.TryAdd(reading));
+        day.Climate(sensor, air, ClimateInterval, SiteYear.ClimateFields(sensor.Id), first, last, reading => filter.TryAdd(reading));
         foreach (var reading in output)
         {
             day.Add(sensor.Device, reading);
@@ -225,13 +184,13 @@ public sealed class HistoryYear
 
     private void Meters(SiteDay day, List<HistorySession> sessions)
     {
-        foreach (var meter in _site.Meters)
+        foreach (var meter in _year.Site.Meters)
         {
             var whPerPulse = 1000.0 / meter.PulsesPerKwh;
             var (pendingWh, pulses) = _meters[meter.Id];
             for (var ts = day.Start; ts < day.End && ts < _to; ts += MeterInterval)
             {
-                var watts = day.MeterWatts(meter, _solar, ts, sessions.Any(s => ts >= s.Started && ts < s.Stopped));
+                var watts = day.MeterWatts(meter, _year.Solar, ts, sessions.Any(s => ts >= s.Started && ts < s.Stopped));
                 if (ts < _from)
                 {
                     continue;
@@ -242,11 +201,7 @@ public sealed class HistoryYear
                 var whole = (long)Math.Floor(pendingWh / whPerPulse);
                 pulses += whole;
                 pendingWh -= whole * whPerPulse;
-                day.Add(meter.Device, new Reading
-                {
-                    Ts = ts, Sensor = meter.Id, Kind = ReadingKinds.Energy,
-                    Values = new() { [ReadingKinds.EnergyValues.PowerW] = Math.Round(watts, 1), [ReadingKinds.EnergyValues.EnergyWhTotal] = Math.Round(pulses * whPerPulse, 3) },
-                });
+                day.Add(meter.Device, SiteDay.EnergyReading(meter, ts, Math.Round(watts, 1), Math.Round(pulses * whPerPulse, 3)));
             }
 
             _meters[meter.Id] = (pendingWh, pulses);

@@ -222,6 +222,13 @@ public sealed class SiteDay
         };
     }
 
+    /// <summary>A meter's reading: its power and its cumulative energy.</summary>
+    public static Reading EnergyReading(Meter meter, DateTimeOffset ts, double powerW, double energyWhTotal) => new()
+    {
+        Ts = ts, Sensor = meter.Id, Kind = ReadingKinds.Energy,
+        Values = new() { [ReadingKinds.EnergyValues.PowerW] = powerW, [ReadingKinds.EnergyValues.EnergyWhTotal] = energyWhTotal },
+    };
+
     /// <summary>Keeps a device's reading if it falls inside the window.</summary>
     public void Add(string? device, Reading reading)
     {
