@@ -1,4 +1,3 @@
-using NewTechPark.Edge.Agent.Readers.Badge;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Contracts.Payloads;
 using NewTechPark.Edge.Demo.History;

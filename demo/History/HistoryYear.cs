@@ -1,6 +1,5 @@
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Readers;
-using NewTechPark.Edge.Agent.Readers.Badge;
 using NewTechPark.Edge.Agent.Readers.Filters;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Visitors;
