@@ -1,6 +1,6 @@
-using NewTechPark.Edge.Agent.Readers.Badge;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Demo.History;
 using NewTechPark.Edge.Simulation.Scenario;
 
 namespace NewTechPark.Edge.Bench;
@@ -15,43 +15,34 @@ namespace NewTechPark.Edge.Bench;
 /// room), and the DC benches (<see cref="BenchModel"/>) while a group works in the DC-Lab.
 /// Deterministic for a seed. Values are rounded to what the parts resolve (whole Wh from the S0
 /// pulses, whole ppm, 0.01 °C), so stored values are no less compressible than real ones.
+/// The day itself (groups through the doors, badges, climate, meter power) is the demo history's
+/// <see cref="SiteDay"/>; what stays here is the bench's own: the shipped agent's rates unfiltered,
+/// every DC-Lab group's session with all benches at <c>dcHz</c>, and whole-Wh meter totals.
 /// </summary>
 public sealed class YearSite
 {
-    private const string Hall = "ontmoetingsplek";
     private static readonly TimeSpan MeterInterval = TimeSpan.FromSeconds(5); // the shipped agent's S0 SampleInterval
 
-    /// <summary>Climate parts of the shipped site: interval (the shipped agent's, or the part's default) and the values it sends.</summary>
-    private static readonly Dictionary<string, (TimeSpan Interval, string[] Fields)> ClimateParts = new(StringComparer.Ordinal)
+    /// <summary>The climate sensors' intervals on the shipped agent (or the part's default), by sensor id; an SHT4x elsewhere.</summary>
+    private static readonly Dictionary<string, TimeSpan> ClimateIntervals = new(StringComparer.Ordinal)
     {
-        ["climate-cer"] = (TimeSpan.FromSeconds(5), ["co2_ppm", "temperature_c", "humidity_pct"]), // SCD4x
-        ["climate-technodiscovery"] = (TimeSpan.FromSeconds(5), ["co2_ppm", "temperature_c", "humidity_pct"]), // SCD4x
-        ["climate-dc-lab"] = (TimeSpan.FromSeconds(30), ["temperature_c", "humidity_pct", "pressure_hpa"]), // BME280
-        ["temp-dc-lab-battery"] = (TimeSpan.FromSeconds(60), ["temperature_c"]), // DS18B20
+        ["climate-cer"] = TimeSpan.FromSeconds(5), // SCD4x
+        ["climate-technodiscovery"] = TimeSpan.FromSeconds(5), // SCD4x
+        ["climate-dc-lab"] = TimeSpan.FromSeconds(30), // BME280
+        ["temp-dc-lab-battery"] = TimeSpan.FromSeconds(60), // DS18B20
     };
 
-    private static readonly (TimeSpan Interval, string[] Fields) DefaultClimate = (TimeSpan.FromSeconds(10), ["temperature_c", "humidity_pct"]); // SHT4x
+    private static readonly TimeSpan DefaultClimateInterval = TimeSpan.FromSeconds(10); // SHT4x
 
-    private readonly SiteModel _site;
-    private readonly SiteCalendar _calendar;
-    private readonly SolarModel _solar;
-    private readonly VisitorPool _visitors;
-    // A fresh key per run: pseudonyms only need to be stable within the run, and a key in the
-    // tree would be one more secret to explain (CommittedSecretsTests).
-    private readonly VisitorPseudonym _pseudonym = new(Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+    private readonly SiteYear _year;
     private readonly double _dcHz;
-    private readonly Random _random;
-    private readonly Dictionary<string, (long In, long Out)> _doorTotals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _meterWh = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RoomAir> _air = new(StringComparer.Ordinal);
 
     public YearSite(SiteModel site, int seed, double dcHz)
     {
-        _site = site;
-        _calendar = new SiteCalendar(seed, TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
-        _solar = new SolarModel(seed);
-        _visitors = new VisitorPool(seed);
-        _random = new Random(seed);
+        // A fresh key per run: pseudonyms only need to be stable within the run, and a key in the
+        // tree would be one more secret to explain (CommittedSecretsTests).
+        _year = new SiteYear(site, seed, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         _dcHz = dcHz;
         foreach (var meter in site.Meters)
         {
@@ -59,162 +50,30 @@ public sealed class YearSite
         }
     }
 
-    public TimeZoneInfo TimeZone => _calendar.TimeZone;
+    public TimeZoneInfo TimeZone => _year.TimeZone;
 
     /// <summary>The devices that own something of the site (each publishes as itself).</summary>
-    public IReadOnlyList<string> Devices => [.. _site.Devices];
+    public IReadOnlyList<string> Devices => _year.Devices;
 
     /// <summary>Each device's readings of one local day, in time order, only those inside [<paramref name="from"/>, <paramref name="to"/>).</summary>
-    public Dictionary<string, List<Reading>> Day(DateOnly date, DateTimeOffset from, DateTimeOffset to)
+    public IReadOnlyDictionary<string, List<Reading>> Day(DateOnly date, DateTimeOffset from, DateTimeOffset to)
     {
-        var plan = _calendar.Plan(date);
-        var start = Local(date);
-        var end = Local(date.AddDays(1));
-        var minutes = (int)(end - start).TotalMinutes;
-        var people = new Dictionary<string, int[]>(StringComparer.Ordinal);
-        int[] In(string room) => people.TryGetValue(room, out var a) ? a : people[room] = new int[minutes];
-        var building = new int[minutes];
-        var doorEvents = new Dictionary<string, List<(DateTimeOffset Ts, bool In)>>(StringComparer.Ordinal);
-        var scans = new List<DateTimeOffset>();
         var dcSessions = new List<(DateTimeOffset From, DateTimeOffset To)>();
-
-        void Cross(string door, DateTimeOffset ts, bool into)
+        // Whole days are made and cut at the window, so the first day's door totals count its morning too.
+        var day = _year.Day(date, from, to, withGroups: true, teacherChecksIn: false, countOutsideWindow: true, group =>
         {
-            if (!doorEvents.TryGetValue(door, out var list))
-            {
-                doorEvents[door] = list = [];
-            }
-
-            list.Add((ts, into));
-        }
-
-        foreach (var group in plan.Groups)
-        {
-            var outer = group.Room == "technodiscovery-2" && group.Kind == GroupKind.EventVisitors ? Door(SiteModel.Outside, group.Room) : Door(SiteModel.Outside, Hall);
-            var inner = outer?.To == group.Room ? null : Door(Hall, group.Room);
-            // People pass a door a few seconds apart (the collector allows 5 a second per door).
-            var spacing = group.Kind == GroupKind.EventVisitors ? 4.0 : 2.5;
-            for (var p = 0; p < group.Size; p++)
-            {
-                var arrive = group.Arrive.AddSeconds((p * spacing) + _random.NextDouble());
-                var leave = group.Leave.AddSeconds((p * spacing) + _random.NextDouble());
-                if (outer is not null)
-                {
-                    Cross(outer.Id, arrive, true);
-                    Cross(outer.Id, leave.AddSeconds(60 + _random.Next(60)), false);
-                }
-
-                if (inner is not null)
-                {
-                    Cross(inner.Id, arrive.AddSeconds(60 + _random.Next(120)), true);
-                    Cross(inner.Id, leave, false);
-                }
-
-                if (group.Badges)
-                {
-                    scans.Add(arrive.AddSeconds(5 + _random.NextDouble()));
-                }
-            }
-
-            for (var m = Minute(start, group.Arrive, minutes); m < Minute(start, group.Leave, minutes); m++)
-            {
-                In(group.Room)[m] += group.Size;
-                building[m] += group.Size;
-            }
-
             if (group.Room == "dc-lab")
             {
                 dcSessions.Add((group.Arrive, group.Leave));
             }
-        }
-
-        var byDevice = _site.Devices.ToDictionary(d => d, _ => new List<Reading>(), StringComparer.Ordinal);
-        void Add(string? device, Reading reading)
+        }, (today, sensor, air) =>
         {
-            if (device is not null && reading.Ts >= from && reading.Ts < to)
-            {
-                byDevice[device].Add(reading);
-            }
-        }
+            // Every sample of the whole day; the window cuts them.
+            var interval = ClimateIntervals.GetValueOrDefault(sensor.Id, DefaultClimateInterval);
+            today.Climate(sensor, air, interval, SiteYear.ClimateFields(sensor.Id), today.Start, today.End, reading => today.Add(sensor.Device, reading));
+        });
 
-        foreach (var door in _site.Doors)
-        {
-            if (!doorEvents.TryGetValue(door.Id, out var events))
-            {
-                continue;
-            }
-
-            events.Sort((a, b) => a.Ts.CompareTo(b.Ts));
-            var (totalIn, totalOut) = _doorTotals.GetValueOrDefault(door.Id);
-            var last = long.MinValue;
-            foreach (var (ts, into) in events)
-            {
-                // One point per millisecond and series: two crossings never share a timestamp.
-                var ms = Math.Max(ts.ToUnixTimeMilliseconds(), last + 1);
-                last = ms;
-                totalIn += into ? 1 : 0;
-                totalOut += into ? 0 : 1;
-                Add(door.Device, new Reading
-                {
-                    Ts = DateTimeOffset.FromUnixTimeMilliseconds(ms), Sensor = door.Id, Kind = ReadingKinds.Door,
-                    Values = new() { ["in"] = into ? 1 : 0, ["out"] = into ? 0 : 1, ["in_total"] = totalIn, ["out_total"] = totalOut },
-                });
-            }
-
-            _doorTotals[door.Id] = (totalIn, totalOut);
-        }
-
-        var benches = _site.Sensors.Where(s => s.Kind == ReadingKinds.Dc).Select((s, i) => (Sensor: s, Model: new BenchModel(i))).ToList();
-        foreach (var sensor in _site.Sensors)
-        {
-            switch (sensor.Kind)
-            {
-                case ReadingKinds.Badge:
-                {
-                    var last = long.MinValue;
-                    foreach (var ts in scans.Order())
-                    {
-                        var ms = Math.Max(ts.ToUnixTimeMilliseconds(), last + 1);
-                        last = ms;
-                        Add(sensor.Device, new Reading { Ts = DateTimeOffset.FromUnixTimeMilliseconds(ms), Sensor = sensor.Id, Kind = ReadingKinds.Badge, Visitor = _pseudonym.Of(_visitors.Next()) });
-                    }
-
-                    break;
-                }
-
-                case ReadingKinds.Climate:
-                {
-                    var (interval, fields) = ClimateParts.GetValueOrDefault(sensor.Id, DefaultClimate);
-                    if (!_air.TryGetValue(sensor.Id, out var air))
-                    {
-                        _air[sensor.Id] = air = new RoomAir(volumeM3: 250);
-                    }
-
-                    var noise = new Random(SiteCalendar.Mix(date.DayNumber, sensor.Id.Length, 11));
-                    for (var ts = start; ts < end; ts += interval)
-                    {
-                        var m = Minute(start, ts, minutes);
-                        var inRoom = sensor.Room == Hall ? building[m] / 10 : people.TryGetValue(sensor.Room ?? string.Empty, out var a) ? a[m] : 0;
-                        air.Advance(interval, inRoom);
-                        var values = new Dictionary<string, double>(fields.Length);
-                        foreach (var field in fields)
-                        {
-                            values[field] = field switch
-                            {
-                                "co2_ppm" => Math.Round(air.Co2Ppm + (noise.NextDouble() * 6) - 3),
-                                "temperature_c" => Math.Round(air.Celsius + (noise.NextDouble() * 0.1) - 0.05, 2),
-                                "humidity_pct" => Math.Round(air.HumidityPct + (noise.NextDouble() * 0.4) - 0.2, 2),
-                                _ => Math.Round(air.PressureHpa + (noise.NextDouble() * 0.1), 2),
-                            };
-                        }
-
-                        Add(sensor.Device, new Reading { Ts = ts, Sensor = sensor.Id, Kind = ReadingKinds.Climate, Values = values });
-                    }
-
-                    break;
-                }
-            }
-        }
+        var benches = _year.Site.Sensors.Where(s => s.Kind == ReadingKinds.Dc).Select((s, i) => (Sensor: s, Model: new BenchModel(i))).ToList();
 
         // Groups that share the lab share its benches: one reading per bench and instant.
         dcSessions.Sort((a, b) => a.From.CompareTo(b.From));
@@ -231,68 +90,35 @@ public sealed class YearSite
             }
         }
 
-        dcSessions = merged;
-
         if (_dcHz > 0)
         {
             var step = TimeSpan.FromSeconds(1 / _dcHz);
-            foreach (var (sessionFrom, sessionTo) in dcSessions)
+            foreach (var (sessionFrom, sessionTo) in merged)
             {
                 for (var ts = sessionFrom; ts < sessionTo; ts += step)
                 {
                     foreach (var (sensor, model) in benches)
                     {
-                        var (volts, amps) = model.At(ts, inUse: true);
-                        Add(sensor.Device, new Reading
-                        {
-                            Ts = ts, Sensor = sensor.Id, Kind = ReadingKinds.Dc,
-                            Values = new() { ["voltage_v"] = Math.Round(volts, 3), ["current_a"] = Math.Round(amps, 4), ["power_w"] = Math.Round(volts * amps, 3) },
-                        });
+                        day.Add(sensor.Device, SiteDay.BenchReading(sensor.Id, model, ts));
                     }
                 }
             }
         }
 
-        foreach (var meter in _site.Meters)
+        foreach (var meter in _year.Site.Meters)
         {
             var wh = _meterWh[meter.Id];
-            for (var ts = start; ts < end; ts += MeterInterval)
+            for (var ts = day.Start; ts < day.End; ts += MeterInterval)
             {
-                var m = Minute(start, ts, minutes);
-                var open = plan.Open && ts >= plan.Opens && ts < plan.Closes;
-                var solar = _solar.PowerW(ts);
-                var watts = meter.Role switch
-                {
-                    "solar" => solar,
-                    "grid" => BuildingLoad.GridImportW(BuildingLoad.PowerW(open, building[m]), solar),
-                    _ => 150 + (people.TryGetValue(meter.Room ?? string.Empty, out var a) ? a[m] * 20 : 0) + (dcSessions.Any(s => ts >= s.From && ts < s.To) ? 250 : 0),
-                };
+                var watts = day.MeterWatts(meter, _year.Solar, ts, merged.Any(s => ts >= s.From && ts < s.To));
                 wh += watts * MeterInterval.TotalHours;
-                Add(meter.Device, new Reading
-                {
-                    Ts = ts, Sensor = meter.Id, Kind = ReadingKinds.Energy,
-                    Values = new() { ["power_w"] = Math.Round(watts), ["energy_wh_total"] = Math.Floor(wh) },
-                });
+                day.Add(meter.Device, SiteDay.EnergyReading(meter, ts, Math.Round(watts), Math.Floor(wh)));
             }
 
             _meterWh[meter.Id] = wh;
         }
 
-        foreach (var list in byDevice.Values)
-        {
-            list.Sort((a, b) => a.Ts.CompareTo(b.Ts));
-        }
-
-        return byDevice;
-    }
-
-    private Door? Door(string from, string to) => _site.Doors.FirstOrDefault(d => d.From == from && d.To == to);
-
-    private static int Minute(DateTimeOffset start, DateTimeOffset at, int minutes) => Math.Clamp((int)(at - start).TotalMinutes, 0, minutes);
-
-    private DateTimeOffset Local(DateOnly date)
-    {
-        var local = date.ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(local, TimeZone.GetUtcOffset(local));
+        day.Sort();
+        return day.Readings;
     }
 }

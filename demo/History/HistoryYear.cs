@@ -1,11 +1,11 @@
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Readers;
-using NewTechPark.Edge.Agent.Readers.Badge;
 using NewTechPark.Edge.Agent.Readers.Filters;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Visitors;
 using NewTechPark.Edge.Contracts.Payloads;
 using NewTechPark.Edge.Simulation.Scenario;
+using ClimateField = NewTechPark.Edge.Demo.History.SiteDay.ClimateField;
 
 namespace NewTechPark.Edge.Demo.History;
 
@@ -34,7 +34,7 @@ public sealed record HistoryDay(DateOnly Date, IReadOnlyDictionary<string, List<
 /// </summary>
 public sealed class HistoryYear
 {
-    public const string Hall = "ontmoetingsplek";
+    public const string Hall = SiteDay.Hall;
 
     /// <summary>The S0 meters' sample interval in the history (the live demo samples every 2 s so the kiosk moves).</summary>
     public static readonly TimeSpan MeterInterval = TimeSpan.FromMinutes(1);
@@ -43,18 +43,10 @@ public sealed class HistoryYear
     public static readonly TimeSpan BenchInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Climate parts: sample interval and the values the part gives. Once a minute: what a site
-    /// that keeps a year sets (the air of a room changes over minutes; the deadband passes less anyway).
+    /// The climate sensors' sample interval. Once a minute: what a site that keeps a year sets (the
+    /// air of a room changes over minutes; the deadband passes less anyway).
     /// </summary>
-    private static readonly Dictionary<string, (TimeSpan Interval, string[] Fields)> ClimateParts = new(StringComparer.Ordinal)
-    {
-        ["climate-cer"] = (TimeSpan.FromMinutes(1), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
-        ["climate-technodiscovery"] = (TimeSpan.FromMinutes(1), [ClimateField.Co2, ClimateField.Temperature, ClimateField.Humidity]), // SCD4x
-        ["climate-dc-lab"] = (TimeSpan.FromMinutes(1), [ClimateField.Temperature, ClimateField.Humidity, ClimateField.Pressure]), // BME280
-        ["temp-dc-lab-battery"] = (TimeSpan.FromMinutes(1), [ClimateField.Temperature]), // DS18B20
-    };
-
-    private static readonly (TimeSpan Interval, string[] Fields) DefaultClimate = (TimeSpan.FromMinutes(1), [ClimateField.Temperature, ClimateField.Humidity]); // SHT4x
+    public static readonly TimeSpan ClimateInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>The deadband a site sets on climate sensors it keeps for a year (changes smaller than these are noise).</summary>
     public static readonly IReadOnlyDictionary<string, double> ClimateDeadband = new Dictionary<string, double>(StringComparer.Ordinal)
@@ -73,28 +65,17 @@ public sealed class HistoryYear
         "LED-verlichting op DC / DC LED lighting",
     ];
 
-    private readonly SiteModel _site;
-    private readonly SiteCalendar _calendar;
-    private readonly SolarModel _solar;
-    private readonly VisitorPool _visitors;
-    private readonly VisitorPseudonym _pseudonym = new(DemoSite.SiteKey);
-    private readonly Random _random;
+    private readonly SiteYear _year;
     private readonly DateTimeOffset _from;
     private readonly DateTimeOffset _to;
     private readonly DateOnly _peopleUntil;
-    private readonly Dictionary<string, (long In, long Out)> _doorTotals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (double Wh, long Pulses)> _meters = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RoomAir> _air = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ReadingFilter Filter, List<Reading> Out)> _climateFilters = new(StringComparer.Ordinal);
     private readonly List<(string Sensor, string Device, BenchModel Model)> _benches;
 
     public HistoryYear(SiteModel site, int seed, DateTimeOffset from, DateTimeOffset to)
     {
-        _site = site;
-        _calendar = new SiteCalendar(seed, TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone));
-        _solar = new SolarModel(seed);
-        _visitors = new VisitorPool(seed);
-        _random = new Random(seed);
+        _year = new SiteYear(site, seed, DemoSite.SiteKey);
         _from = from;
         _to = to;
         _peopleUntil = LocalDate(to);
@@ -111,7 +92,7 @@ public sealed class HistoryYear
         {
             var output = new List<Reading>();
             var options = new FilterOptions();
-            foreach (var field in ClimateParts.GetValueOrDefault(sensor.Id, DefaultClimate).Fields)
+            foreach (var field in SiteYear.ClimateFields(sensor.Id))
             {
                 options.Delta[field] = ClimateDeadband[field];
             }
@@ -120,16 +101,16 @@ public sealed class HistoryYear
         }
     }
 
-    public TimeZoneInfo TimeZone => _calendar.TimeZone;
+    public TimeZoneInfo TimeZone => _year.TimeZone;
 
     /// <summary>The local days the history covers, the first and the last (which may be cut at <c>to</c>).</summary>
     public (DateOnly First, DateOnly Last) Days => (LocalDate(_from), LocalDate(_to.AddTicks(-1)));
 
     /// <summary>The devices that own something of the site (each publishes as itself).</summary>
-    public IReadOnlyList<string> Devices => [.. _site.Devices];
+    public IReadOnlyList<string> Devices => _year.Devices;
 
     /// <summary>The door totals at the end of the days made so far (the live agents go on from them).</summary>
-    public IReadOnlyDictionary<string, (long In, long Out)> DoorTotals => _doorTotals;
+    public IReadOnlyDictionary<string, (long In, long Out)> DoorTotals => _year.DoorTotals;
 
     /// <summary>The meters' pulse counters at the end of the days made so far.</summary>
     public IReadOnlyDictionary<string, long> MeterPulses => _meters.ToDictionary(m => m.Key, m => m.Value.Pulses, StringComparer.Ordinal);
@@ -137,64 +118,11 @@ public sealed class HistoryYear
     /// <summary>The next local day; call for each day from <see cref="Days"/> in order.</summary>
     public HistoryDay Day(DateOnly date)
     {
-        var plan = _calendar.Plan(date);
-        var start = Local(date);
-        var end = Local(date.AddDays(1));
-        var minutes = (int)(end - start).TotalMinutes;
-        var people = new Dictionary<string, int[]>(StringComparer.Ordinal);
-        int[] In(string room) => people.TryGetValue(room, out var a) ? a : people[room] = new int[minutes];
-        var building = new int[minutes];
-        var doorEvents = new Dictionary<string, List<(DateTimeOffset Ts, bool In)>>(StringComparer.Ordinal);
-        var scans = new List<DateTimeOffset>();
         var registrations = new List<GroupVisitRequest>();
         var sessions = new List<HistorySession>();
-        var groups = date < _peopleUntil ? plan.Groups : [];
-
-        void Cross(string door, DateTimeOffset ts, bool into)
+        // The history's door totals are what its readings add up to: a crossing before the window does not count.
+        var day = _year.Day(date, _from, _to, withGroups: date < _peopleUntil, teacherChecksIn: true, countOutsideWindow: false, group =>
         {
-            if (!doorEvents.TryGetValue(door, out var list))
-            {
-                doorEvents[door] = list = [];
-            }
-
-            list.Add((ts, into));
-        }
-
-        foreach (var group in groups)
-        {
-            var outer = group.Room == "technodiscovery-2" && group.Kind == GroupKind.EventVisitors ? Door(SiteModel.Outside, group.Room) : Door(SiteModel.Outside, Hall);
-            var inner = outer?.To == group.Room ? null : Door(Hall, group.Room);
-            // People pass a door a few seconds apart (the collector allows 5 a second per door).
-            var spacing = group.Kind == GroupKind.EventVisitors ? 4.0 : 2.5;
-            for (var p = 0; p < group.Size; p++)
-            {
-                var arrive = group.Arrive.AddSeconds((p * spacing) + _random.NextDouble());
-                var leave = group.Leave.AddSeconds((p * spacing) + _random.NextDouble());
-                if (outer is not null)
-                {
-                    Cross(outer.Id, arrive, true);
-                    Cross(outer.Id, leave.AddSeconds(60 + _random.Next(60)), false);
-                }
-
-                if (inner is not null)
-                {
-                    Cross(inner.Id, arrive.AddSeconds(60 + _random.Next(120)), true);
-                    Cross(inner.Id, leave, false);
-                }
-
-                // A school class has no cards: its teacher checks the class in.
-                if (group.Badges || p == 0)
-                {
-                    scans.Add(arrive.AddSeconds(5 + _random.NextDouble()));
-                }
-            }
-
-            for (var m = Minute(start, group.Arrive, minutes); m < Minute(start, group.Leave, minutes); m++)
-            {
-                In(group.Room)[m] += group.Size;
-                building[m] += group.Size;
-            }
-
             if (Registration(date, group) is { } registration)
             {
                 registrations.Add(registration);
@@ -203,139 +131,40 @@ public sealed class HistoryYear
             if (group.Kind == GroupKind.MboGroup && group.Room == "dc-lab" && _benches.Count > 0)
             {
                 // Two experiments a lab day: one in the morning, one after lunch.
-                var morning = group.Arrive.AddMinutes(30 + _random.Next(30));
-                var afternoon = group.Arrive.AddHours(3.5).AddMinutes(_random.Next(30));
+                var morning = group.Arrive.AddMinutes(30 + _year.Random.Next(30));
+                var afternoon = group.Arrive.AddHours(3.5).AddMinutes(_year.Random.Next(30));
                 foreach (var begin in new[] { morning, afternoon })
                 {
-                    var name = Experiments[_random.Next(Experiments.Length)];
-                    var bench = _random.NextDouble() < 0.3 ? _benches[_random.Next(_benches.Count)].Sensor : null;
-                    sessions.Add(new HistorySession(name, bench, begin, begin.AddMinutes(45 + _random.Next(46))));
+                    var name = Experiments[_year.Random.Next(Experiments.Length)];
+                    var bench = _year.Random.NextDouble() < 0.3 ? _benches[_year.Random.Next(_benches.Count)].Sensor : null;
+                    sessions.Add(new HistorySession(name, bench, begin, begin.AddMinutes(45 + _year.Random.Next(46))));
                 }
             }
-        }
+        }, Climate);
 
-        var byDevice = _site.Devices.ToDictionary(d => d, _ => new List<Reading>(), StringComparer.Ordinal);
-        void Add(string? device, Reading reading)
-        {
-            if (device is not null && reading.Ts >= _from && reading.Ts < _to)
-            {
-                byDevice[device].Add(reading);
-            }
-        }
-
-        foreach (var door in _site.Doors)
-        {
-            if (!doorEvents.TryGetValue(door.Id, out var events))
-            {
-                continue;
-            }
-
-            events.Sort((a, b) => a.Ts.CompareTo(b.Ts));
-            var (totalIn, totalOut) = _doorTotals.GetValueOrDefault(door.Id);
-            var last = long.MinValue;
-            foreach (var (ts, into) in events)
-            {
-                // One point per millisecond and series: two crossings never share a timestamp.
-                var ms = Math.Max(ts.ToUnixTimeMilliseconds(), last + 1);
-                var at = DateTimeOffset.FromUnixTimeMilliseconds(ms);
-                if (at < _from || at >= _to)
-                {
-                    continue;
-                }
-
-                last = ms;
-                totalIn += into ? 1 : 0;
-                totalOut += into ? 0 : 1;
-                Add(door.Device, new Reading
-                {
-                    Ts = at, Sensor = door.Id, Kind = ReadingKinds.Door,
-                    Values = new() { ["in"] = into ? 1 : 0, ["out"] = into ? 0 : 1, ["in_total"] = totalIn, ["out_total"] = totalOut },
-                });
-            }
-
-            _doorTotals[door.Id] = (totalIn, totalOut);
-        }
-
-        foreach (var sensor in _site.Sensors)
-        {
-            switch (sensor.Kind)
-            {
-                case ReadingKinds.Badge:
-                {
-                    var last = long.MinValue;
-                    foreach (var ts in scans.Order())
-                    {
-                        var ms = Math.Max(ts.ToUnixTimeMilliseconds(), last + 1);
-                        last = ms;
-                        Add(sensor.Device, new Reading { Ts = DateTimeOffset.FromUnixTimeMilliseconds(ms), Sensor = sensor.Id, Kind = ReadingKinds.Badge, Visitor = _pseudonym.Of(_visitors.Next()) });
-                    }
-
-                    break;
-                }
-
-                case ReadingKinds.Climate:
-                    Climate(sensor, start, end, minutes, building, people, date, Add);
-                    break;
-            }
-        }
-
-        Benches(sessions, Add);
-        Meters(plan, start, end, minutes, building, people, sessions, Add);
-        foreach (var list in byDevice.Values)
-        {
-            list.Sort((a, b) => a.Ts.CompareTo(b.Ts));
-        }
-
-        return new HistoryDay(date, byDevice, registrations, [.. sessions.Where(s => s.Stopped <= _to && s.Started >= _from)]);
+        Benches(day, sessions);
+        Meters(day, sessions);
+        day.Sort();
+        return new HistoryDay(date, day.Readings, registrations, [.. sessions.Where(s => s.Stopped <= _to && s.Started >= _from)]);
     }
 
-    private void Climate(SiteSensor sensor, DateTimeOffset start, DateTimeOffset end, int minutes, int[] building, Dictionary<string, int[]> people, DateOnly date, Action<string?, Reading> add)
+    /// <summary>A climate sensor's samples of the day through the agent's publish filter; the air runs on from the day's start, the samples count from the window's.</summary>
+    private void Climate(SiteDay day, SiteSensor sensor, RoomAir air)
     {
-        var (interval, fields) = ClimateParts.GetValueOrDefault(sensor.Id, DefaultClimate);
-        if (!_air.TryGetValue(sensor.Id, out var air))
-        {
-            _air[sensor.Id] = air = new RoomAir(volumeM3: 250);
-        }
-
         var (filter, output) = _climateFilters[sensor.Id];
-        var noise = new Random(SiteCalendar.Mix(date.DayNumber, sensor.Id.Length, 11));
-        var first = start < _from ? _from : start;
-        var last = end > _to ? _to : end;
-        for (var ts = start; ts < last; ts += interval)
-        {
-            var m = Minute(start, ts, minutes);
-            var inRoom = sensor.Room == Hall ? building[m] / 10 : people.TryGetValue(sensor.Room ?? string.Empty, out var a) ? a[m] : 0;
-            air.Advance(interval, inRoom);
-            if (ts < first)
-            {
-                continue;
-            }
-
-            var values = new Dictionary<string, double>(fields.Length, StringComparer.Ordinal);
-            foreach (var field in fields)
-            {
-                values[field] = field switch
-                {
-                    ClimateField.Co2 => Math.Round(air.Co2Ppm + (noise.NextDouble() * 6) - 3),
-                    ClimateField.Temperature => Math.Round(air.Celsius + (noise.NextDouble() * 0.1) - 0.05, 2),
-                    ClimateField.Humidity => Math.Round(air.HumidityPct + (noise.NextDouble() * 0.4) - 0.2, 2),
-                    _ => Math.Round(air.PressureHpa + (noise.NextDouble() * 0.1), 2),
-                };
-            }
-
-            filter.TryAdd(new Reading { Ts = ts, Sensor = sensor.Id, Kind = ReadingKinds.Climate, Values = values });
-        }
-
+        var first = day.Start < _from ? _from : day.Start;
+        var last = day.End > _to ? _to : day.End;
+        day.Climate(sensor, air, ClimateInterval, SiteYear.ClimateFields(sensor.Id), first, last, reading => filter.TryAdd(reading));
         foreach (var reading in output)
         {
-            add(sensor.Device, reading);
+            day.Add(sensor.Device, reading);
         }
 
         output.Clear();
     }
 
     /// <summary>The benches of each session at 1 reading a second (sessions that overlap share a bench's readings).</summary>
-    private void Benches(List<HistorySession> sessions, Action<string?, Reading> add)
+    private void Benches(SiteDay day, List<HistorySession> sessions)
     {
         foreach (var (sensor, device, model) in _benches)
         {
@@ -345,35 +174,22 @@ public sealed class HistoryYear
             {
                 for (var ts = from > next ? from : next; ts < to; ts += BenchInterval)
                 {
-                    var (volts, amps) = model.At(ts, inUse: true);
-                    add(device, new Reading
-                    {
-                        Ts = ts, Sensor = sensor, Kind = ReadingKinds.Dc,
-                        Values = new() { ["voltage_v"] = Math.Round(volts, 3), ["current_a"] = Math.Round(amps, 4), ["power_w"] = Math.Round(volts * amps, 3) },
-                    });
+                    day.Add(device, SiteDay.BenchReading(sensor, model, ts));
                     next = ts + BenchInterval;
                 }
             }
         }
     }
 
-    private void Meters(DayPlan plan, DateTimeOffset start, DateTimeOffset end, int minutes, int[] building, Dictionary<string, int[]> people, List<HistorySession> sessions, Action<string?, Reading> add)
+    private void Meters(SiteDay day, List<HistorySession> sessions)
     {
-        foreach (var meter in _site.Meters)
+        foreach (var meter in _year.Site.Meters)
         {
             var whPerPulse = 1000.0 / meter.PulsesPerKwh;
             var (pendingWh, pulses) = _meters[meter.Id];
-            for (var ts = start; ts < end && ts < _to; ts += MeterInterval)
+            for (var ts = day.Start; ts < day.End && ts < _to; ts += MeterInterval)
             {
-                var m = Minute(start, ts, minutes);
-                var open = plan.Open && ts >= plan.Opens && ts < plan.Closes;
-                var solar = _solar.PowerW(ts);
-                var watts = meter.Role switch
-                {
-                    "solar" => solar,
-                    "grid" => BuildingLoad.GridImportW(BuildingLoad.PowerW(open, building[m]), solar),
-                    _ => 150 + (people.TryGetValue(meter.Room ?? string.Empty, out var a) ? a[m] * 20 : 0) + (sessions.Any(s => ts >= s.Started && ts < s.Stopped) ? 250 : 0),
-                };
+                var watts = day.MeterWatts(meter, _year.Solar, ts, sessions.Any(s => ts >= s.Started && ts < s.Stopped));
                 if (ts < _from)
                 {
                     continue;
@@ -384,11 +200,7 @@ public sealed class HistoryYear
                 var whole = (long)Math.Floor(pendingWh / whPerPulse);
                 pulses += whole;
                 pendingWh -= whole * whPerPulse;
-                add(meter.Device, new Reading
-                {
-                    Ts = ts, Sensor = meter.Id, Kind = ReadingKinds.Energy,
-                    Values = new() { [ReadingKinds.EnergyValues.PowerW] = Math.Round(watts, 1), [ReadingKinds.EnergyValues.EnergyWhTotal] = Math.Round(pulses * whPerPulse, 3) },
-                });
+                day.Add(meter.Device, SiteDay.EnergyReading(meter, ts, Math.Round(watts, 1), Math.Round(pulses * whPerPulse, 3)));
             }
 
             _meters[meter.Id] = (pendingWh, pulses);
@@ -411,25 +223,7 @@ public sealed class HistoryYear
         _ => null,
     };
 
-    private Door? Door(string from, string to) => _site.Doors.FirstOrDefault(d => d.From == from && d.To == to);
-
-    private static int Minute(DateTimeOffset start, DateTimeOffset at, int minutes) => Math.Clamp((int)(at - start).TotalMinutes, 0, minutes - 1);
-
     private DateOnly LocalDate(DateTimeOffset at) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, TimeZone).DateTime);
-
-    private DateTimeOffset Local(DateOnly date)
-    {
-        var local = date.ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(local, TimeZone.GetUtcOffset(local));
-    }
-
-    private static class ClimateField
-    {
-        public const string Co2 = "co2_ppm";
-        public const string Temperature = "temperature_c";
-        public const string Humidity = "humidity_pct";
-        public const string Pressure = "pressure_hpa";
-    }
 
     private sealed class ListSink(List<Reading> list) : IReadingSink
     {
