@@ -55,10 +55,12 @@ public static class DoctorCommand
                 r.AddError("--timeout must be above 00:00:00 and at most 00:01:00");
             }
         });
-        var command = new Command("doctor", "Check settings, site file, store, free disk, broker, devices and clock. Exit code 0 all well, 1 a warning or problem, 2 settings not valid.") { full, json, timeout };
+        var skip = new Option<string[]>("--skip") { Description = "Leave checks out (repeat it): a broker not up yet, NTP where another service keeps time.", HelpName = "CHECK", AllowMultipleArgumentsPerToken = true };
+        skip.AcceptOnlyFromAmong(Skippable);
+        var command = new Command("doctor", "Check settings, site file, store, free disk, broker, devices and clock. Exit code 0 all well, 1 a warning or problem, 2 settings not valid.") { full, json, timeout, skip };
         command.SetAction(async (parse, cancel) =>
         {
-            var report = await RunAsync(settings, parse.GetValue(full), parse.GetValue(timeout), parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false);
+            var report = await RunAsync(settings, parse.GetValue(full), parse.GetValue(timeout), parse.GetValue(skip) ?? [], parse.InvocationConfiguration.Error, cancel).ConfigureAwait(false);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
@@ -74,7 +76,10 @@ public static class DoctorCommand
         return command;
     }
 
-    public static async Task<DoctorReport> RunAsync(SettingsArguments settings, bool full, TimeSpan timeout, TextWriter progress, CancellationToken cancel)
+    /// <summary>The checks <c>--skip</c> takes (the settings are always checked: every other check reads them).</summary>
+    public static readonly string[] Skippable = ["site", "store", "disk", "broker", "devices", "clock", "ntp"];
+
+    public static async Task<DoctorReport> RunAsync(SettingsArguments settings, bool full, TimeSpan timeout, IReadOnlyCollection<string> skip, TextWriter progress, CancellationToken cancel)
     {
         var now = DateTimeOffset.UtcNow;
         CommandSettings loaded;
@@ -104,11 +109,21 @@ public static class DoctorCommand
 
             checks.AddRange(StoreChecks(file, full, site, options, now));
             checks.Add(DiskCheck(options));
-            checks.Add(await BrokerCheckAsync(options.Broker, timeout, cancel).ConfigureAwait(false));
-            checks.Add(await NtpCheckAsync(cancel).ConfigureAwait(false));
-            return Report(now, checks, settingsInvalid: false);
+            // The two that wait on something else are not even run when left out.
+            checks.Add(skip.Contains("broker") ? new DoctorCheck("broker", Skipped, "") : await BrokerCheckAsync(options.Broker, timeout, cancel).ConfigureAwait(false));
+            checks.Add(skip.Contains("ntp") ? new DoctorCheck("ntp", Skipped, "") : await NtpCheckAsync(cancel).ConfigureAwait(false));
+            // Skipped checks are still listed, so a monitor sees what it was not told.
+            var skipped = checks.Select(c => skip.Contains(KeyOf(c.Name), StringComparer.Ordinal) ? c with { Status = Skipped, Reason = "left out (--skip)" } : c).ToList();
+            return Report(now, skipped, settingsInvalid: false);
         }
     }
+
+    private static string KeyOf(string name) => name switch
+    {
+        "site file" => "site",
+        "schema" or "store size" => "store",
+        _ => name,
+    };
 
     private static DoctorReport Report(DateTimeOffset now, List<DoctorCheck> checks, bool settingsInvalid)
     {
@@ -256,7 +271,9 @@ public static class DoctorCommand
             if (result.ResultCode == MqttClientConnectResultCode.Success)
             {
                 await client.DisconnectAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
-                return new DoctorCheck("broker", Ok, $"{which} at {host}:{broker.Port} answers; the collector's login works");
+                return new DoctorCheck("broker", Ok, broker.Embedded || string.IsNullOrEmpty(broker.Username)
+                    ? $"{which} at {host}:{broker.Port} answers"
+                    : $"{which} at {host}:{broker.Port} answers; the collector's login works");
             }
 
             return broker.Embedded || string.IsNullOrEmpty(broker.Username)
