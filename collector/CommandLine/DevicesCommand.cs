@@ -23,7 +23,16 @@ public sealed record DeviceListing(
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(IReadOnlyList<DeviceListing>))]
 [JsonSerializable(typeof(DoctorReport))]
-public sealed partial class CommandLineJsonContext : JsonSerializerContext;
+public sealed partial class CommandLineJsonContext : JsonSerializerContext
+{
+    /// <summary>Apostrophes and accents written as they are: the output is read by people and scripts, never put into HTML.</summary>
+    public static CommandLineJsonContext Readable { get; } = new(new JsonSerializerOptions
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    });
+}
 
 /// <summary>
 /// <c>collector devices add|list|remove|hash-password</c>: the devices of the site file and their
@@ -141,7 +150,7 @@ public static class DevicesCommand
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonSerializer.Serialize(listings, CommandLineJsonContext.Default.IReadOnlyListDeviceListing));
+                output.WriteLine(JsonSerializer.Serialize(listings, CommandLineJsonContext.Readable.IReadOnlyListDeviceListing));
                 return 0;
             }
 

@@ -64,7 +64,7 @@ public static class DoctorCommand
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
-                await output.WriteLineAsync(JsonSerializer.Serialize(report, CommandLineJsonContext.Default.DoctorReport)).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(report, CommandLineJsonContext.Readable.DoctorReport)).ConfigureAwait(false);
             }
             else
             {

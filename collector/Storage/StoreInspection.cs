@@ -56,9 +56,8 @@ public sealed class StoreInspection : IDisposable
     public IReadOnlyList<string> Check(bool full)
     {
         using var command = _connection.CreateCommand();
-        // The pragmas as table-valued functions: a PRAGMA statement takes no bound parameter.
-        command.CommandText = full ? "SELECT * FROM pragma_integrity_check($max)" : "SELECT * FROM pragma_quick_check($max)";
-        command.Parameters.AddWithValue("$max", MaxProblems);
+        // A PRAGMA takes no bound parameter (and its table-valued form reads the number as a table name): the limit is MaxProblems, written out.
+        command.CommandText = full ? "PRAGMA integrity_check(20)" : "PRAGMA quick_check(20)";
         command.CommandTimeout = 0;
         using var reader = command.ExecuteReader();
         var problems = new List<string>();

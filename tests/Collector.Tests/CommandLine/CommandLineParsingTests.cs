@@ -83,7 +83,7 @@ public sealed class CommandLineParsingTests
     [InlineData("report --year 2026", "Option '--out' is required.")]
     [InlineData("report --out x --year 2026 --csv fr", "fr")]
     [InlineData("devices add Pi/New", "'Pi/New' is not a device id")]
-    [InlineData("devices remove", "Required argument missing")]
+    [InlineData("devices remove", "Required argument 'device' missing")]
     [InlineData("doctor --timeout 00:05:00", "--timeout must be above 00:00:00 and at most 00:01:00")]
     [InlineData("doctor --skip settings", "settings")]
     public async Task Wrong_arguments_are_refused_by_name_with_exit_code_2(string args, string message)
