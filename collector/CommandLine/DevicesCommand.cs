@@ -223,17 +223,21 @@ public static class DevicesCommand
         command.SetAction(parse =>
         {
             var error = parse.InvocationConfiguration.Error;
-            var buffer = new char[MaxPasswordChars + 2];
-            var read = Console.In.ReadBlock(buffer, 0, buffer.Length);
-            var text = new string(buffer, 0, read);
-            var newline = text.IndexOfAny(['\r', '\n']);
-            var password = newline < 0 ? text : text[..newline];
-            if (newline < 0 && read == buffer.Length)
+            // One line, read a character at a time: a terminal gives it on Enter, and a line without end stops at the limit.
+            var line = new System.Text.StringBuilder();
+            int c;
+            while ((c = Console.In.Read()) is not (-1 or '\n'))
             {
-                error.WriteLine($"hash-password: the password is longer than {MaxPasswordChars} characters");
-                return CollectorCommandLine.Invalid;
+                if (line.Length == MaxPasswordChars)
+                {
+                    error.WriteLine($"hash-password: the password is longer than {MaxPasswordChars} characters");
+                    return CollectorCommandLine.Invalid;
+                }
+
+                line.Append((char)c);
             }
 
+            var password = line.ToString().TrimEnd('\r');
             if (password.Length == 0)
             {
                 error.WriteLine("hash-password: give the password on standard input (one line), for example: printf '%s\\n' \"$PASSWORD\" | collector devices hash-password");

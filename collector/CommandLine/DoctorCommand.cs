@@ -45,7 +45,7 @@ public static class DoctorCommand
 
     public static Command Create(SettingsArguments settings)
     {
-        var full = new Option<bool>("--full") { Description = "PRAGMA integrity_check instead of quick_check: also every index against its table (minutes on a large store)." };
+        var full = new Option<bool>("--full") { Description = "SQLite's integrity_check instead of quick_check: also every index against its table (minutes on a large store)." };
         var json = new Option<bool>("--json") { Description = "JSON for monitoring instead of a table." };
         var timeout = new Option<TimeSpan>("--timeout") { Description = "How long the broker gets to answer.", DefaultValueFactory = _ => TimeSpan.FromSeconds(3), HelpName = "hh:mm:ss" };
         timeout.Validators.Add(r =>
@@ -312,7 +312,16 @@ public static class DoctorCommand
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancel);
                 wait.CancelAfter(TimeSpan.FromSeconds(3));
                 var output = process.StandardOutput.ReadToEndAsync(wait.Token);
-                await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                try
+                {
+                    await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill();
+                    throw;
+                }
+
                 var answer = (await output.ConfigureAwait(false)).Trim();
                 if (process.ExitCode == 0 && answer is "yes" or "no")
                 {

@@ -53,8 +53,11 @@ public sealed class CollectorCommandsTests : IDisposable
         var passwordA = stdout.Split('\n', StringSplitOptions.TrimEntries)[1];
 
         var brokerPort = FreePort.Next();
-        await using var collector = await InProcessCollector.StartAsync($"--Collector:Broker:Port={brokerPort}", $"--Collector:Broker:PasswordFile={file}", $"--Collector:SiteFile={site}");
+        await using var collector = await InProcessCollector.StartAsync($"--Collector:Broker:Port={brokerPort}", $"--Collector:Broker:PasswordFile={file}", $"--Collector:SiteFile={site}", $"--Collector:DataDirectory={_data.Path}");
         Assert.Equal(MqttClientConnectResultCode.Success, await ConnectAsync(brokerPort, "pi-a", passwordA));
+        await PublishAsync(brokerPort, "pi-a", passwordA);
+        var queries = collector.Services.GetRequiredService<NewTechPark.Edge.Collector.Storage.StoreQueries>();
+        await Eventually.UntilAsync(() => queries.Devices().Any(d => d.Device == "pi-a"), "pi-a's batch stored", CollectorProcess.Patience);
 
         // Added while the collector runs, found through the settings (no --password-file): it logs in without a restart.
         string[] settings = [$"--Collector:Broker:PasswordFile={file}", $"--Collector:SiteFile={site}", $"--Collector:DataDirectory={_data.Path}"];
@@ -65,7 +68,7 @@ public sealed class CollectorCommandsTests : IDisposable
         await Eventually.UntilAsync(() => credentials.Contains("pi-b"), "the password file reloaded with pi-b", CollectorProcess.Patience);
         Assert.Equal(MqttClientConnectResultCode.Success, await ConnectAsync(brokerPort, "pi-b", passwordB));
 
-        // pi-a published through the broker: list shows it seen and online, pi-b has a login, a store-only device is listed too.
+        // pi-a published through the broker: list, reading the running collector's store read-only, shows it seen and online.
         (exit, stdout, stderr) = await CollectorProcess.RunAsync(["devices", "list", "--json", .. settings]);
         Assert.True(exit == 0, stderr);
         var listed = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToDictionary(d => d.GetProperty("device").GetString()!);
@@ -73,6 +76,9 @@ public sealed class CollectorCommandsTests : IDisposable
         Assert.All(listed.Values, d => Assert.Equal("file", d.GetProperty("login").GetString()));
         Assert.All(listed.Values, d => Assert.True(d.GetProperty("in_site_file").GetBoolean()));
         Assert.Equal(["hall"], listed["pi-a"].GetProperty("rooms").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal("online", listed["pi-a"].GetProperty("state").GetString());
+        Assert.True(DateTimeOffset.UtcNow - listed["pi-a"].GetProperty("last_seen").GetDateTimeOffset() < CollectorProcess.Patience);
+        Assert.Equal(JsonValueKind.Null, listed["pi-b"].GetProperty("last_seen").ValueKind);
 
         // The table, redirected: plain text, no ANSI escape, one row per device.
         (exit, stdout, _) = await CollectorProcess.RunAsync(["devices", "list", .. settings]);
@@ -106,6 +112,10 @@ public sealed class CollectorCommandsTests : IDisposable
         (exit, _, var stderr) = await CollectorProcess.RunAsync(["devices", "hash-password"], stdin: "");
         Assert.Equal(2, exit);
         Assert.Contains("standard input", stderr, StringComparison.Ordinal);
+
+        (exit, _, stderr) = await CollectorProcess.RunAsync(["devices", "hash-password"], stdin: new string('x', 100_000));
+        Assert.Equal(2, exit);
+        Assert.Contains("longer than 1024 characters", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -209,6 +219,12 @@ public sealed class CollectorCommandsTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Matches(@"(?m)^store\s+warning\s+no store at", stdout);
         Assert.False(File.Exists(Path.Combine(_data.Path, "collector.db")), "doctor made a store");
+
+        // A file that is not a store is a named problem, not a crash.
+        await File.WriteAllTextAsync(Path.Combine(_data.Path, "collector.db"), new string('x', 8192));
+        (exit, stdout, _) = await CollectorProcess.RunAsync(["doctor", "--skip", "broker", "--skip", "ntp", .. Settings(_data.Path, 0)]);
+        Assert.Equal(1, exit);
+        Assert.Matches(@"(?m)^store\s+problem\s+.*not a database", stdout);
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> Doctor(int brokerPort, params string[] args) =>
@@ -231,6 +247,19 @@ public sealed class CollectorCommandsTests : IDisposable
         var sections = ReportCsvTests.Sections(Encoding.UTF8.GetString(bytes[3..]), separator);
         Assert.True(sections.Count >= 4, $"{sections.Count} sections in {path}");
         Assert.Contains(sections[0], row => row[0] == "visits");
+    }
+
+    /// <summary>One door crossing of <paramref name="device"/>, QoS 1, acknowledged once stored.</summary>
+    private static async Task PublishAsync(int port, string device, string password)
+    {
+        using var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(device).WithCredentials(device, password).Build());
+        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        var payload = $$"""{"v":1,"seq":1,"sent":"{{now}}","readings":[{"ts":"{{now}}","sensor":"door-{{device}}","kind":"door","values":{"in":1,"out":0,"in_total":1,"out_total":0}}]}""";
+        var result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"ntp/v1/{TestData.SiteId}/{device}/readings").WithPayload(payload)
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        Assert.True(result.IsSuccess, result.ReasonString);
+        await client.DisconnectAsync();
     }
 
     private static async Task<MqttClientConnectResultCode> ConnectAsync(int port, string user, string password)
