@@ -255,7 +255,7 @@ public sealed class CollectorCommandsTests : IDisposable
         using var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(device).WithCredentials(device, password).Build());
         var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
-        var payload = $$"""{"v":1,"seq":1,"sent":"{{now}}","readings":[{"ts":"{{now}}","sensor":"door-{{device}}","kind":"door","values":{"in":1,"out":0,"in_total":1,"out_total":0}}]}""";
+        var payload = $$$"""{"v":1,"seq":1,"sent":"{{{now}}}","readings":[{"ts":"{{{now}}}","sensor":"door-{{{device}}}","kind":"door","values":{"in":1,"out":0,"in_total":1,"out_total":0}}]}""";
         var result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"ntp/v1/{TestData.SiteId}/{device}/readings").WithPayload(payload)
             .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
         Assert.True(result.IsSuccess, result.ReasonString);

@@ -28,12 +28,19 @@ public static class CollectorProcess
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the collector");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
+        try
         {
-            await process.StandardInput.WriteAsync(stdin);
-        }
+            if (stdin is not null)
+            {
+                await process.StandardInput.WriteAsync(stdin);
+            }
 
-        process.StandardInput.Close();
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The command stopped reading (a bounded read refused the rest): its exit code says what happened.
+        }
         using var wait = new CancellationTokenSource(Patience);
         try
         {
