@@ -155,10 +155,10 @@ public static class DoctorCommand
             try
             {
                 var problems = store.Check(full);
-                var pragma = full ? "integrity_check" : "quick_check";
+                var check = full ? "integrity_check" : "quick_check";
                 checks.Add(problems.Count == 0
-                    ? new DoctorCheck("store", Ok, $"{pragma} ok: {Path.GetFullPath(file)}")
-                    : new DoctorCheck("store", Problem, $"{pragma} found {(problems.Count >= StoreInspection.MaxProblems ? "at least " : "")}{problems.Count} problem(s): {string.Join("; ", problems.Take(3))} (stop the collector and restore a backup)"));
+                    ? new DoctorCheck("store", Ok, $"{check} ok: {Path.GetFullPath(file)}")
+                    : new DoctorCheck("store", Problem, $"{check} found {(problems.Count >= StoreInspection.MaxProblems ? "at least " : "")}{problems.Count} problem(s): {string.Join("; ", problems.Take(3))} (stop the collector and restore a backup)"));
 
                 var version = store.SchemaVersion();
                 checks.Add(version == StoreMigrations.Current ? new DoctorCheck("schema", Ok, $"version {version}, this collector's")
