@@ -59,6 +59,46 @@ public static class CollectorCommandLine
         return root;
     }
 
+    /// <summary>Runs a command body; a wrong setting or an unreadable file is said in one line, not a stack trace.</summary>
+    public static int Guard(ParseResult parse, Func<TextWriter, int> body)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        try
+        {
+            return body(error);
+        }
+        catch (SettingsRefusedException e)
+        {
+            error.WriteLine(e.Explain($"collector {parse.CommandResult.Command.Name}: the settings are not valid"));
+            return Invalid;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            error.WriteLine($"collector {parse.CommandResult.Command.Name}: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary><see cref="Guard"/> for a command that awaits (streams, copies).</summary>
+    public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        try
+        {
+            return await body(error).ConfigureAwait(false);
+        }
+        catch (SettingsRefusedException e)
+        {
+            await error.WriteLineAsync(e.Explain($"collector {parse.CommandResult.Command.Name}: the settings are not valid")).ConfigureAwait(false);
+            return Invalid;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            await error.WriteLineAsync($"collector {parse.CommandResult.Command.Name}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
     {
         var names = new Stack<string>();
