@@ -51,6 +51,12 @@ public static class CollectorCommandLine
             "(--Collector:DataDirectory=/srv/ntp), as an environment variable (NTP_Collector__DataDirectory) or in appsettings.json.");
         root.SetAction((_, _) => CollectorHost.RunAsync(() => CollectorHost.Build(settings.ForHost()), "collector"));
 
+        // --version answers after any command too (collector doctor --version), as --help does.
+        foreach (var version in root.Options.OfType<VersionOption>())
+        {
+            version.Recursive = true;
+        }
+
         // One line per command; keep them in the order of the README's "Command line" section.
         root.Add(DevicesCommand.Create(settings));
         root.Add(ReportCommand.Create(settings));
