@@ -26,7 +26,7 @@ public static class CollectorCommandLine
             return Invalid;
         }
 
-        var parsed = CreateRoot(settings).Parse(rest);
+        var parsed = CreateRoot(settings).Parse(rest, Parsing);
         if (parsed.Action is ParseErrorAction parseError)
         {
             // The error, the "Did you mean …?" hint and where help is, on standard error; not the whole
@@ -41,6 +41,12 @@ public static class CollectorCommandLine
 
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output ?? Console.Out, Error = error }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// No response files: System.CommandLine would read any file named by an <c>@file</c> argument
+    /// (as the user the command runs as, often root or the service user) and echo its lines back in errors.
+    /// </summary>
+    public static ParserConfiguration Parsing => new() { ResponseFileTokenReplacer = null };
 
     /// <summary>The whole command tree; the tests parse against it.</summary>
     public static RootCommand CreateRoot(SettingsArguments settings)

@@ -61,6 +61,18 @@ public sealed class CommandLineParsingTests
     }
 
     [Fact]
+    public async Task An_at_file_argument_is_not_read_as_a_response_file()
+    {
+        using var folder = new TempDirectory();
+        var secret = folder.File("secret.txt");
+        await File.WriteAllTextAsync(secret, "--Collector:Admin:Key=do-not-echo\n");
+        var error = new StringWriter();
+        Assert.Equal(2, await CollectorCommandLine.RunAsync(["doctor", "@" + secret], TextWriter.Null, error));
+        Assert.DoesNotContain("do-not-echo", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("@" + secret, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_command_has_help_and_version()
     {
         var root = CollectorCommandLine.CreateRoot(new SettingsArguments([]));
