@@ -26,7 +26,7 @@ public static class EdgeAgentHost
         return builder.Build();
     }
 
-    /// <summary>The sensors alone, without MQTT: for <c>--once</c> and <c>--list-sensors</c>.</summary>
+    /// <summary>The sensors alone, without MQTT: for <c>check</c> and <c>sensors</c>.</summary>
     public static IHost CreateSensorsOnly(string[] args, AgentHardware? hardware = null, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = CreateBuilder(args);
@@ -41,7 +41,8 @@ public static class EdgeAgentHost
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
-            Args = SettingsReadOnce.Arguments(args.Where(a => a is not ("--once" or "--list-sensors"))),
+            // Settings only: AgentCommandLine split the commands and options off.
+            Args = SettingsReadOnce.Arguments(args),
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddEnvironmentVariables("NTP_");
