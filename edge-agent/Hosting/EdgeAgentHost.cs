@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
@@ -21,6 +23,7 @@ public static class EdgeAgentHost
         var builder = CreateBuilder(args);
         configure?.Invoke(builder);
         builder.Services.AddSystemd();
+        builder.Services.TryAddSingleton(sp => SystemdWatchdogSetup.FromEnvironment(sp.GetService<ISystemdNotifier>()));
         builder.Services.AddHostedService<SystemdWatchdog>();
         builder.Services.AddEdgeAgent(builder.Configuration, hardware);
         return builder.Build();
