@@ -113,7 +113,7 @@ public sealed class Heartbeat : IDisposable
     public Task WaitAsync(ValueTask wait) => wait.IsCompleted ? BeatAndReturn(wait) : WaitAsync(wait.AsTask());
 
     /// <summary>How long the loop has been working since its last step; null while it waits.</summary>
-    internal TimeSpan? BusyFor() =>
+    public TimeSpan? BusyFor() =>
         Volatile.Read(ref _waiting) > 0 ? null : _clock.GetElapsedTime(Volatile.Read(ref _lastBeat));
 
     public void Dispose() => _owner.Remove(this);
