@@ -28,12 +28,18 @@ public static class AgentCommandLine
     /// <summary>Exit code: the configuration or the command line is not valid; systemd does not restart on it (RestartPreventExitStatus=2).</summary>
     public const int Usage = 2;
 
+    /// <summary>
+    /// No response files: <c>edge-agent @/some/file</c> would read any file the service user can
+    /// and echo its words back in the refusal. The agent's arguments come from its unit or a shell.
+    /// </summary>
+    public static ParserConfiguration Parsing => new() { ResponseFileTokenReplacer = null };
+
     /// <summary>Parses <paramref name="args"/> and runs what they ask for; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, AgentHardware? hardware = null, Action<HostApplicationBuilder>? configure = null)
     {
         var split = AgentArguments.Split(args);
         var root = Build(split.Settings, hardware, configure);
-        var parsed = root.Parse(split.Command);
+        var parsed = root.Parse(split.Command, Parsing);
         if (split.Error is { } error)
         {
             await Console.Error.WriteLineAsync(error).ConfigureAwait(false);

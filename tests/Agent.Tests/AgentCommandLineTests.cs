@@ -73,6 +73,18 @@ public sealed class AgentCommandLineTests
     }
 
     [Fact]
+    public void A_response_file_is_not_read()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.File("args.rsp");
+        File.WriteAllText(file, "check");
+
+        var parsed = AgentCommandLine.Build([]).Parse(["@" + file], AgentCommandLine.Parsing);
+
+        Assert.Contains(parsed.Errors, e => e.Message.Contains("@" + file, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Once_and_list_sensors_together_are_refused() =>
         Assert.Contains(AgentCommandLine.Build([]).Parse("--once --list-sensors").Errors, e => e.Message.Contains("cannot be combined", StringComparison.Ordinal));
 
