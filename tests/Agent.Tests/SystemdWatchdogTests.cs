@@ -163,7 +163,7 @@ public sealed class SystemdWatchdogTests
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddLogging(l => l.AddProvider(logs));
         builder.Services.AddEdgeAgent(builder.Configuration, hardware.ToAgentHardware());
-        builder.Services.AddSingleton(new SystemdWatchdogSetup(TimeSpan.FromMilliseconds(400), notifier));
+        builder.Services.AddSingleton(new SystemdWatchdogSetup(TimeSpan.FromSeconds(1), notifier));
         builder.Services.AddHostedService<SystemdWatchdog>();
         using var host = builder.Build();
         await host.StartAsync();
@@ -171,14 +171,15 @@ public sealed class SystemdWatchdogTests
         try
         {
             // No broker listens on the port: the sender waits for a connection, which is progress.
-            await Eventually.UntilAsync(() => watchdog.Pings >= 4 && hanging.Reads >= 3, "pings while the broker is down and the sensor reads");
+            // A whole second of work without a wait is stuck: room for an outbox fsync on a busy CI disk.
+            await Eventually.UntilAsync(() => watchdog.Pings >= 3 && hanging.Reads >= 3, "pings while the broker is down and the sensor reads");
             Assert.Equal(0, watchdog.Withheld);
 
             hanging.Hang();
             await hanging.Entered.WaitAsync(TimeSpan.FromSeconds(10));
             await Eventually.UntilAsync(() => watchdog.Withheld >= 1, "the ping withheld");
             var pings = watchdog.Pings;
-            await Eventually.UntilAsync(() => watchdog.Withheld >= 4, "more ticks while the read hangs");
+            await Eventually.UntilAsync(() => watchdog.Withheld >= 3, "more ticks while the read hangs");
             Assert.Equal(pings, watchdog.Pings);
             Assert.False(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host stopped: the watchdog must leave that to systemd");
             var withheld = Assert.Single(logs.Messages, m => m.Contains("withholding WATCHDOG=1", StringComparison.Ordinal));
