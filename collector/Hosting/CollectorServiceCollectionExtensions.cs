@@ -65,6 +65,7 @@ public static class CollectorServiceCollectionExtensions
 
         services.AddIngestSinks(options);
         services.AddHostedService<DeliveryMetrics>();
+        services.AddHostedService<DeviceStateMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddHostedService(sp => sp.GetRequiredService<IngestClient>());
         services.AddHostedService<StartupBanner>();
