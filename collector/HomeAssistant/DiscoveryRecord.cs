@@ -27,6 +27,18 @@ public sealed class DiscoveryRecord
     [JsonPropertyName("configs")]
     public List<string> Configs { get; set; } = [];
 
+    /// <summary>
+    /// Config topics removed before, cleared again at every full publish: with the embedded broker
+    /// (retained messages in memory only) Home Assistant may have been away when the entity was
+    /// removed, and it asks again with its birth message when it reconnects. The newest
+    /// <see cref="MaxRemoved"/> are kept.
+    /// </summary>
+    [JsonPropertyName("removed")]
+    public List<string> Removed { get; set; } = [];
+
+    /// <summary>Removed topics kept at most, newest first.</summary>
+    public const int MaxRemoved = 1_000;
+
     [JsonPropertyName("climate")]
     public Dictionary<string, List<string>> Climate { get; set; } = new(StringComparer.Ordinal);
 
@@ -49,7 +61,7 @@ public sealed class DiscoveryRecord
             }
 
             var record = JsonSerializer.Deserialize(File.ReadAllBytes(path), DiscoveryRecordJson.Default.DiscoveryRecord) ?? new DiscoveryRecord();
-            if (record.Version != 1 || record.Configs is null || record.Climate is null || record.Configs.Count > MaxEntries || record.Climate.Count > MaxEntries)
+            if (record.Version != 1 || record.Configs is null || record.Climate is null || record.Removed is null || record.Configs.Count > MaxEntries || record.Removed.Count > MaxEntries || record.Climate.Count > MaxEntries)
             {
                 problem = $"{path} is not a version 1 record within {MaxEntries} entries: ignored";
                 return new DiscoveryRecord();

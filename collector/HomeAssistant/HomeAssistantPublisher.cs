@@ -63,6 +63,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
     private Func<MqttApplicationMessage, CancellationToken, Task<bool>>? _publish;
     private MqttServer? _server;
     private DiscoveryRecord _record = new();
+    private List<string> _removed = [];
     private bool _occupancyDirty = true;
     private DateTimeOffset _lastResync = DateTimeOffset.MinValue;
 
@@ -127,6 +128,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
         await Task.Yield();
         var path = Path.Combine(_dataDirectory, DiscoveryRecord.FileName);
         _record = DiscoveryRecord.Load(path, out var problem);
+        _removed = [.. _record.Removed];
         if (problem is not null)
         {
             _logger.LogWarning("Home Assistant: {Problem}", problem);
@@ -407,14 +409,16 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
 
         var current = entities.Select(e => _topics.Config(e.Component, e.ObjectId)).ToHashSet(StringComparer.Ordinal);
         var removed = _record.Configs.Where(t => !current.Contains(t) && _topics.IsOwnConfigTopic(t)).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var topic in removed)
-        {
-            await publish(Message(topic, [], retain: true), cancellationToken).ConfigureAwait(false);
-        }
-
         if (removed.Count > 0)
         {
-            _logger.LogInformation("Home Assistant: removed {Count} entities no longer in the site file", removed.Count);
+            _logger.LogInformation("Home Assistant: removing {Count} entities no longer in the site file", removed.Count);
+        }
+
+        // Removed this time first, then those removed before (again: Home Assistant may have been away).
+        _removed = [.. removed.Concat(_record.Removed.Where(t => !current.Contains(t) && _topics.IsOwnConfigTopic(t))).Distinct(StringComparer.Ordinal).Take(DiscoveryRecord.MaxRemoved)];
+        foreach (var topic in _removed)
+        {
+            await publish(Message(topic, [], retain: true), cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var entity in entities)
@@ -457,6 +461,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
             _record = new DiscoveryRecord
             {
                 Configs = [.. configs.Order(StringComparer.Ordinal)],
+                Removed = [.. _removed],
                 Climate = _climateFields.ToDictionary(p => p.Key, p => p.Value.Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal),
             };
         }
