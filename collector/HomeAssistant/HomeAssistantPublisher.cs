@@ -365,6 +365,8 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
                     case ReadingEvent { Values: { } values } r:
                         if (_devices.TryGetValue(r.Device, out var sender))
                         {
+                            // A stored reading proves the Pi is up, whatever its last status said.
+                            sender.State = "online";
                             sender.LastSeen = now;
                         }
 

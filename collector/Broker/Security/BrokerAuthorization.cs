@@ -43,11 +43,13 @@ public sealed class BrokerAuthorization
     /// <summary>
     /// A device's client id must be its own (<c>ntp-{site}-{device}</c>, as the agent makes it, or the
     /// bare device id), so no device can take over another's session and queued messages; a
-    /// reader's starts with its user name.
+    /// reader's starts with its user name, or is one no device can have (not a slug and not
+    /// <c>ntp-…</c>), such as the random id Home Assistant's MQTT integration makes.
     /// </summary>
     public bool MayUseClientId(string user, string clientId) =>
         IsReader(user)
             ? clientId.StartsWith(user, StringComparison.Ordinal)
+              || (clientId.Length > 0 && !Identifiers.IsSlug(clientId) && !clientId.StartsWith("ntp-", StringComparison.OrdinalIgnoreCase))
             : clientId == user || clientId == $"ntp-{_site}-{user}";
 
     /// <summary>A device publishes its readings and its status, nothing else: no stray (retained) topics for the broker to keep.</summary>

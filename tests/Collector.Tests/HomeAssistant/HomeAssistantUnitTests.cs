@@ -39,6 +39,16 @@ public sealed class HomeAssistantUnitTests
         Assert.False(auth.MayPublish("homeassistant", "ntp/v1/newtechpark/pi-entrance/readings"));
     }
 
+    [Theory]
+    [InlineData("homeassistant-1", true)]
+    [InlineData("5Gx0QbT1nE9pZk2LmR7sWa", true)] // Home Assistant's own random id (base62)
+    [InlineData("pi-entrance", false)] // a device's id: its session and queue
+    [InlineData("ntp-newtechpark-pi-entrance", false)]
+    [InlineData("NTP-collector", false)]
+    [InlineData("", false)]
+    public void A_readers_client_id_never_takes_a_devices_session(string clientId, bool allowed) =>
+        Assert.Equal(allowed, Authorization(enabled: true).MayUseClientId("homeassistant", clientId));
+
     [Fact]
     public void Devices_get_nothing_of_home_assistant_and_readers_nothing_while_it_is_off()
     {
