@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -59,7 +58,9 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
     private readonly HashSet<string> _climateSensors;
     private readonly Dictionary<string, Room> _rooms;
     private readonly List<HomeAssistantEntity> _newEntities = [];
-    private readonly Channel<bool> _resync = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    // Wakes the loop early (a full publish wanted); the loop also wakes every Tick.
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private volatile bool _resyncWanted;
     private Func<MqttApplicationMessage, CancellationToken, Task<bool>>? _publish;
     private MqttServer? _server;
     private DiscoveryRecord _record = new();
@@ -112,7 +113,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
             // Connected anew: a will may have said "offline" meanwhile, so everything goes again.
             Volatile.Write(ref _publish, publish);
             _lastResync = DateTimeOffset.MinValue;
-            _resync.Writer.TryWrite(true);
+            RequestResync();
         }
 
         return Task.CompletedTask;
@@ -154,7 +155,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
             _server = server;
             server.InterceptingPublishAsync += WatchHomeAssistantStatusAsync;
             _publish = InjectAsync;
-            _resync.Writer.TryWrite(true);
+            RequestResync();
         }
 
         _logger.LogInformation("Home Assistant discovery on: {Entities} entities under {Prefix}/+/{Node}/, states below {States}/{Site}/",
@@ -164,16 +165,17 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.WhenAny(_resync.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(Tick, _clock, stoppingToken)).ConfigureAwait(false);
-                stoppingToken.ThrowIfCancellationRequested();
+                // Real time: the tick only paces the polling; what is due is decided on the clock.
+                await _wake.WaitAsync(Tick, stoppingToken).ConfigureAwait(false);
                 if (Volatile.Read(ref _publish) is not { } publish)
                 {
                     continue;
                 }
 
                 var now = _clock.GetUtcNow();
-                if (_resync.Reader.TryPeek(out _) && now - _lastResync >= MinResyncInterval && _resync.Reader.TryRead(out _))
+                if (_resyncWanted && now - _lastResync >= MinResyncInterval)
                 {
+                    _resyncWanted = false;
                     _lastResync = now;
                     await PublishEverythingAsync(publish, path, stoppingToken).ConfigureAwait(false);
                 }
@@ -194,6 +196,25 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
     }
 
     private IReadOnlyDictionary<string, string> _deviceVersions = new Dictionary<string, string>();
+
+    private void RequestResync()
+    {
+        _resyncWanted = true;
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken.
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
 
     /// <summary>Stops publishing, then says <c>offline</c> (retained) while the connection is still there.</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -255,7 +276,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
         if (payload.Length == HomeAssistantTopics.Online.Length && Encoding.UTF8.GetString(payload) == HomeAssistantTopics.Online)
         {
             _logger.LogInformation("Home Assistant announced itself: publishing discovery again");
-            _resync.Writer.TryWrite(true);
+            RequestResync();
         }
     }
 
@@ -399,6 +420,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
     {
         if (!await publish(Message(_topics.Availability, Encoding.UTF8.GetBytes(HomeAssistantTopics.Online), retain: true), cancellationToken).ConfigureAwait(false))
         {
+            // Not connected: the reconnect asks for a full publish again.
             return;
         }
 
