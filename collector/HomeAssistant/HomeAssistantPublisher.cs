@@ -9,6 +9,7 @@ using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
+using NewTechPark.Edge.Collector.Metrics;
 using NewTechPark.Edge.Collector.Occupancy;
 using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Storage;
@@ -39,6 +40,8 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
     public static readonly TimeSpan MinResyncInterval = TimeSpan.FromSeconds(2);
 
     private readonly HomeAssistantOptions _options;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly LogThrottle _behindLog;
     private readonly bool _embedded;
     private readonly string _dataDirectory;
     private readonly SiteModel _site;
@@ -69,8 +72,10 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
     private DateTimeOffset _lastResync = DateTimeOffset.MinValue;
 
     public HomeAssistantPublisher(IOptions<CollectorOptions> options, SiteModel site, LiveEventHub hub, OccupancyEngine occupancy, StoreQueries queries,
-        IServiceProvider services, TimeProvider clock, ILogger<HomeAssistantPublisher> logger)
+        IServiceProvider services, IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<HomeAssistantPublisher> logger)
     {
+        _lifetime = lifetime;
+        _behindLog = new LogThrottle(clock, TimeSpan.FromMinutes(1));
         _options = options.Value.HomeAssistant;
         _embedded = options.Value.Broker.Embedded;
         _dataDirectory = options.Value.DataDirectory;
@@ -126,7 +131,22 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
             return;
         }
 
-        await Task.Yield();
+        // Once the collector has started: a host that fills history first (the demo's year, through
+        // the ingest pipeline) would otherwise pay a live event per stored reading for Home Assistant.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (_lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try
+            {
+                await started.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         var path = Path.Combine(_dataDirectory, DiscoveryRecord.FileName);
         _record = DiscoveryRecord.Load(path, out var problem);
         _removed = [.. _record.Removed];
@@ -358,7 +378,10 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
 
             if (subscription.IsDropped)
             {
-                _logger.LogWarning("Home Assistant fell behind the live stream and takes it up again; states are re-read");
+                if (_behindLog.TryTake(out var times))
+                {
+                    _logger.LogWarning("Home Assistant fell behind the live stream and takes it up again; states are re-read ({Times} more times since the last line)", times);
+                }
             }
             else
             {
