@@ -54,7 +54,8 @@ public sealed class HomeAssistantListener : IAsyncDisposable
 
     /// <summary>Every config topic with its latest payload (an empty one: removed).</summary>
     public IReadOnlyDictionary<string, string> Configs =>
-        _messages.Where(m => m.Key.StartsWith(Discovery + "/", StringComparison.Ordinal) && m.Key.EndsWith("/config", StringComparison.Ordinal))
+        // A queue is added before its first message: an empty one is a topic not yet heard.
+        _messages.Where(m => !m.Value.IsEmpty && m.Key.StartsWith(Discovery + "/", StringComparison.Ordinal) && m.Key.EndsWith("/config", StringComparison.Ordinal))
             .ToDictionary(m => m.Key, m => m.Value.Last(), StringComparer.Ordinal);
 
     /// <summary>How many config messages arrived in all (a second round after the birth message adds to it).</summary>
