@@ -1,18 +1,8 @@
-using NewTechPark.Edge.Collector.Hosting;
+using NewTechPark.Edge.Collector.CommandLine;
 
-// The collector: broker, ingest, store, live occupancy, HTTP API and dashboards.
-// The demo (a simulated site around this collector) is its own program: `dotnet run --project demo`.
-if (NewTechPark.Edge.Collector.Broker.Security.PasswordCommands.TryRun(args, Console.In, Console.Out, Console.Error) is { } exitCode)
-{
-    return exitCode;
-}
-
-if (NewTechPark.Edge.Collector.Reports.ReportCommand.TryRun(args, Console.Out, Console.Error) is { } reportExit)
-{
-    return reportExit;
-}
-
-return await CollectorHost.RunAsync(() => CollectorHost.Build(args), "collector");
+// The collector: broker, ingest, store, live occupancy, HTTP API and dashboards, and its commands
+// (collector --help). The demo (a simulated site around this collector) is its own program: `dotnet run --project demo`.
+return await CollectorCommandLine.RunAsync(args);
 
 /// <summary>Visible to the tests.</summary>
 public partial class Program;

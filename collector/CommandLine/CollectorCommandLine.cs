@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using NewTechPark.Edge.Collector.Hosting;
+
+namespace NewTechPark.Edge.Collector.CommandLine;
+
+/// <summary>
+/// The collector's command line. With no command it runs the service; the commands work on the
+/// same settings (<see cref="SettingsArguments"/>: <c>--Collector:…=value</c>, <c>NTP_Collector__…</c>,
+/// appsettings.json), so they find the same store, site file and password file.
+/// Exit codes: 0 done, 1 a command found something wrong (doctor), 2 wrong arguments or settings.
+/// Each command is a class with <c>public static Command Create(SettingsArguments settings)</c>.
+/// </summary>
+public static class CollectorCommandLine
+{
+    /// <summary>Exit code for a wrong command line or wrong settings (systemd does not restart on it).</summary>
+    public const int Invalid = 2;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        error ??= Console.Error;
+        // Until the devices and report commands land here (skeleton): the old spellings.
+        if (Broker.Security.PasswordCommands.TryRun(args, Console.In, output ?? Console.Out, error) is { } passwordExit)
+        {
+            return passwordExit;
+        }
+
+        if (Reports.ReportCommand.TryRun(args, output ?? Console.Out, error) is { } reportExit)
+        {
+            return reportExit;
+        }
+
+        var settings = SettingsArguments.Split(args, out var rest, out var refused);
+        if (refused is not null)
+        {
+            await error.WriteLineAsync(refused).ConfigureAwait(false);
+            return Invalid;
+        }
+
+        var parsed = CreateRoot(settings).Parse(rest);
+        var exit = await parsed.InvokeAsync(new InvocationConfiguration { Output = output ?? Console.Out, Error = error }).ConfigureAwait(false);
+        // System.CommandLine answers a parse error with 1; here 1 means "a check found a problem".
+        return parsed.Action is ParseErrorAction ? Invalid : exit;
+    }
+
+    /// <summary>The whole command tree; the tests parse against it.</summary>
+    public static RootCommand CreateRoot(SettingsArguments settings)
+    {
+        var root = new RootCommand(
+            "NewTechPark.Edge collector: MQTT broker, ingest, store, HTTP API and dashboards. " +
+            "With no command it runs the service. Any setting can be given as --Section:Key=value " +
+            "(--Collector:DataDirectory=/srv/ntp), as an environment variable (NTP_Collector__DataDirectory) or in appsettings.json.");
+        root.SetAction((_, _) => CollectorHost.RunAsync(() => CollectorHost.Build(settings.ForHost()), "collector"));
+
+        // One line per command; keep them in the order of the README's "Command line" section.
+        // (export, backup, restore: the data commands)
+        return root;
+    }
+}
