@@ -54,6 +54,9 @@ public static class CollectorCommandLine
 
         // One line per command; keep them in the order of the README's "Command line" section.
         // (export, backup, restore: the data commands)
+        root.Subcommands.Add(ExportCommand.Create(settings));
+        root.Subcommands.Add(BackupCommand.Create(settings));
+        root.Subcommands.Add(RestoreCommand.Create(settings));
         return root;
     }
 }

@@ -60,9 +60,9 @@ public sealed class StoreSnapshot : IDisposable
             try
             {
                 version = SchemaLedger.Version(connection);
-                if (!HasTables(connection, "series", "point_blocks", "rollups", "batches"))
+                if (!HasTables(connection, "series", "rollups", "batches"))
                 {
-                    throw new StoreFileException($"{path} is an SQLite file but not a collector store (it lacks the tables series, point_blocks, rollups and batches)");
+                    throw new StoreFileException($"{path} is an SQLite file but not a collector store (it lacks the tables series, rollups and batches)");
                 }
             }
             catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
