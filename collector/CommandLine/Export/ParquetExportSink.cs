@@ -42,7 +42,10 @@ public sealed class ParquetExportSink : IExportSink
     public static async Task<ParquetExportSink> CreateAsync(Stream output, IReadOnlyList<ExportColumn> columns, CancellationToken cancellationToken)
     {
         var schema = Schema(columns);
-        var writer = await ParquetWriter.CreateAsync(schema, output, new ParquetOptions { CompressionMethod = CompressionMethod.Snappy }, append: false, cancellationToken).ConfigureAwait(false);
+        var options = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy };
+        // Without the hint Parquet.Net 6 writes strings PLAIN; a sensor id repeats on every row.
+        options.ColumnEncodingHints[schema.GetDataFields()[1].Path.ToString()] = EncodingHint.Dictionary;
+        var writer = await ParquetWriter.CreateAsync(schema, output, options, append: false, cancellationToken).ConfigureAwait(false);
         return new ParquetExportSink(writer, schema.GetDataFields(), columns);
     }
 
