@@ -1,5 +1,6 @@
 using NewTechPark.Edge.Contracts.Payloads;
 using Parquet;
+using Xunit.Abstractions;
 using static NewTechPark.Edge.Collector.Tests.DataCommands.DataCommandsRig;
 
 namespace NewTechPark.Edge.Collector.Tests.DataCommands;
@@ -11,7 +12,7 @@ namespace NewTechPark.Edge.Collector.Tests.DataCommands;
 /// OutOfMemoryException instead of exit code 0.
 /// </summary>
 [Trait("Category", "Slow")]
-public sealed class ExportStreamingTests
+public sealed class ExportStreamingTests(ITestOutputHelper output)
 {
     private const long StepMs = 10_000;
     private const long YearPoints = 365L * 24 * 360;
@@ -29,6 +30,7 @@ public sealed class ExportStreamingTests
         var (exit, _, stderr) = await RunAsync(folder.Path, new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x4000000" },
             "export", "--series", "dc-bench-1/power_w", "--from", "2025-01-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z", "--out", file);
 
+        output.WriteLine(stderr);
         Assert.True(exit == 0, stderr);
         Assert.Contains("3,153,600 rows", stderr, StringComparison.Ordinal);
         await using var reader = await ParquetReader.CreateAsync(file);
