@@ -16,7 +16,7 @@ public static class BackupCommand
     {
         var out_ = new Option<string>("--out", "-o") { Description = "The backup file (written beside it, checked, then renamed). Best on another disk.", HelpName = "FILE", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists (a nightly backup to the same name)." };
-        var command = new Command("backup", "Copy the store to a file while the collector runs: one consistent snapshot through SQLite's backup API, checked with PRAGMA integrity_check.")
+        var command = new Command("backup", "Copy the store to a file while the collector runs: one consistent snapshot through SQLite's backup API, checked with SQLite's integrity check.")
         {
             out_, force,
         };
@@ -40,7 +40,9 @@ public static class BackupCommand
                             {
                                 task.MaxValue = Math.Max(1, total);
                                 task.Value = done;
-                                task.Description = string.Create(CultureInfo.InvariantCulture, $"backup {done:N0}/{total:N0} pages");
+                                task.Description = done < total
+                                    ? string.Create(CultureInfo.InvariantCulture, $"backup {done:N0}/{total:N0} pages")
+                                    : "backup copied, checking its integrity";
                             }, cancellationToken);
                             return Task.CompletedTask;
                         }).ConfigureAwait(false);

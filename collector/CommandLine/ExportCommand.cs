@@ -179,8 +179,7 @@ public static class ExportCommand
 
     private static void CheckTarget(string target, DataCommandSettings settings, bool force)
     {
-        var resolved = StoreBackup.Resolve(target);
-        if (resolved.StartsWith(StoreBackup.Resolve(settings.StorePath), StringComparison.Ordinal))
+        if (StoreBackup.IsStoreFile(settings.StorePath, target))
         {
             throw new DataCommandException($"{target} is the store's own file: write the export elsewhere");
         }

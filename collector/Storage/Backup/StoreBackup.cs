@@ -121,16 +121,19 @@ public static class StoreBackup
         }
     }
 
-    private static void CheckTarget(string storePath, string targetPath, bool overwrite)
+    /// <summary>Whether <paramref name="path"/> is the store file or one of its WAL, shared-memory or journal files (through symbolic links).</summary>
+    public static bool IsStoreFile(string storePath, string path)
     {
         var store = Resolve(Path.GetFullPath(storePath));
-        var resolved = Resolve(targetPath);
-        foreach (var own in new[] { store, store + "-wal", store + "-shm", store + "-journal" })
+        var resolved = Resolve(Path.GetFullPath(path));
+        return new[] { store, store + "-wal", store + "-shm", store + "-journal" }.Contains(resolved, StringComparer.Ordinal);
+    }
+
+    private static void CheckTarget(string storePath, string targetPath, bool overwrite)
+    {
+        if (IsStoreFile(storePath, targetPath))
         {
-            if (string.Equals(resolved, own, StringComparison.Ordinal))
-            {
-                throw new StoreBackupException($"{targetPath} is the store's own file: write the backup somewhere else (another disk, ideally)");
-            }
+            throw new StoreBackupException($"{targetPath} is the store's own file: write the backup somewhere else (another disk, ideally)");
         }
 
         if (Directory.Exists(targetPath))
