@@ -19,17 +19,6 @@ public static class CollectorCommandLine
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         error ??= Console.Error;
-        // Until the devices and report commands land here (skeleton): the old spellings.
-        if (Broker.Security.PasswordCommands.TryRun(args, Console.In, output ?? Console.Out, error) is { } passwordExit)
-        {
-            return passwordExit;
-        }
-
-        if (Reports.ReportCommand.TryRun(args, output ?? Console.Out, error) is { } reportExit)
-        {
-            return reportExit;
-        }
-
         var settings = SettingsArguments.Split(args, out var rest, out var refused);
         if (refused is not null)
         {
@@ -38,9 +27,19 @@ public static class CollectorCommandLine
         }
 
         var parsed = CreateRoot(settings).Parse(rest);
-        var exit = await parsed.InvokeAsync(new InvocationConfiguration { Output = output ?? Console.Out, Error = error }).ConfigureAwait(false);
-        // System.CommandLine answers a parse error with 1; here 1 means "a check found a problem".
-        return parsed.Action is ParseErrorAction ? Invalid : exit;
+        if (parsed.Action is ParseErrorAction parseError)
+        {
+            // The error, the "Did you mean …?" hint and where help is, on standard error; not the whole
+            // help on standard output, where a script expects data.
+            parseError.ShowHelp = false;
+            await parsed.InvokeAsync(new InvocationConfiguration { Output = error, Error = error }).ConfigureAwait(false);
+            var command = string.Join(' ', parsed.CommandResult.Command is RootCommand ? ["collector"] : ["collector", .. CommandPath(parsed.CommandResult)]);
+            await error.WriteLineAsync($"See '{command} --help'.").ConfigureAwait(false);
+            // System.CommandLine answers a parse error with 1; here 1 means "a check found a problem".
+            return Invalid;
+        }
+
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output ?? Console.Out, Error = error }).ConfigureAwait(false);
     }
 
     /// <summary>The whole command tree; the tests parse against it.</summary>
@@ -53,10 +52,24 @@ public static class CollectorCommandLine
         root.SetAction((_, _) => CollectorHost.RunAsync(() => CollectorHost.Build(settings.ForHost()), "collector"));
 
         // One line per command; keep them in the order of the README's "Command line" section.
+        root.Add(DevicesCommand.Create(settings));
+        root.Add(ReportCommand.Create(settings));
+        root.Add(DoctorCommand.Create(settings));
         // (export, backup, restore: the data commands)
         root.Subcommands.Add(ExportCommand.Create(settings));
         root.Subcommands.Add(BackupCommand.Create(settings));
         root.Subcommands.Add(RestoreCommand.Create(settings));
         return root;
+    }
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (var at = result; at is not null && at.Command is not RootCommand; at = at.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Push(at.Command.Name);
+        }
+
+        return names;
     }
 }

@@ -36,7 +36,7 @@ public sealed class EmbeddedBrokerOptions
 
     /// <summary>
     /// Who may connect to the embedded broker: user name (a device id, or a reader) to a salted
-    /// <c>$7$</c> hash as <c>mosquitto_passwd</c> or <c>collector --hash-password</c> writes it.
+    /// <c>$7$</c> hash as <c>mosquitto_passwd</c> or <c>collector devices hash-password</c> writes it.
     /// Anonymous connections are always refused.
     /// </summary>
     public Dictionary<string, string> Users { get; set; } = new(StringComparer.Ordinal);

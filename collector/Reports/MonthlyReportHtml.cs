@@ -11,7 +11,7 @@ namespace NewTechPark.Edge.Collector.Reports;
 /// </summary>
 public static class MonthlyReportHtml
 {
-    private static readonly CultureInfo Nl = CultureInfo.GetCultureInfo("nl-NL");
+    internal static readonly CultureInfo Nl = CultureInfo.GetCultureInfo("nl-NL");
 
     private const string Style = """
         body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b2430;margin:2rem auto;max-width:60rem;padding:0 1rem;line-height:1.4}
@@ -30,11 +30,8 @@ public static class MonthlyReportHtml
         var monthEn = first.ToString("MMMM yyyy", CultureInfo.InvariantCulture);
         var previousNl = first.AddYears(-1).ToString("MMM yyyy", Nl);
         var html = new StringBuilder();
-        html.Append("<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-            .Append("<title>Maandrapport ").Append(E(monthNl)).Append(" · ").Append(E(month.SiteName)).Append("</title>\n<style>").Append(Style).Append("</style>\n</head>\n<body>\n")
-            .Append("<h1>Maandrapport ").Append(E(monthNl)).Append(" · ").Append(E(month.SiteName)).Append("</h1>\n")
-            .Append("<p class=\"en\" lang=\"en\">Monthly report ").Append(E(monthEn)).Append("</p>\n")
-            .Append("<p class=\"muted\">Gemeten van 1 tot en met ").Append(first.AddMonths(1).AddDays(-1).ToString("d MMMM yyyy", Nl))
+        Head(html, $"Maandrapport {monthNl}", $"Monthly report {monthEn}", month);
+        html.Append("<p class=\"muted\">Gemeten van 1 tot en met ").Append(first.AddMonths(1).AddDays(-1).ToString("d MMMM yyyy", Nl))
             .Append(" (Nederlandse tijd); opgesteld ").Append(E(TimeZoneInfo.ConvertTime(month.Generated, zone).ToString("d MMMM yyyy HH:mm", Nl))).Append(".</p>\n");
 
         Heading(html, "De maand in cijfers", "The month in figures");
@@ -65,9 +62,25 @@ public static class MonthlyReportHtml
         html.Append("</tbody>\n</table>\n");
         html.Append("<p class=\"muted\">").Append(yearToDate.TargetsSource is { } source ? "Doelen: " + E(source) + "." : $"Geen doelen vastgelegd voor {yearToDate.Year} (– = geen doel). <span lang=\"en\">No targets set for this year.</span>").Append("</p>\n");
 
+        RoomsProgrammesAndFoot(html, month, "deze maand", "this month");
+        return html.ToString();
+    }
+
+    /// <summary>The page's head and title (Dutch, English beneath); shared with <see cref="YearlyReportHtml"/>.</summary>
+    internal static void Head(StringBuilder html, string titleNl, string titleEn, AnnualReport report)
+    {
+        html.Append("<!doctype html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .Append("<title>").Append(E(titleNl)).Append(" · ").Append(E(report.SiteName)).Append("</title>\n<style>").Append(Style).Append("</style>\n</head>\n<body>\n")
+            .Append("<h1>").Append(E(titleNl)).Append(" · ").Append(E(report.SiteName)).Append("</h1>\n")
+            .Append("<p class=\"en\" lang=\"en\">").Append(E(titleEn)).Append("</p>\n");
+    }
+
+    /// <summary>Rooms, programmes and the closing note; shared with <see cref="YearlyReportHtml"/>.</summary>
+    internal static void RoomsProgrammesAndFoot(StringBuilder html, AnnualReport report, string periodNl, string periodEn)
+    {
         Heading(html, "Ruimtes", "Rooms");
         html.Append("<table>\n<thead><tr><th>Ruimte <span class=\"en\">room</span></th><th class=\"num\">Bezetting openingsuren <span class=\"en\">utilisation</span></th><th class=\"num\">Dagen in gebruik <span class=\"en\">days in use</span></th><th class=\"num\">Binnengekomen <span class=\"en\">entries</span></th></tr></thead>\n<tbody>\n");
-        foreach (var r in month.Rooms.PerRoom)
+        foreach (var r in report.Rooms.PerRoom)
         {
             html.Append("<tr><td>").Append(E(r.NameNl)).Append("</td>").Append(Num($"{Format(Math.Round(r.Utilisation * 100, 1))} %"))
                 .Append(Num($"{r.DaysInUse} / {r.OpenDays}")).Append(Num(Format(r.Entries))).Append("</tr>\n");
@@ -76,14 +89,14 @@ public static class MonthlyReportHtml
         html.Append("</tbody>\n</table>\n");
 
         Heading(html, "Deelnemers per programma en doelgroep", "Participants per programme and target group");
-        if (month.Programmes.Count == 0)
+        if (report.Programmes.Count == 0)
         {
-            html.Append("<p class=\"muted\">Geen groepen geregistreerd deze maand. <span lang=\"en\">No groups registered this month.</span></p>\n");
+            html.Append("<p class=\"muted\">Geen groepen geregistreerd " + periodNl + ". <span lang=\"en\">No groups registered " + periodEn + ".</span></p>\n");
         }
         else
         {
             html.Append("<table>\n<thead><tr><th>Programma <span class=\"en\">programme</span></th><th>Doelgroep <span class=\"en\">target group</span></th><th class=\"num\">Groepen <span class=\"en\">groups</span></th><th class=\"num\">Deelnemers <span class=\"en\">participants</span></th></tr></thead>\n<tbody>\n");
-            foreach (var p in month.Programmes)
+            foreach (var p in report.Programmes)
             {
                 html.Append("<tr><td>").Append(E(p.Programme)).Append("</td><td>").Append(E(p.TargetGroup)).Append("</td>").Append(Num(Format(p.Groups))).Append(Num(Format(p.HeadCount))).Append("</tr>\n");
             }
@@ -93,15 +106,14 @@ public static class MonthlyReportHtml
 
         html.Append("<p class=\"muted\">– = geen gegevens of geen doel. Aantallen van 1 tot 4 bezoekers met een pas staan er als „&lt; 5” (privacy). Gemeten door NewTechPark.Edge.<br>")
             .Append("<span lang=\"en\">– = no data or no target. Badge counts from 1 to 4 are shown as “&lt; 5” (privacy). Measured by NewTechPark.Edge.</span></p>\n</body>\n</html>\n");
-        return html.ToString();
     }
 
-    private static void Heading(StringBuilder html, string nl, string en) =>
+    internal static void Heading(StringBuilder html, string nl, string en) =>
         html.Append("<h2>").Append(E(nl)).Append(" <span class=\"en\" lang=\"en\">").Append(E(en)).Append("</span></h2>\n");
 
-    private static string Num(string text) => $"<td class=\"num\">{E(text)}</td>";
+    internal static string Num(string text) => $"<td class=\"num\">{E(text)}</td>";
 
-    private static string Change(double? difference, string? suffix) => difference switch
+    internal static string Change(double? difference, string? suffix) => difference switch
     {
         null => Num(AnnualReportService.NoFigure),
         > 0 => $"<td class=\"num up\">+{E(Format(difference.Value))}{suffix}</td>",
@@ -109,7 +121,7 @@ public static class MonthlyReportHtml
         _ => Num($"0{suffix}"),
     };
 
-    private static string Format(double value) => value.ToString(value % 1 == 0 ? "N0" : "N1", Nl);
+    internal static string Format(double value) => value.ToString(value % 1 == 0 ? "N0" : "N1", Nl);
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    internal static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -12,13 +12,17 @@ public sealed record MonthlyReportResult(string Month, string HtmlPath, string C
 /// see <see cref="MonthlyReportHtml"/>) and <c>.csv</c> (Dutch Excel, see <see cref="ReportCsv"/>).
 /// Each file is written to a temporary name in the same folder, flushed to disk and renamed, so a
 /// reader (a file share, a mail robot) never sees half a file; a finished file is never replaced.
-/// Used by the schedule (<see cref="MonthlyReportSchedule"/>) and the <c>report</c> command.
+/// Used by the schedule (<see cref="MonthlyReportSchedule"/>) and the <c>report</c> command, which
+/// also writes a year (<see cref="WriteYear"/>, <c>ntp-jaarrapport-2026.html</c>) and may replace
+/// files on request (a year or month still running).
 /// </summary>
 public sealed class MonthlyReportWriter(AnnualReportService reports, SiteModel site, ILogger<MonthlyReportWriter> logger)
 {
     private readonly TimeZoneInfo _zone = TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone);
 
     public static string FileStem(DateOnly month) => $"ntp-maandrapport-{month.ToString("yyyy-MM", CultureInfo.InvariantCulture)}";
+
+    public static string YearFileStem(int year) => $"ntp-jaarrapport-{year.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>True when both files of the month are there.</summary>
     public static bool IsComplete(string folder, DateOnly month) =>
@@ -28,7 +32,7 @@ public sealed class MonthlyReportWriter(AnnualReportService reports, SiteModel s
     /// Writes the files of the month that are missing. With <paramref name="skipEmpty"/>, a month the
     /// store holds no data for (before the collector ran) gets no files.
     /// </summary>
-    public MonthlyReportResult Write(DateOnly month, string folder, bool skipEmpty = false)
+    public MonthlyReportResult Write(DateOnly month, string folder, bool skipEmpty = false, bool replace = false, CsvDialect? dialect = null)
     {
         month = new DateOnly(month.Year, month.Month, 1);
         Directory.CreateDirectory(folder);
@@ -36,7 +40,7 @@ public sealed class MonthlyReportWriter(AnnualReportService reports, SiteModel s
         var htmlPath = Path.Combine(folder, stem + ".html");
         var csvPath = Path.Combine(folder, stem + ".csv");
         var label = month.ToString("yyyy-MM", CultureInfo.InvariantCulture);
-        if (File.Exists(htmlPath) && File.Exists(csvPath))
+        if (!replace && File.Exists(htmlPath) && File.Exists(csvPath))
         {
             return new MonthlyReportResult(label, htmlPath, csvPath, false, false, false);
         }
@@ -48,8 +52,8 @@ public sealed class MonthlyReportWriter(AnnualReportService reports, SiteModel s
         }
 
         var yearToDate = reports.BuildYearToDate(month.Year, month.Month);
-        var html = WriteOnce(htmlPath, Encoding.UTF8.GetBytes(MonthlyReportHtml.Render(figures, yearToDate, _zone)));
-        var csv = WriteOnce(csvPath, ReportCsv.Bytes(figures, CsvDialect.DutchExcel));
+        var html = WriteOnce(htmlPath, Encoding.UTF8.GetBytes(MonthlyReportHtml.Render(figures, yearToDate, _zone)), replace);
+        var csv = WriteOnce(csvPath, ReportCsv.Bytes(figures, dialect ?? CsvDialect.DutchExcel), replace);
         if (html || csv)
         {
             logger.LogInformation("Monthly report {Month} written to {Folder}", label, folder);
@@ -58,10 +62,34 @@ public sealed class MonthlyReportWriter(AnnualReportService reports, SiteModel s
         return new MonthlyReportResult(label, htmlPath, csvPath, html, csv, false);
     }
 
-    /// <summary>Temp file, flushed, renamed without overwriting; false when the file was already there.</summary>
-    private static bool WriteOnce(string path, byte[] content)
+    /// <summary>Writes one year's report (the year, its targets, the previous year, month by month) the same way.</summary>
+    public MonthlyReportResult WriteYear(int year, string folder, bool replace = false, CsvDialect? dialect = null)
     {
-        if (File.Exists(path))
+        Directory.CreateDirectory(folder);
+        var stem = YearFileStem(year);
+        var htmlPath = Path.Combine(folder, stem + ".html");
+        var csvPath = Path.Combine(folder, stem + ".csv");
+        var label = year.ToString(CultureInfo.InvariantCulture);
+        if (!replace && File.Exists(htmlPath) && File.Exists(csvPath))
+        {
+            return new MonthlyReportResult(label, htmlPath, csvPath, false, false, false);
+        }
+
+        var figures = reports.Build(year);
+        var html = WriteOnce(htmlPath, Encoding.UTF8.GetBytes(YearlyReportHtml.Render(figures, _zone)), replace);
+        var csv = WriteOnce(csvPath, ReportCsv.Bytes(figures, dialect ?? CsvDialect.DutchExcel), replace);
+        if (html || csv)
+        {
+            logger.LogInformation("Yearly report {Year} written to {Folder}", label, folder);
+        }
+
+        return new MonthlyReportResult(label, htmlPath, csvPath, html, csv, !figures.HasVisitorData && !figures.HasEnergyData);
+    }
+
+    /// <summary>Temp file, flushed, renamed (over the old file only with <paramref name="replace"/>); false when the file was already there.</summary>
+    private static bool WriteOnce(string path, byte[] content, bool replace = false)
+    {
+        if (!replace && File.Exists(path))
         {
             return false;
         }
@@ -75,7 +103,7 @@ public sealed class MonthlyReportWriter(AnnualReportService reports, SiteModel s
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: false);
+            File.Move(temp, path, overwrite: replace);
             return true;
         }
         catch (IOException) when (File.Exists(path))

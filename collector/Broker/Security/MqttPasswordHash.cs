@@ -43,7 +43,7 @@ public static class MqttPasswordHash
         // "$7$101$salt$hash" splits into "", "7", "101", "salt", "hash".
         if (parts.Length != 5 || parts[0].Length != 0 || parts[1] != "7")
         {
-            problem = "not a '$7$iterations$salt$hash' (PBKDF2-SHA512) hash; make it with 'mosquitto_passwd' (Mosquitto 2) or 'collector --hash-password'";
+            problem = "not a '$7$iterations$salt$hash' (PBKDF2-SHA512) hash; make it with 'mosquitto_passwd' (Mosquitto 2) or 'collector devices hash-password'";
             return false;
         }
 

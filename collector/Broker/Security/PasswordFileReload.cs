@@ -7,7 +7,7 @@ namespace NewTechPark.Edge.Collector.Broker.Security;
 /// <summary>
 /// Adds and removes devices without a restart: the embedded broker reads its password file
 /// (<c>Collector:Broker:PasswordFile</c>) again on SIGHUP, as Mosquitto does, and when the file
-/// changes (a watcher with a debounce, since editors and <c>collector --add-device</c> write in
+/// changes (a watcher with a debounce, since editors and <c>collector devices add</c> write in
 /// several steps). A malformed file keeps the previous users and logs an error. Users that were
 /// removed, or whose password changed, are disconnected; everyone else stays connected.
 /// </summary>
@@ -33,7 +33,7 @@ public sealed class PasswordFileReload(BrokerCredentials credentials, EmbeddedBr
 
         _timer = clock.CreateTimer(_ => _ = ReloadAsync("the file changed"), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         var full = Path.GetFullPath(file);
-        // The folder is watched, not the file: --add-device and editors replace the file by a rename.
+        // The folder is watched, not the file: `collector devices` and editors replace the file by a rename.
         _watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
         {
             NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,

@@ -111,23 +111,6 @@ public sealed class MonthlyReportTests : IDisposable
         Assert.Equal(DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture), due.Next);
     }
 
-    [Fact]
-    public void The_command_writes_one_month_from_the_store_and_refuses_a_wrong_month()
-    {
-        var error = new StringWriter();
-        Assert.Equal(2, ReportCommand.TryRun(["report", "--month", "2026-13", "--out", _out.Path], TextWriter.Null, error));
-        Assert.Contains("is not a month such as 2026-11", error.ToString(), StringComparison.Ordinal);
-        Assert.Equal(2, ReportCommand.TryRun(["report", "--out", _out.Path], TextWriter.Null, new StringWriter()));
-        Assert.Null(ReportCommand.TryRun(["--Collector:Broker:Port=0"], TextWriter.Null, TextWriter.Null));
-
-        using var data = new TempDirectory();
-        var output = new StringWriter();
-        Assert.Equal(0, ReportCommand.TryRun(["report", "--month", "2026-11", "--out", _out.Path, $"--Collector:DataDirectory={data.Path}"], output, error));
-        Assert.True(MonthlyReportWriter.IsComplete(_out.Path, new DateOnly(2026, 11, 1)));
-        Assert.Contains("ntp-maandrapport-2026-11.html (written)", output.ToString(), StringComparison.Ordinal);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-    }
-
     private MonthlyReportSchedule Schedule(ReportFixture f, int catchUp)
     {
         var options = new CollectorOptions { Report = { Monthly = { Folder = _out.Path, SettleTime = TimeSpan.FromHours(6), CatchUpMonths = catchUp } } };

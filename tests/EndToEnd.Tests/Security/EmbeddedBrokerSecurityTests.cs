@@ -10,6 +10,7 @@ using MQTTnet.Protocol;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Publishing;
 using NewTechPark.Edge.Collector.Broker.Security;
+using NewTechPark.Edge.Collector.CommandLine;
 using NewTechPark.Edge.Collector.Metrics;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 
@@ -359,11 +360,11 @@ public sealed class BrokerCredentialsAndTlsTests
         using var folder = new TempDirectory("ntp-security-");
         var file = Path.Combine(folder.Path, "mqtt.passwd");
         var output = new StringWriter();
-        Assert.Equal(0, PasswordCommands.TryRun(["--add-device", "pi-new", file], TextReader.Null, output, TextWriter.Null));
+        Assert.Equal(0, await CollectorCommandLine.RunAsync(["devices", "add", "pi-new", "--password-file", file], output, TextWriter.Null));
         var password = output.ToString().Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)[1];
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         Assert.DoesNotContain(password, await File.ReadAllTextAsync(file), StringComparison.Ordinal);
-        Assert.Equal(2, PasswordCommands.TryRun(["--add-device", "Pi/New", file], TextReader.Null, TextWriter.Null, TextWriter.Null));
+        Assert.Equal(2, await CollectorCommandLine.RunAsync(["devices", "add", "Pi/New", "--password-file", file], TextWriter.Null, TextWriter.Null));
 
         await using var collector = await RunningCollector.StartAsync(extra: [$"--Collector:Broker:PasswordFile={file}"]);
         using var client = new MqttClientFactory().CreateMqttClient();

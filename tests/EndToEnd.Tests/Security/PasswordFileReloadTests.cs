@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 using NewTechPark.Edge.Collector.Broker.Security;
+using NewTechPark.Edge.Collector.CommandLine;
 using NewTechPark.Edge.EndToEnd.Tests.Infrastructure;
 
 namespace NewTechPark.Edge.EndToEnd.Tests.Security;
@@ -33,9 +34,9 @@ public sealed class PasswordFileReloadTests(Xunit.Abstractions.ITestOutputHelper
         using var fileDevice = await ConnectAsync(collector, "pi-file-a", PasswordOf("pi-file-a"), drops);
         using var removedLater = await ConnectAsync(collector, "pi-file-b", PasswordOf("pi-file-b"), drops, bDropped);
 
-        // 1. collector --add-device writes the file (by a rename); the new device logs in without a restart.
+        // 1. collector devices add writes the file (by a rename); the new device logs in without a restart.
         var output = new StringWriter();
-        Assert.Equal(0, PasswordCommands.TryRun(["--add-device", "pi-new", file], TextReader.Null, output, TextWriter.Null));
+        Assert.Equal(0, await CollectorCommandLine.RunAsync(["devices", "add", "pi-new", "--password-file", file], output, TextWriter.Null));
         var password = output.ToString().Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)[1];
         // Wait for the broker to know the user rather than polling logins: every refused attempt
         // would count towards the address's login throttle (0x97) and spoil the checks below.
