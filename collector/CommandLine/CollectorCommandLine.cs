@@ -55,10 +55,9 @@ public static class CollectorCommandLine
         root.Add(DevicesCommand.Create(settings));
         root.Add(ReportCommand.Create(settings));
         root.Add(DoctorCommand.Create(settings));
-        // (export, backup, restore: the data commands)
-        root.Subcommands.Add(ExportCommand.Create(settings));
-        root.Subcommands.Add(BackupCommand.Create(settings));
-        root.Subcommands.Add(RestoreCommand.Create(settings));
+        root.Add(ExportCommand.Create(settings));
+        root.Add(BackupCommand.Create(settings));
+        root.Add(RestoreCommand.Create(settings));
         return root;
     }
 
