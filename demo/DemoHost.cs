@@ -17,7 +17,7 @@ public static class DemoHost
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var app = CollectorHost.Build(WithExampleTargets(WithFreeBrokerPort(WithOptionSpellings(args))), builder =>
+        var app = CollectorHost.Build(WithHomeAssistant(WithExampleTargets(WithFreeBrokerPort(WithOptionSpellings(args)))), builder =>
         {
             builder.Services.AddDemo(builder.Configuration);
             configure?.Invoke(builder);
@@ -45,6 +45,7 @@ public static class DemoHost
         services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());
         services.AddSingleton<IStartupBannerSection, DemoBanner>();
         services.AddDemoTokens();
+        services.AddDemoHomeAssistant();
         return services;
     }
 
@@ -57,6 +58,9 @@ public static class DemoHost
         string.IsNullOrEmpty(SettingsOf(args)["Collector:Report:TargetsFile"])
             ? [.. args, $"--Collector:Report:TargetsFile={Path.Combine(AppContext.BaseDirectory, "targets.example.json")}"]
             : args;
+
+    /// <summary>The demo shows Home Assistant discovery unless told otherwise (<c>--Collector:HomeAssistant:Enabled=false</c>).</summary>
+    private static string[] WithHomeAssistant(string[] args) => DemoHomeAssistant.WithDiscoveryOn(args, SettingsOf(args));
 
     private static IConfiguration SettingsOf(string[] args) =>
         new ConfigurationBuilder()

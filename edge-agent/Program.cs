@@ -4,8 +4,9 @@ namespace NewTechPark.Edge.Agent;
 
 /// <summary>
 /// The edge agent: reads the sensors of one area of the building and publishes them over MQTT.
-/// <c>--once</c> reads every sensor once and prints the readings; <c>--list-sensors</c> prints the
-/// configured sensors and their health. Neither needs a broker. Real hardware only: off a Pi it
+/// <c>check</c> reads every sensor once and prints the readings; <c>sensors</c> prints the
+/// configured sensors and their health (old spellings <c>--once</c>, <c>--list-sensors</c>).
+/// Neither needs a broker. <c>--help</c> lists the rest (<see cref="AgentCommandLine"/>). Real hardware only: off a Pi it
 /// stops with exit code 2 and points to the simulated agent (<c>dotnet run --project simulation</c>).
 /// </summary>
 public static class Program

@@ -15,7 +15,7 @@ half the memory of the JIT program; linux-arm: self-contained JIT) and installs 
                                    Agent:Device and Broker:Username = the host name, or installed
                                    from --env; an old /etc/ntp-edge-agent/environment is moved here
   /var/lib/ntp-edge-agent/         state and outbox (kept), owned by the ntp-edge user
-prints `edge-agent --list-sensors` (the wiring check) and (re)starts the service.
+prints `edge-agent sensors` (the wiring check) and (re)starts the service.
 
 Options:
   -r, --runtime RID     linux-arm64 (Pi 3/4/5/Zero 2 with 64-bit OS, the default),
@@ -247,7 +247,7 @@ systemctl enable ntp-edge-agent >/dev/null
         fi
     done < /etc/newtechpark/edge-agent.env
     cd /var/lib/ntp-edge-agent
-    sudo -u ntp-edge --preserve-env /opt/ntp-edge-agent/edge-agent --list-sensors --Agent:Hardware=Real
+    sudo -u ntp-edge --preserve-env /opt/ntp-edge-agent/edge-agent sensors --Agent:Hardware=Real
 ) || echo "warning: not every sensor is ok (see above); the service reports them in its status" >&2
 
 if [[ "$restart" == "1" ]]; then

@@ -21,8 +21,8 @@ public static class SimulatedAgentHost
     public const string SimulationSettingsFile = "appsettings.Simulation.json";
 
     /// <summary>
-    /// The simulated agent program: the agent's command line (service, <c>--once</c>,
-    /// <c>--list-sensors</c>, same output and exit codes) on simulated buses of its own, fed by the
+    /// The simulated agent program: the agent's command line (service, <c>check</c>,
+    /// <c>sensors</c>, same output and exit codes) on simulated buses of its own, fed by the
     /// built-in scenario with the sensors of <see cref="SimulationSettingsFile"/>.
     /// </summary>
     public static Task<int> RunAsync(string[] args)

@@ -26,7 +26,7 @@ public static class CollectorCommandLine
             return Invalid;
         }
 
-        var parsed = CreateRoot(settings).Parse(rest);
+        var parsed = CreateRoot(settings).Parse(rest, Parsing);
         if (parsed.Action is ParseErrorAction parseError)
         {
             // The error, the "Did you mean …?" hint and where help is, on standard error; not the whole
@@ -42,6 +42,12 @@ public static class CollectorCommandLine
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output ?? Console.Out, Error = error }).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// No response files: System.CommandLine would read any file named by an <c>@file</c> argument
+    /// (as the user the command runs as, often root or the service user) and echo its lines back in errors.
+    /// </summary>
+    public static ParserConfiguration Parsing => new() { ResponseFileTokenReplacer = null };
+
     /// <summary>The whole command tree; the tests parse against it.</summary>
     public static RootCommand CreateRoot(SettingsArguments settings)
     {
@@ -51,6 +57,12 @@ public static class CollectorCommandLine
             "(--Collector:DataDirectory=/srv/ntp), as an environment variable (NTP_Collector__DataDirectory) or in appsettings.json.");
         root.SetAction((_, _) => CollectorHost.RunAsync(() => CollectorHost.Build(settings.ForHost()), "collector"));
 
+        // --version answers after any command too (collector doctor --version), as --help does.
+        foreach (var version in root.Options.OfType<VersionOption>())
+        {
+            version.Recursive = true;
+        }
+
         // One line per command; keep them in the order of the README's "Command line" section.
         root.Add(DevicesCommand.Create(settings));
         root.Add(ReportCommand.Create(settings));
@@ -59,6 +71,46 @@ public static class CollectorCommandLine
         root.Add(BackupCommand.Create(settings));
         root.Add(RestoreCommand.Create(settings));
         return root;
+    }
+
+    /// <summary>Runs a command body; a wrong setting or an unreadable file is said in one line, not a stack trace.</summary>
+    public static int Guard(ParseResult parse, Func<TextWriter, int> body)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        try
+        {
+            return body(error);
+        }
+        catch (SettingsRefusedException e)
+        {
+            error.WriteLine(e.Explain($"collector {parse.CommandResult.Command.Name}: the settings are not valid"));
+            return Invalid;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            error.WriteLine($"collector {parse.CommandResult.Command.Name}: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary><see cref="Guard"/> for a command that awaits (streams, copies).</summary>
+    public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        try
+        {
+            return await body(error).ConfigureAwait(false);
+        }
+        catch (SettingsRefusedException e)
+        {
+            await error.WriteLineAsync(e.Explain($"collector {parse.CommandResult.Command.Name}: the settings are not valid")).ConfigureAwait(false);
+            return Invalid;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            await error.WriteLineAsync($"collector {parse.CommandResult.Command.Name}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
     }
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)

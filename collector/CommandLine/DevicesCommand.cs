@@ -81,7 +81,7 @@ public static class DevicesCommand
         var file = PasswordFileOption();
         var rotate = new Option<bool>("--rotate") { Description = "Give a device that has a login a new password (the old one stops working)." };
         var command = new Command("add", "Make a random password for a device, put its hash in the password file and print the password once.") { device, file, rotate };
-        command.SetAction(parse => Run(parse, error =>
+        command.SetAction(parse => CollectorCommandLine.Guard(parse, error =>
         {
             var (path, site) = Resolve(settings, parse.GetValue(file), error);
             if (path is null)
@@ -120,7 +120,7 @@ public static class DevicesCommand
         var file = PasswordFileOption();
         var json = new Option<bool>("--json") { Description = "JSON for scripts instead of a table." };
         var command = new Command("list", "Every device of the site file and every login of the password file: rooms, login, last seen, online or offline.") { file, json };
-        command.SetAction(parse => Run(parse, error =>
+        command.SetAction(parse => CollectorCommandLine.Guard(parse, error =>
         {
             using var loaded = CommandSettings.Load(settings, validate: false);
             var site = loaded.TrySite(out var siteProblem);
@@ -179,7 +179,7 @@ public static class DevicesCommand
         var file = PasswordFileOption();
         var yes = new Option<bool>("--yes", "-y") { Description = "Remove without asking (needed when standard input is not a terminal)." };
         var command = new Command("remove", "Remove a device's login from the password file; the running collector drops its session. Its stored readings stay.") { device, file, yes };
-        command.SetAction(parse => Run(parse, error =>
+        command.SetAction(parse => CollectorCommandLine.Guard(parse, error =>
         {
             var (path, _) = Resolve(settings, parse.GetValue(file), error);
             if (path is null)
@@ -286,25 +286,5 @@ public static class DevicesCommand
         }
 
         return (path, site);
-    }
-
-    /// <summary>Runs a command body; a wrong setting or an unreadable file is said in one line, not a stack trace.</summary>
-    internal static int Run(ParseResult parse, Func<TextWriter, int> body)
-    {
-        var error = parse.InvocationConfiguration.Error;
-        try
-        {
-            return body(error);
-        }
-        catch (SettingsRefusedException e)
-        {
-            error.WriteLine(e.Explain($"collector {parse.CommandResult.Command.Name}: the settings are not valid"));
-            return CollectorCommandLine.Invalid;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
-        {
-            error.WriteLine($"collector {parse.CommandResult.Command.Name}: {e.Message}");
-            return 1;
-        }
     }
 }

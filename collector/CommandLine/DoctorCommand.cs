@@ -55,7 +55,7 @@ public static class DoctorCommand
                 r.AddError("--timeout must be above 00:00:00 and at most 00:01:00");
             }
         });
-        var skip = new Option<string[]>("--skip") { Description = "Leave checks out (repeat it): a broker not up yet, NTP where another service keeps time.", HelpName = "CHECK", AllowMultipleArgumentsPerToken = true };
+        var skip = new Option<string[]>("--skip") { Description = "Leave checks out (repeat it): site, store, disk, broker, devices, clock or ntp (a broker not up yet, NTP where another service keeps time).", HelpName = "CHECK", AllowMultipleArgumentsPerToken = true };
         skip.AcceptOnlyFromAmong(Skippable);
         var command = new Command("doctor", "Check settings, site file, store, free disk, broker, devices and clock. Exit code 0 all well, 1 a warning or problem, 2 settings not valid.") { full, json, timeout, skip };
         command.SetAction(async (parse, cancel) =>

@@ -42,7 +42,7 @@ public static class ReportCommand
                 result.AddError($"--month '{m}' is not a month such as 2026-11 ({FirstYear} to {LastYear}).");
             }
         });
-        command.SetAction(parse => DevicesCommand.Run(parse, error =>
+        command.SetAction(parse => CollectorCommandLine.Guard(parse, error =>
         {
             using var loaded = CommandSettings.Load(settings, validate: true);
             var writer = loaded.Services.GetRequiredService<MonthlyReportWriter>();

@@ -65,4 +65,7 @@ public sealed class CollectorOptions
     // Webhooks and durations are checked by NotificationsOptionsValidator.
     [ValidateObjectMembers]
     public NotificationsOptions Notifications { get; set; } = new();
+
+    // Topic shapes and durations are checked by HomeAssistantOptionsValidator.
+    public HomeAssistantOptions HomeAssistant { get; set; } = new();
 }

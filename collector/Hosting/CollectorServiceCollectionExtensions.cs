@@ -5,6 +5,7 @@ using NewTechPark.Edge.Collector.Broker.Security;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Energy;
 using NewTechPark.Edge.Collector.Health;
+using NewTechPark.Edge.Collector.HomeAssistant;
 using NewTechPark.Edge.Collector.Ingest;
 using NewTechPark.Edge.Collector.Live;
 using NewTechPark.Edge.Collector.Metrics;
@@ -65,8 +66,10 @@ public static class CollectorServiceCollectionExtensions
 
         services.AddIngestSinks(options);
         services.AddHostedService<DeliveryMetrics>();
+        services.AddHostedService<DeviceStateMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddHostedService(sp => sp.GetRequiredService<IngestClient>());
+        services.AddHomeAssistant();
         services.AddHostedService<StartupBanner>();
         services.AddProblemDetails();
         services.AddHttpSecurity();

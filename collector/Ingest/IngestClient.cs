@@ -36,9 +36,11 @@ public sealed class IngestClient : BackgroundService
     private readonly SemaphoreSlim _disconnected = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly IReadOnlyList<IIngestClientCompanion> _companions;
 
     public IngestClient(IOptions<CollectorOptions> options, BrokerEndpoint endpoint, IngestPipeline pipeline, IngestIntake intake, IServiceProvider services, TimeProvider clock, ILogger<IngestClient> logger)
     {
+        _companions = [.. (services.GetService(typeof(IEnumerable<IIngestClientCompanion>)) as IEnumerable<IIngestClientCompanion> ?? [])];
         _intake = intake;
         _embedded = options.Value.Broker.Embedded ? services.GetService(typeof(EmbeddedBroker)) as EmbeddedBroker : null;
         _options = options.Value;
@@ -143,11 +145,20 @@ public sealed class IngestClient : BackgroundService
                 {
                     var subscribe = new MqttClientSubscribeOptionsBuilder()
                         .WithTopicFilter(ContractTopics.AllReadingsFilter, MqttQualityOfServiceLevel.AtLeastOnce)
-                        .WithTopicFilter(ContractTopics.AllStatusFilter, MqttQualityOfServiceLevel.AtLeastOnce)
-                        .Build();
-                    await _client.SubscribeAsync(subscribe, stoppingToken).ConfigureAwait(false);
+                        .WithTopicFilter(ContractTopics.AllStatusFilter, MqttQualityOfServiceLevel.AtLeastOnce);
+                    foreach (var filter in _companions.SelectMany(c => c.Filters))
+                    {
+                        subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+                    }
+
+                    await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);
                     _logger.LogInformation("Ingest subscribed at {Broker} (session present: {Session})", _endpoint.Address, result.IsSessionPresent);
                     _subscribed.TrySetResult();
+                    foreach (var companion in _companions)
+                    {
+                        await companion.OnConnectedAsync(PublishAsync, stoppingToken).ConfigureAwait(false);
+                    }
+
                     backoff.Reset();
                     continue;
                 }
@@ -186,9 +197,35 @@ public sealed class IngestClient : BackgroundService
         _logger.LogWarning("Refused message on {Topic}: {Reason} ({Suppressed} more refused since the last line)", IngestIntake.Printable(topic), reason, suppressed);
     }
 
+    /// <summary>Publishes on the collector's connection; false when it is down (the companion publishes again on reconnect).</summary>
+    private async Task<bool> PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        if (!_client.IsConnected)
+        {
+            return false;
+        }
+
+        try
+        {
+            var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            return result.IsSuccess;
+        }
+        catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException or InvalidOperationException)
+        {
+            _logger.LogDebug(e, "Publish on {Topic} failed", message.Topic);
+            return false;
+        }
+    }
+
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         var message = e.ApplicationMessage;
+        if (_companions.FirstOrDefault(c => c.Handles(message.Topic)) is { } companion)
+        {
+            await companion.OnMessageAsync(message).ConfigureAwait(false);
+            return;
+        }
+
         var item = _intake.Read(message.Topic, message.Payload, _clock.GetUtcNow());
         if (item is DeadLetterItem dead)
         {
@@ -231,6 +268,11 @@ public sealed class IngestClient : BackgroundService
         if (!string.IsNullOrEmpty(broker.Username))
         {
             builder.WithCredentials(broker.Username, broker.Password ?? string.Empty);
+        }
+
+        if (_companions.Select(c => c.Will).OfType<MqttApplicationMessage>().FirstOrDefault() is { } will)
+        {
+            builder.WithWillTopic(will.Topic).WithWillPayload(System.Buffers.BuffersExtensions.ToArray(will.Payload)).WithWillRetain(will.Retain).WithWillQualityOfServiceLevel(will.QualityOfServiceLevel);
         }
 
         return builder.Build();

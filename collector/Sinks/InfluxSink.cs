@@ -6,6 +6,7 @@ using InfluxDB.Client.Writes;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Metrics;
+using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Contracts.Resilience;
 using Prometheus;
@@ -42,9 +43,11 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
     private readonly Counter _written;
     private readonly Counter _failures;
     private readonly Counter _rejected;
+    private readonly SiteTags? _siteTags;
 
-    public InfluxSink(IOptions<CollectorOptions> options, CollectorMetrics metrics, TimeProvider clock, ILogger<InfluxSink> logger)
+    public InfluxSink(IOptions<CollectorOptions> options, CollectorMetrics metrics, TimeProvider clock, ILogger<InfluxSink> logger, SiteModel? site = null)
     {
+        _siteTags = site is null ? null : new SiteTags(site);
         _options = options.Value.Influx;
         _clock = clock;
         _logger = logger;
@@ -87,7 +90,7 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
         var lines = new List<string>();
         foreach (var batch in batches)
         {
-            LineProtocol.Append(batch, lines);
+            LineProtocol.Append(batch, lines, _siteTags);
         }
 
         _queue.Append(lines, _clock.GetUtcNow().ToUnixTimeMilliseconds());
@@ -179,10 +182,11 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
 public static class LineProtocol
 {
     /// <summary>
-    /// One line per reading: measurement = kind, tags site/device/sensor, a field per value (and
+    /// One line per reading: measurement = kind, tags site/device/sensor (and the site file's
+    /// room/role/from/to, <see cref="SiteTags"/>, when given), a field per value (and
     /// <c>scans=1</c> for a badge scan, never its pseudonym), the reading's time in milliseconds.
     /// </summary>
-    public static void Append(ReadingsItem item, List<string> lines)
+    public static void Append(ReadingsItem item, List<string> lines, SiteTags? siteTags = null)
     {
         foreach (var reading in item.Batch.Readings)
         {
@@ -191,6 +195,11 @@ public static class LineProtocol
                 .Tag("device", item.Address.Device)
                 .Tag("sensor", reading.Sensor)
                 .Timestamp(reading.Ts.ToUnixTimeMilliseconds(), WritePrecision.Ms);
+            foreach (var (key, value) in siteTags?.For(item.Address.Site, reading.Sensor) ?? [])
+            {
+                point = point.Tag(key, value);
+            }
+
             var fields = 0;
             if (reading.Values is { } values)
             {

@@ -34,8 +34,8 @@ public static class AgentServiceCollectionExtensions
 
     /// <summary>
     /// What reading the sensors needs, without any MQTT: validated options, the hardware (the Pi's
-    /// unless other buses are given), the state store and the health table. <c>--once</c> and
-    /// <c>--list-sensors</c> run on this alone.
+    /// unless other buses are given), the state store and the health table. <c>check</c> and
+    /// <c>sensors</c> run on this alone.
     /// </summary>
     public static IServiceCollection AddEdgeAgentSensors(this IServiceCollection services, IConfiguration configuration, AgentHardware? hardware = null)
     {
@@ -45,6 +45,7 @@ public static class AgentServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<AgentOptions>>(new NamedSettingsValidator<AgentOptions, AgentOptionsAttributeValidator>(AgentOptions.Section));
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<LoopHeartbeats>();
 
         services.AddAgentHardware(hardware);
         services.AddSingleton<AgentStateStore>();

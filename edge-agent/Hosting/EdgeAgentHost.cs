@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
@@ -21,12 +23,13 @@ public static class EdgeAgentHost
         var builder = CreateBuilder(args);
         configure?.Invoke(builder);
         builder.Services.AddSystemd();
+        builder.Services.TryAddSingleton(sp => SystemdWatchdogSetup.FromEnvironment(sp.GetService<ISystemdNotifier>()));
         builder.Services.AddHostedService<SystemdWatchdog>();
         builder.Services.AddEdgeAgent(builder.Configuration, hardware);
         return builder.Build();
     }
 
-    /// <summary>The sensors alone, without MQTT: for <c>--once</c> and <c>--list-sensors</c>.</summary>
+    /// <summary>The sensors alone, without MQTT: for <c>check</c> and <c>sensors</c>.</summary>
     public static IHost CreateSensorsOnly(string[] args, AgentHardware? hardware = null, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = CreateBuilder(args);
@@ -41,7 +44,8 @@ public static class EdgeAgentHost
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
-            Args = SettingsReadOnce.Arguments(args.Where(a => a is not ("--once" or "--list-sensors"))),
+            // Settings only: AgentCommandLine split the commands and options off.
+            Args = SettingsReadOnce.Arguments(args),
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddEnvironmentVariables("NTP_");

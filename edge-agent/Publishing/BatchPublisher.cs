@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
+using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
 using NewTechPark.Edge.Contracts.Resilience;
@@ -24,6 +25,7 @@ public sealed class BatchPublisher(
     Outbox outbox,
     MqttConnection connection,
     TimeProvider clock,
+    LoopHeartbeats heartbeats,
     ILogger<BatchPublisher> logger) : BackgroundService
 {
     private const int ReadAhead = 32;
@@ -79,13 +81,15 @@ public sealed class BatchPublisher(
     /// <summary>Queue → batches → outbox (committed, fsynced). Retries while the disk refuses.</summary>
     private async Task RecordAsync(CancellationToken cancellationToken)
     {
+        // Waiting for readings and for a disk that refuses is progress; a commit that never returns is not.
+        using var heartbeat = heartbeats.Register("publish: recorder (queue to outbox)");
         var buffer = new List<Reading>(_options.Publishing.MaxReadingsPerBatch);
         var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), clock, jitter: 0);
         while (!cancellationToken.IsCancellationRequested)
         {
             if (buffer.Count == 0)
             {
-                await CollectAsync(buffer, cancellationToken).ConfigureAwait(false);
+                await CollectAsync(buffer, heartbeat, cancellationToken).ConfigureAwait(false);
             }
 
             try
@@ -99,7 +103,7 @@ public sealed class BatchPublisher(
                 // Disk full or read-only: keep the readings in memory and try again; the queue
                 // before us absorbs the wait (and counts what it cannot take).
                 logger.LogError(e, "Cannot write {Count} reading(s) to the outbox; retrying in {Delay}", buffer.Count, backoff.Current);
-                await backoff.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await heartbeat.WaitAsync(backoff.WaitAsync(cancellationToken)).ConfigureAwait(false);
             }
         }
     }
@@ -125,10 +129,10 @@ public sealed class BatchPublisher(
     /// Waits for a first reading, then gathers more until the batch is full or the linger time is
     /// over. When stopping, what was gathered is still committed (returns instead of throwing).
     /// </summary>
-    private async Task CollectAsync(List<Reading> buffer, CancellationToken cancellationToken)
+    private async Task CollectAsync(List<Reading> buffer, Heartbeat heartbeat, CancellationToken cancellationToken)
     {
         var reader = queue.Reader;
-        buffer.Add(await reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+        buffer.Add(await heartbeat.WaitAsync(reader.ReadAsync(cancellationToken)).ConfigureAwait(false));
         var started = clock.GetTimestamp();
         var lingerTime = LingerFor(_rate, _options.Publishing.BatchLinger, _options.Publishing.MaxBatchLinger);
         var max = _options.Publishing.MaxReadingsPerBatch;
@@ -151,7 +155,7 @@ public sealed class BatchPublisher(
                 linger.CancelAfter(left);
                 try
                 {
-                    if (!await reader.WaitToReadAsync(linger.Token).ConfigureAwait(false))
+                    if (!await heartbeat.WaitAsync(reader.WaitToReadAsync(linger.Token)).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -178,6 +182,9 @@ public sealed class BatchPublisher(
     /// </summary>
     private async Task SendAsync(CancellationToken cancellationToken)
     {
+        // Waiting for batches, for the broker and in backoff is progress; a publish is bounded
+        // by MQTT's 10 s timeout, so one that never returns is a hang.
+        using var heartbeat = heartbeats.Register("publish: sender (outbox to broker)");
         var topic = ContractTopics.Readings(_options.Site, _options.Device);
         ulong cursor = 0;
         var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), clock, jitter: 0);
@@ -200,7 +207,7 @@ public sealed class BatchPublisher(
                     // Deleting acknowledged batches at every idle moment would be one more fsync
                     // per batch; a crash before the delete only sends them again (seq dedupe).
                     outbox.FlushIfOlderThan(IdleDeleteDelay);
-                    await outbox.WaitAppendedAsync(cancellationToken).ConfigureAwait(false);
+                    await heartbeat.WaitAsync(outbox.WaitAppendedAsync(cancellationToken)).ConfigureAwait(false);
                     continue;
                 }
             }
@@ -211,7 +218,7 @@ public sealed class BatchPublisher(
                 replay.Interrupted();
             }
 
-            await connection.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
+            await heartbeat.WaitAsync(connection.WaitConnectedAsync(cancellationToken)).ConfigureAwait(false);
             if (!outbox.TrySetInFlight(next.Seq, generation))
             {
                 // The outbox dropped old batches while this window waited: read it again.
@@ -236,7 +243,7 @@ public sealed class BatchPublisher(
                 // Read the window again after the pause: the outbox may have dropped batches meanwhile.
                 window.Clear();
                 cursor = next.Seq - 1;
-                await backoff.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await heartbeat.WaitAsync(backoff.WaitAsync(cancellationToken)).ConfigureAwait(false);
                 continue;
             }
 

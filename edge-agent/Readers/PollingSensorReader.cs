@@ -1,5 +1,6 @@
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Agent.Hosting;
 
 namespace NewTechPark.Edge.Agent.Readers;
 
@@ -34,8 +35,10 @@ public abstract class PollingSensorReader(SensorOptions options, SensorHealth he
                 Publish(poll, sink);
             }
 
+            // The wait for the next tick is progress for the watchdog; a read that hangs is not.
+            var heartbeat = LoopHeartbeats.Current;
             using var timer = new PeriodicTimer(poll.Tick, clock);
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (await heartbeat.AliveWhile(timer.WaitForNextTickAsync(cancellationToken)).ConfigureAwait(false))
             {
                 Publish(poll, sink);
             }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
+using NewTechPark.Edge.Agent.Hosting;
 using NewTechPark.Edge.Agent.Publishing;
 using NewTechPark.Edge.Agent.Readers.Filters;
 using NewTechPark.Edge.Contracts.Resilience;
@@ -19,6 +20,7 @@ public sealed class SensorSupervisor(
     ReadingQueue queue,
     SensorHealth health,
     TimeProvider clock,
+    LoopHeartbeats heartbeats,
     ILogger<SensorSupervisor> logger) : BackgroundService
 {
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
@@ -72,13 +74,21 @@ public sealed class SensorSupervisor(
     private async Task SuperviseAsync(ISensorReader reader, IReadingSink sink, CancellationToken stoppingToken)
     {
         var backoff = new Backoff(FirstRetryDelay, MaxRetryDelay, clock, jitter: 0.2);
+        // One heartbeat for the sensor's whole life, across restarts; the reader marks its waits.
+        using var heartbeat = heartbeats.Register($"sensor {reader.SensorId} ({reader.Kind})");
         health.ReportStarting(reader.SensorId);
         while (!stoppingToken.IsCancellationRequested)
         {
             var started = clock.GetTimestamp();
             try
             {
-                await Task.Run(() => reader.RunAsync(sink, stoppingToken), stoppingToken).ConfigureAwait(false);
+                await Task.Run(
+                    () =>
+                    {
+                        LoopHeartbeats.Current = heartbeat;
+                        return reader.RunAsync(sink, stoppingToken);
+                    },
+                    stoppingToken).ConfigureAwait(false);
                 return;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -104,7 +114,7 @@ public sealed class SensorSupervisor(
             try
             {
                 // Jitter keeps many failing sensors from retrying in lockstep.
-                await backoff.WaitAsync(stoppingToken).ConfigureAwait(false);
+                await heartbeat.WaitAsync(backoff.WaitAsync(stoppingToken)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

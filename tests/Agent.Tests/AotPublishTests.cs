@@ -16,12 +16,14 @@ namespace NewTechPark.Edge.Agent.Tests;
 [Trait("Category", "Slow")]
 public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : IClassFixture<AotPublishTests.PublishedAgent>
 {
-    [Fact]
-    public async Task The_native_agent_reads_every_simulated_sensor_once()
+    [Theory]
+    [InlineData("check")]
+    [InlineData("--once")]
+    public async Task The_native_agent_reads_every_simulated_sensor_once(string command)
     {
         var binary = await agent.BinaryAsync();
         using var data = new TempDirectory();
-        var run = await RunAsync(binary, "--once", $"--Agent:DataDirectory={data.Path}");
+        var run = await RunAsync(binary, command, $"--Agent:DataDirectory={data.Path}");
 
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}{Environment.NewLine}{run.Stdout}{run.Stderr}");
         var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -51,6 +53,64 @@ public sealed class AotPublishTests(AotPublishTests.PublishedAgent agent) : ICla
         Assert.Contains("Agent:Device 'Not A Slug' is not a slug", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("Agent:Simulation:Speed", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("Agent:Publishing:MaxReadingsPerBatch", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sensors")]
+    [InlineData("--list-sensors")]
+    public async Task The_native_agent_lists_every_simulated_sensor_as_ok(string command)
+    {
+        var binary = await agent.BinaryAsync();
+        using var data = new TempDirectory();
+        var run = await RunAsync(binary, command, $"--Agent:DataDirectory={data.Path}");
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}{Environment.NewLine}{run.Stdout}{run.Stderr}");
+        var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var sensor in SimulatedSensorIds(Path.GetDirectoryName(binary)!))
+        {
+            Assert.Contains(lines, l => l.StartsWith(sensor + " ", StringComparison.Ordinal) && l.TrimEnd().EndsWith(" ok", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>System.CommandLine under NativeAOT: help, the version, a refusal with its hint (trimming kept them all).</summary>
+    [Fact]
+    public async Task The_native_agent_answers_help_and_version_and_refuses_an_unknown_option()
+    {
+        var binary = await agent.BinaryAsync();
+
+        var help = await RunAsync(binary, "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("check", help.Stdout, StringComparison.Ordinal);
+        Assert.Contains("sensors", help.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--list-sensors", help.Stdout, StringComparison.Ordinal);
+
+        var version = await RunAsync(binary, "check", "--version");
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+\S*$", version.Stdout.Trim());
+
+        var unknown = await RunAsync(binary, "--list-sensor");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("'--list-sensor'", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Did you mean", unknown.Stdout + unknown.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--list-sensors", unknown.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>The systemd notifier under NativeAOT: READY=1, then WATCHDOG=1 at half WATCHDOG_USEC (no broker: the loops wait, alive).</summary>
+    [Fact]
+    public async Task The_native_agent_under_a_fake_systemd_says_READY_then_pings_the_watchdog()
+    {
+        var binary = await agent.BinaryAsync();
+        await using var systemd = new FakeSystemd();
+        using var data = new TempDirectory();
+        await using var run = ChildProcess.Start("native simulated-agent", systemd.Launcher,
+            FakeSystemd.ChildOf(binary, [$"--Agent:DataDirectory={data.Path}", "--Agent:Broker:Port=1"]),
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = systemd.SocketPath, ["WATCHDOG_USEC"] = "300000" });
+
+        await systemd.WaitForAsync("READY=1", TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Empty(await systemd.WaitForAsync("WATCHDOG=1", TimeSpan.FromSeconds(10)));
+        }
     }
 
     private static IEnumerable<string> SimulatedSensorIds(string directory)

@@ -9,6 +9,7 @@ using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Agent.Hosting;
 
 namespace NewTechPark.Edge.Agent.Readers.Badge;
 
@@ -86,6 +87,8 @@ public sealed class Mfrc522BadgeReader(
         string? lastVisitor = null;
         var lastSeen = DateTimeOffset.MinValue;
         var lastCheck = clock.GetUtcNow();
+        // Listening for a card is bounded work (ListenWindow); the pause between polls is a wait.
+        var heartbeat = LoopHeartbeats.Current;
         while (!cancellationToken.IsCancellationRequested)
         {
             if (reader.ListenToCardIso14443TypeA(out var card, ListenWindow))
@@ -128,7 +131,7 @@ public sealed class Mfrc522BadgeReader(
                 health.ReportOk(SensorId);
             }
 
-            await Task.Delay(PollInterval, clock, cancellationToken).ConfigureAwait(false);
+            await heartbeat.AliveWhile(Task.Delay(PollInterval, clock, cancellationToken)).ConfigureAwait(false);
         }
 
         // Cancelled between polls: end the way every reader ends when stopped.

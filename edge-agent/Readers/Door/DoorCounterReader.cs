@@ -5,6 +5,7 @@ using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Agent.Hosting;
 
 namespace NewTechPark.Edge.Agent.Readers.Door;
 
@@ -88,7 +89,9 @@ public sealed class DoorCounterReader : ISensorReader, IDisposable
             // goes back to ok when they clear.
             using var check = new PeriodicTimer(TimeSpan.FromSeconds(1), _clock);
             var reportedStuck = false;
-            while (await check.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            // Edges arrive on the driver's thread: between them this loop only waits (progress for the watchdog).
+            var heartbeat = LoopHeartbeats.Current;
+            while (await heartbeat.AliveWhile(check.WaitForNextTickAsync(cancellationToken)).ConfigureAwait(false))
             {
                 // Beam edges no longer arrive: a silent door would read as an empty room.
                 if (_edges?.Problem is { } problem)

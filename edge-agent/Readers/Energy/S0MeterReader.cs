@@ -5,6 +5,7 @@ using NewTechPark.Edge.Agent.Configuration;
 using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Agent.Hosting;
 
 namespace NewTechPark.Edge.Agent.Readers.Energy;
 
@@ -75,7 +76,8 @@ public sealed class S0MeterReader(
             logger.LogInformation("S0 meter {Sensor} on GPIO {Pin}: {Ppk} pulses/kWh, {Wh} Wh so far", SensorId, pin, options.PulsesPerKwh, counter.EnergyWhTotal);
 
             using var timer = new PeriodicTimer(type.IntervalOf(options), clock);
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            var heartbeat = LoopHeartbeats.Current;
+            while (await heartbeat.AliveWhile(timer.WaitForNextTickAsync(cancellationToken)).ConfigureAwait(false))
             {
                 // Pulses no longer arrive: say so instead of reporting a meter that stands still.
                 if (edges?.Problem is { } problem)

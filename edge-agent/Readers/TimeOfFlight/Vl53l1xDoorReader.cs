@@ -7,6 +7,7 @@ using NewTechPark.Edge.Agent.Hardware;
 using NewTechPark.Edge.Agent.Readers.Door;
 using NewTechPark.Edge.Agent.State;
 using NewTechPark.Edge.Contracts.Payloads;
+using NewTechPark.Edge.Agent.Hosting;
 
 namespace NewTechPark.Edge.Agent.Readers.TimeOfFlight;
 
@@ -116,6 +117,7 @@ public sealed class Vl53l1xDoorReader(
         var zone = Beam.Outer;
         var reportedStuck = false;
         health.ReportOk(SensorId);
+        var heartbeat = LoopHeartbeats.Current;
         try
         {
             while (true)
@@ -124,8 +126,8 @@ public sealed class Vl53l1xDoorReader(
                 // ranging is of that zone (UM2555 alternates the zones every measurement).
                 tof.RoiCenter = zone == Beam.Outer ? centres.Outer : centres.Inner;
                 tof.StartRanging();
-                await Task.Delay(budget, clock, cancellationToken).ConfigureAwait(false);
-                await WaitForResultAsync(device, readyBit, address, cancellationToken).ConfigureAwait(false);
+                await heartbeat.AliveWhile(Task.Delay(budget, clock, cancellationToken)).ConfigureAwait(false);
+                await WaitForResultAsync(device, readyBit, address, heartbeat, cancellationToken).ConfigureAwait(false);
                 var status = Vl53l1xRegisters.ReadByte(device, Vl53l1xRegisters.RangeStatus) & 0x1F;
                 var millimeters = tof.GetDistance().Millimeters; // also clears the interrupt
                 tof.StopRanging();
@@ -183,7 +185,7 @@ public sealed class Vl53l1xDoorReader(
         }
     }
 
-    private async Task WaitForResultAsync(I2cDevice device, int readyBit, int address, CancellationToken cancellationToken)
+    private async Task WaitForResultAsync(I2cDevice device, int readyBit, int address, Heartbeat? heartbeat, CancellationToken cancellationToken)
     {
         var deadline = clock.GetUtcNow() + ResultTimeout;
         while ((Vl53l1xRegisters.ReadByte(device, Vl53l1xRegisters.GpioTioHvStatus) & 1) != readyBit)
@@ -193,7 +195,7 @@ public sealed class Vl53l1xDoorReader(
                 throw new IOException($"{SensorId}: the VL53L1X at 0x{address:x2} on I2C bus {options.I2cBus} gave no result within {ResultTimeout.TotalMilliseconds:0} ms after its timing budget");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(1), clock, cancellationToken).ConfigureAwait(false);
+            await heartbeat.AliveWhile(Task.Delay(TimeSpan.FromMilliseconds(1), clock, cancellationToken)).ConfigureAwait(false);
         }
     }
 

@@ -61,7 +61,19 @@ public sealed class CommandLineParsingTests
     }
 
     [Fact]
-    public void Every_command_has_help_and_the_root_a_version()
+    public async Task An_at_file_argument_is_not_read_as_a_response_file()
+    {
+        using var folder = new TempDirectory();
+        var secret = folder.File("secret.txt");
+        await File.WriteAllTextAsync(secret, "--Collector:Admin:Key=do-not-echo\n");
+        var error = new StringWriter();
+        Assert.Equal(2, await CollectorCommandLine.RunAsync(["doctor", "@" + secret], TextWriter.Null, error));
+        Assert.DoesNotContain("do-not-echo", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("@" + secret, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_command_has_help_and_version()
     {
         var root = CollectorCommandLine.CreateRoot(new SettingsArguments([]));
         Assert.Contains(root.Options, o => o.Name == "--version");
@@ -69,6 +81,11 @@ public sealed class CommandLineParsingTests
         {
             Assert.False(string.IsNullOrWhiteSpace(command.Description), command.Name);
             Assert.Empty(root.Parse([.. Path(root, command), "--help"]).Errors);
+            if (command.Arguments.Count == 0)
+            {
+                // (After a command that takes an argument System.CommandLine wants --version alone.)
+                Assert.Empty(root.Parse([.. Path(root, command), "--version"]).Errors);
+            }
         }
 
         Assert.Equal(["devices", "doctor", "report"], root.Subcommands.Select(c => c.Name).Where(n => n is "devices" or "report" or "doctor").Order());

@@ -63,6 +63,10 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         ["Collector:Report:TargetsFile"] = ["/nonexistent/targets.json"],
         ["Collector:Report:Monthly:Folder"] = ["/dev/null/reports"],
         ["Collector:Report:Monthly:SettleTime"] = ["-00:00:01", "1.00:00:00"],
+        ["Collector:HomeAssistant:DiscoveryPrefix"] = ["home/assistant", "ha#", "+"],
+        ["Collector:HomeAssistant:StatePrefix"] = ["ntp/v1/ha", "a/b/c/d/e", "ntp/+", "homeassistant/states"],
+        ["Collector:HomeAssistant:StateInterval"] = ["00:00:00.500", "02:00:00"],
+        ["Collector:HomeAssistant:OccupancyInterval"] = ["00:00:00", "00:11:00"],
     };
 
     /// <summary>Settings that take any value of their type, and why.</summary>

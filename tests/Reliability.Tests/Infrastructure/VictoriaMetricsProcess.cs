@@ -8,7 +8,7 @@ namespace NewTechPark.Edge.Reliability.Tests.Infrastructure;
 /// Debian's victoria-metrics on a free loopback port with a temporary storage folder: it accepts
 /// InfluxDB's <c>/api/v2/write</c> line protocol and returns what it stored at <c>/api/v1/export</c>.
 /// </summary>
-public sealed class VictoriaMetricsProcess : IAsyncDisposable
+public sealed class VictoriaMetricsProcess(params string[] extraArgs) : IAsyncDisposable
 {
     private const string Executable = "/usr/bin/victoria-metrics";
     private readonly string _directory = Directory.CreateTempSubdirectory("ntp-vm-").FullName;
@@ -37,6 +37,7 @@ public sealed class VictoriaMetricsProcess : IAsyncDisposable
             "-dedup.minScrapeInterval=1ms",
             "-search.latencyOffset=0s",
             "-loggerLevel=ERROR",
+            .. extraArgs,
         ]);
         await FreePort.WaitListeningAsync(Port, TimeSpan.FromSeconds(20));
     }

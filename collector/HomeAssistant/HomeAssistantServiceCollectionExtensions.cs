@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Options;
+using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Ingest;
+
+namespace NewTechPark.Edge.Collector.HomeAssistant;
+
+public static class HomeAssistantServiceCollectionExtensions
+{
+    /// <summary>
+    /// Home Assistant discovery: its settings' rules, and the publisher, always added (it does
+    /// nothing unless <c>Collector:HomeAssistant:Enabled</c>, so a host such as the demo can turn
+    /// it on through configuration). Added after the ingest client: it starts once the broker and
+    /// ingest run, and stops first, so it can still say "offline".
+    /// </summary>
+    public static IServiceCollection AddHomeAssistant(this IServiceCollection services)
+    {
+        services.AddSingleton<IValidateOptions<CollectorOptions>, HomeAssistantOptionsValidator>();
+        services.AddSingleton<HomeAssistantPublisher>();
+        services.AddSingleton<IIngestClientCompanion>(sp => sp.GetRequiredService<HomeAssistantPublisher>());
+        services.AddHostedService(sp => sp.GetRequiredService<HomeAssistantPublisher>());
+        return services;
+    }
+}
