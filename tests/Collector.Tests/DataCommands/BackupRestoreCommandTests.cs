@@ -10,8 +10,9 @@ namespace NewTechPark.Edge.Collector.Tests.DataCommands;
 /// <summary>
 /// <c>collector backup</c> during ingest and <c>collector restore</c>, as processes against a real
 /// store: the backup is consistent and holds every batch committed before it started while the
-/// store's single writer goes on committing; restore is refused while a collector runs on the data
-/// directory, brings the backup back exactly, keeps the store it replaced, and a collector starts on it.
+/// store's single writer goes on committing; restore (and a second collector) is refused while a
+/// collector runs on the data directory; restore brings the backup back exactly, keeps the store it
+/// replaced, and a collector starts on it.
 /// </summary>
 [Trait("Category", "Slow")]
 public sealed class BackupRestoreCommandTests(ITestOutputHelper output)
@@ -100,6 +101,13 @@ public sealed class BackupRestoreCommandTests(ITestOutputHelper output)
 
             Assert.Equal(2, refused);
             Assert.Contains($"a collector is running on {data}", refusedErr, StringComparison.Ordinal);
+
+            // Nor does a second collector start on the same data directory.
+            var (second, secondOut, secondErr) = await ChildProcess.RunToEndAsync("dotnet",
+                [Path.Combine(AppContext.BaseDirectory, "collector.dll"), "--urls", $"http://127.0.0.1:{FreePort.Next()}", $"--Collector:Broker:Port={FreePort.Next()}", .. DataCommandsRig.Settings(data)],
+                TimeSpan.FromSeconds(60));
+            Assert.Equal(2, second);
+            Assert.Contains($"a collector already runs on {data}", secondErr + secondOut, StringComparison.Ordinal);
             await collector.StopAsync(TimeSpan.FromSeconds(30));
         }
 
