@@ -20,9 +20,10 @@ public static class BackupCommand
         {
             out_, force,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        // Named refusals: exit 2; an I/O or SQLite failure on the way (disk full): one line, exit 1 (GuardAsync).
+        command.SetAction((parse, cancellationToken) => CollectorCommandLine.GuardAsync(parse, async error =>
         {
-            var (output, error) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            var output = parse.InvocationConfiguration.Output;
             try
             {
                 var data = DataCommandSettings.Load(settings);
@@ -56,12 +57,12 @@ public static class BackupCommand
                     $"backup: {result.Path}: {result.Pages:N0} pages, {DataCommandSettings.Size(result.Bytes)}, schema version {result.SchemaVersion}, integrity ok, in {result.Elapsed.TotalSeconds:0.0} s")).ConfigureAwait(false);
                 return 0;
             }
-            catch (Exception e) when (e is DataCommandException or StoreFileException or StoreBackupException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is DataCommandException or StoreFileException or StoreBackupException)
             {
                 await error.WriteLineAsync($"backup: {e.Message}").ConfigureAwait(false);
                 return CollectorCommandLine.Invalid;
             }
-        });
+        }));
         return command;
     }
 }

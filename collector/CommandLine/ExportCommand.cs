@@ -45,9 +45,9 @@ public static class ExportCommand
         {
             series, sensor, kind, value, from, to, resolution, format, dialect, out_, force, site,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        // Named refusals: exit 2; an I/O or SQLite failure on the way (disk full): one line, exit 1 (GuardAsync).
+        command.SetAction((parse, cancellationToken) => CollectorCommandLine.GuardAsync(parse, async error =>
         {
-            var error = parse.InvocationConfiguration.Error;
             try
             {
                 var request = new Request(
@@ -61,7 +61,7 @@ public static class ExportCommand
                 await error.WriteLineAsync($"export: {e.Message}").ConfigureAwait(false);
                 return CollectorCommandLine.Invalid;
             }
-        });
+        }));
         return command;
     }
 

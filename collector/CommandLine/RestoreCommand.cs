@@ -19,9 +19,10 @@ public static class RestoreCommand
         {
             file,
         };
-        command.SetAction(async parse =>
+        // Named refusals: exit 2; an I/O failure on the way (disk full while copying): one line, exit 1 (GuardAsync).
+        command.SetAction(parse => CollectorCommandLine.GuardAsync(parse, async error =>
         {
-            var (output, error) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            var output = parse.InvocationConfiguration.Output;
             try
             {
                 var data = DataCommandSettings.Load(settings);
@@ -35,12 +36,12 @@ public static class RestoreCommand
                     : $"restore: the store before is kept as {result.KeptAs}").ConfigureAwait(false);
                 return 0;
             }
-            catch (Exception e) when (e is DataCommandException or StoreBackupException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is DataCommandException or StoreBackupException)
             {
                 await error.WriteLineAsync($"restore: {e.Message}").ConfigureAwait(false);
                 return CollectorCommandLine.Invalid;
             }
-        });
+        }));
         return command;
     }
 }
