@@ -67,7 +67,9 @@ public static class CollectorCommandLine
         root.Add(DevicesCommand.Create(settings));
         root.Add(ReportCommand.Create(settings));
         root.Add(DoctorCommand.Create(settings));
-        // (export, backup, restore: the data commands)
+        root.Add(ExportCommand.Create(settings));
+        root.Add(BackupCommand.Create(settings));
+        root.Add(RestoreCommand.Create(settings));
         return root;
     }
 

@@ -58,6 +58,9 @@ public static class CollectorHost
             stopping = app.Lifetime.ApplicationStopping;
             app.Services.GetRequiredService<IStartupValidator>().Validate();
             EmbeddedBroker.RefuseTakenPorts(app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value.Broker, app.Services.GetRequiredService<BrokerEndpoint>());
+            // Held until the collector exits: restore refuses while it is held (DataDirectoryLock).
+            var dataDirectory = app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value.DataDirectory;
+            using var dataLock = DataDirectoryLock.TryTake(dataDirectory) ?? throw new DataDirectoryInUseException(dataDirectory);
             await app.RunAsync().ConfigureAwait(false);
             return 0;
         }
@@ -68,7 +71,7 @@ public static class CollectorHost
             await Console.Error.WriteLineAsync($"The {program} was stopped while it was starting.").ConfigureAwait(false);
             return 0;
         }
-        catch (Exception e) when (e is SiteFileException or OptionsValidationException or StoreVersionException or BrokerPortInUseException || BindingError.Explain(e) is not null)
+        catch (Exception e) when (e is SiteFileException or OptionsValidationException or StoreVersionException or BrokerPortInUseException or DataDirectoryInUseException || BindingError.Explain(e) is not null)
         {
             var problems = e is OptionsValidationException invalid ? string.Join(Environment.NewLine + "- ", invalid.Failures) : BindingError.Explain(e) ?? e.Message;
             await Console.Error.WriteLineAsync($"The {program} cannot start:{Environment.NewLine}- {problems}").ConfigureAwait(false);
