@@ -136,7 +136,22 @@ public sealed class StoreQueries(SqliteStore store)
                 return [];
             }
 
-            return MinuteBuckets.Read(connection, seriesId, RollupState.IsCounter(name), from, to)
+            return RollupRows(connection, seriesId, RollupState.IsCounter(name), resolution, from, to);
+        }
+
+        return RollupRows(connection, seriesId, isCounter: false, resolution, fromMs, toMs);
+    }
+
+    /// <summary>
+    /// The rollup rows of one series in [from, to) on an open connection, oldest first: minutes from
+    /// <see cref="MinuteBuckets"/> (stored rows, the rest computed from raw points; whole minutes
+    /// expected), hours and longer from the stored rows (<paramref name="isCounter"/> unused then).
+    /// </summary>
+    internal static List<RollupRow> RollupRows(SqliteConnection connection, long seriesId, bool isCounter, Resolution resolution, long fromMs, long toMs)
+    {
+        if (resolution == Resolution.Minute)
+        {
+            return MinuteBuckets.Read(connection, seriesId, isCounter, fromMs, toMs)
                 .Select(m => new RollupRow(m.Minute, m.Acc.Min, m.Acc.Max, m.Acc.Sum, m.Acc.Count, m.Acc.Inc, m.Acc.Resets)).ToList();
         }
 

@@ -175,4 +175,111 @@ public static class PointReader
         command.CommandText = "SELECT coalesce(sum(count), 0) FROM point_blocks";
         return (long)command.ExecuteScalar()!;
     }
+
+    /// <summary>
+    /// The exact number of raw points of a series in [from, to): whole blocks count from their row,
+    /// only the blocks across either end (at most two) are decoded.
+    /// </summary>
+    public static long Count(SqliteConnection connection, long seriesId, long fromMs, long toMs)
+    {
+        if (fromMs >= toMs)
+        {
+            return 0;
+        }
+
+        long count;
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT coalesce(sum(count), 0) FROM point_blocks WHERE series_id = $s AND start_ms >= $from AND end_ms < $to";
+            command.Parameters.AddWithValue("$s", seriesId);
+            command.Parameters.AddWithValue("$from", fromMs);
+            command.Parameters.AddWithValue("$to", toMs);
+            count = (long)command.ExecuteScalar()!;
+        }
+
+        using var edges = connection.CreateCommand();
+        edges.CommandText = """
+            SELECT data FROM point_blocks
+            WHERE series_id = $s AND start_ms < $to AND end_ms >= $from AND NOT (start_ms >= $from AND end_ms < $to)
+            """;
+        edges.Parameters.AddWithValue("$s", seriesId);
+        edges.Parameters.AddWithValue("$from", fromMs);
+        edges.Parameters.AddWithValue("$to", toMs);
+        using var reader = edges.ExecuteReader();
+        while (reader.Read())
+        {
+            var (ts, _) = PointCodec.Decode((byte[])reader.GetValue(0));
+            count += ts.Count(t => t >= fromMs && t < toMs);
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// The raw points of several series in [from, to), merged by time: one row per distinct time with
+    /// a value per series (null where that series has no point then). Each series is read a block at
+    /// a time, so memory stays at a few blocks whatever the window. With <paramref name="reuseRow"/>
+    /// every row is the same array (for a caller that writes a row before it asks for the next).
+    /// </summary>
+    public static IEnumerable<(long TsMs, double?[] Values)> MergedByTime(SqliteConnection connection, IReadOnlyList<long> seriesIds, long fromMs, long toMs, bool reuseRow)
+    {
+        var cursors = new IEnumerator<RawPoint>?[seriesIds.Count];
+        try
+        {
+            for (var i = 0; i < seriesIds.Count; i++)
+            {
+                var points = Range(connection, null, seriesIds[i], fromMs, toMs).GetEnumerator();
+                if (points.MoveNext())
+                {
+                    cursors[i] = points;
+                }
+                else
+                {
+                    points.Dispose();
+                }
+            }
+
+            var shared = reuseRow ? new double?[cursors.Length] : null;
+            while (true)
+            {
+                var ts = long.MaxValue;
+                foreach (var cursor in cursors)
+                {
+                    if (cursor is not null && cursor.Current.Ts < ts)
+                    {
+                        ts = cursor.Current.Ts;
+                    }
+                }
+
+                if (ts == long.MaxValue)
+                {
+                    yield break;
+                }
+
+                var values = shared ?? new double?[cursors.Length];
+                for (var i = 0; i < cursors.Length; i++)
+                {
+                    values[i] = null;
+                    if (cursors[i] is { } cursor && cursor.Current.Ts == ts)
+                    {
+                        values[i] = cursor.Current.Value;
+                        if (!cursor.MoveNext())
+                        {
+                            cursor.Dispose();
+                            cursors[i] = null;
+                        }
+                    }
+                }
+
+                yield return (ts, values);
+            }
+        }
+        finally
+        {
+            foreach (var cursor in cursors)
+            {
+                cursor?.Dispose();
+            }
+        }
+    }
 }

@@ -38,110 +38,16 @@ public sealed class StoreExport(StoreSnapshot snapshot)
         return list;
     }
 
-    /// <summary>
-    /// The raw points of a series in [from, to) without decoding more than the two edge blocks:
-    /// whole blocks count from their row. The rows of a sensor are at least its busiest series' count.
-    /// </summary>
-    public long CountPoints(long seriesId, long fromMs, long toMs)
-    {
-        if (fromMs >= toMs)
-        {
-            return 0;
-        }
-
-        long count;
-        using (var command = snapshot.Connection.CreateCommand())
-        {
-            command.CommandText = "SELECT coalesce(sum(count), 0) FROM point_blocks WHERE series_id = $s AND start_ms >= $from AND end_ms < $to";
-            command.Parameters.AddWithValue("$s", seriesId);
-            command.Parameters.AddWithValue("$from", fromMs);
-            command.Parameters.AddWithValue("$to", toMs);
-            count = (long)command.ExecuteScalar()!;
-        }
-
-        using var edges = snapshot.Connection.CreateCommand();
-        edges.CommandText = """
-            SELECT data FROM point_blocks
-            WHERE series_id = $s AND start_ms < $to AND end_ms >= $from AND NOT (start_ms >= $from AND end_ms < $to)
-            """;
-        edges.Parameters.AddWithValue("$s", seriesId);
-        edges.Parameters.AddWithValue("$from", fromMs);
-        edges.Parameters.AddWithValue("$to", toMs);
-        using var reader = edges.ExecuteReader();
-        while (reader.Read())
-        {
-            var (ts, _) = PointCodec.Decode((byte[])reader.GetValue(0));
-            count += ts.Count(t => t >= fromMs && t < toMs);
-        }
-
-        return count;
-    }
+    /// <summary>The raw points of a series in [from, to); the rows of a sensor are at least its busiest series' count.</summary>
+    public long CountPoints(long seriesId, long fromMs, long toMs) => PointReader.Count(snapshot.Connection, seriesId, fromMs, toMs);
 
     /// <summary>
     /// The raw points of the given series (one sensor's values) in [from, to), merged by time: one
-    /// row per distinct time with a value per series (null where that series has none then).
+    /// row per distinct time with a value per series (null where that series has none then). One
+    /// array for every row: the caller writes a row before it asks for the next.
     /// </summary>
-    public IEnumerable<(long TsMs, double?[] Values)> RawRows(IReadOnlyList<long> seriesIds, long fromMs, long toMs)
-    {
-        var cursors = new IEnumerator<RawPoint>?[seriesIds.Count];
-        try
-        {
-            for (var i = 0; i < seriesIds.Count; i++)
-            {
-                var points = PointReader.Range(snapshot.Connection, null, seriesIds[i], fromMs, toMs).GetEnumerator();
-                if (points.MoveNext())
-                {
-                    cursors[i] = points;
-                }
-                else
-                {
-                    points.Dispose();
-                }
-            }
-
-            // One array for every row: the caller writes a row before it asks for the next.
-            var values = new double?[cursors.Length];
-            while (true)
-            {
-                var ts = long.MaxValue;
-                foreach (var cursor in cursors)
-                {
-                    if (cursor is not null && cursor.Current.Ts < ts)
-                    {
-                        ts = cursor.Current.Ts;
-                    }
-                }
-
-                if (ts == long.MaxValue)
-                {
-                    yield break;
-                }
-
-                for (var i = 0; i < cursors.Length; i++)
-                {
-                    values[i] = null;
-                    if (cursors[i] is { } cursor && cursor.Current.Ts == ts)
-                    {
-                        values[i] = cursor.Current.Value;
-                        if (!cursor.MoveNext())
-                        {
-                            cursor.Dispose();
-                            cursors[i] = null;
-                        }
-                    }
-                }
-
-                yield return (ts, values);
-            }
-        }
-        finally
-        {
-            foreach (var cursor in cursors)
-            {
-                cursor?.Dispose();
-            }
-        }
-    }
+    public IEnumerable<(long TsMs, double?[] Values)> RawRows(IReadOnlyList<long> seriesIds, long fromMs, long toMs) =>
+        PointReader.MergedByTime(snapshot.Connection, seriesIds, fromMs, toMs, reuseRow: true);
 
     /// <summary>
     /// The rollup buckets of the given series (one sensor's values) that start in [from, to),
@@ -233,30 +139,6 @@ public sealed class StoreExport(StoreSnapshot snapshot)
         return (first, last);
     }
 
-    private List<RollupRow> Rollups(ExportSeries series, Resolution resolution, long fromMs, long toMs)
-    {
-        if (resolution == Resolution.Minute)
-        {
-            return MinuteBuckets.Read(snapshot.Connection, series.Id, RollupState.IsCounter(series.Field), fromMs, toMs)
-                .Select(m => new RollupRow(m.Minute, m.Acc.Min, m.Acc.Max, m.Acc.Sum, m.Acc.Count, m.Acc.Inc, m.Acc.Resets)).ToList();
-        }
-
-        using var command = snapshot.Connection.CreateCommand();
-        command.CommandText = """
-            SELECT bucket_ms, min, max, sum, count, inc, resets FROM rollups
-            WHERE series_id = $id AND res = $res AND bucket_ms >= $from AND bucket_ms < $to ORDER BY bucket_ms
-            """;
-        command.Parameters.AddWithValue("$id", series.Id);
-        command.Parameters.AddWithValue("$res", (int)resolution);
-        command.Parameters.AddWithValue("$from", fromMs);
-        command.Parameters.AddWithValue("$to", toMs);
-        using var reader = command.ExecuteReader();
-        var rows = new List<RollupRow>();
-        while (reader.Read())
-        {
-            rows.Add(new RollupRow(reader.GetInt64(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4), reader.GetDouble(5), reader.GetInt64(6)));
-        }
-
-        return rows;
-    }
+    private List<RollupRow> Rollups(ExportSeries series, Resolution resolution, long fromMs, long toMs) =>
+        StoreQueries.RollupRows(snapshot.Connection, series.Id, RollupState.IsCounter(series.Field), resolution, fromMs, toMs);
 }

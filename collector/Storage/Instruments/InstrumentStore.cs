@@ -56,107 +56,22 @@ public sealed class InstrumentStore(SqliteStore store)
     /// <summary>The exact number of raw points of a series in [from, to): whole blocks from their row, the edge blocks decoded.</summary>
     public long CountPoints(long seriesId, long fromMs, long toMs)
     {
-        if (fromMs >= toMs)
-        {
-            return 0;
-        }
-
         using var connection = store.OpenReader();
-        long inner;
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = "SELECT coalesce(sum(count), 0) FROM point_blocks WHERE series_id = $s AND start_ms >= $from AND end_ms < $to";
-            command.Parameters.AddWithValue("$s", seriesId);
-            command.Parameters.AddWithValue("$from", fromMs);
-            command.Parameters.AddWithValue("$to", toMs);
-            inner = (long)command.ExecuteScalar()!;
-        }
-
-        // The blocks across either end (at most two): decoded and counted point by point.
-        using var edges = connection.CreateCommand();
-        edges.CommandText = """
-            SELECT data FROM point_blocks
-            WHERE series_id = $s AND start_ms < $to AND end_ms >= $from AND NOT (start_ms >= $from AND end_ms < $to)
-            """;
-        edges.Parameters.AddWithValue("$s", seriesId);
-        edges.Parameters.AddWithValue("$from", fromMs);
-        edges.Parameters.AddWithValue("$to", toMs);
-        using var reader = edges.ExecuteReader();
-        while (reader.Read())
-        {
-            var (ts, _) = PointCodec.Decode((byte[])reader.GetValue(0));
-            inner += ts.Count(t => t >= fromMs && t < toMs);
-        }
-
-        return inner;
+        return PointReader.Count(connection, seriesId, fromMs, toMs);
     }
 
     /// <summary>
-    /// The raw points of the given series in [from, to), merged by time: one row per distinct time
-    /// with a value per series (null where that series has no point then). Each series is read a
-    /// block at a time, so memory stays at a few blocks whatever the window.
+    /// The raw points of the given series in [from, to), merged by time (<see cref="PointReader.MergedByTime"/>):
+    /// a fresh array per row, since the caller may keep it while it awaits the write.
     /// </summary>
     public async IAsyncEnumerable<(long TsMs, double?[] Values)> Rows(IReadOnlyList<long> seriesIds, long fromMs, long toMs,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = store.OpenReader();
-        var cursors = new IEnumerator<RawPoint>?[seriesIds.Count];
-        try
+        foreach (var row in PointReader.MergedByTime(connection, seriesIds, fromMs, toMs, reuseRow: false))
         {
-            for (var i = 0; i < seriesIds.Count; i++)
-            {
-                var points = PointReader.Range(connection, null, seriesIds[i], fromMs, toMs).GetEnumerator();
-                if (points.MoveNext())
-                {
-                    cursors[i] = points;
-                }
-                else
-                {
-                    points.Dispose();
-                }
-            }
-
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var ts = long.MaxValue;
-                foreach (var cursor in cursors)
-                {
-                    if (cursor is not null && cursor.Current.Ts < ts)
-                    {
-                        ts = cursor.Current.Ts;
-                    }
-                }
-
-                if (ts == long.MaxValue)
-                {
-                    yield break;
-                }
-
-                // A fresh array per row: the caller may keep it while it awaits the write.
-                var values = new double?[cursors.Length];
-                for (var i = 0; i < cursors.Length; i++)
-                {
-                    if (cursors[i] is { } cursor && cursor.Current.Ts == ts)
-                    {
-                        values[i] = cursor.Current.Value;
-                        if (!cursor.MoveNext())
-                        {
-                            cursor.Dispose();
-                            cursors[i] = null;
-                        }
-                    }
-                }
-
-                yield return (ts, values);
-            }
-        }
-        finally
-        {
-            foreach (var cursor in cursors)
-            {
-                cursor?.Dispose();
-            }
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return row;
         }
     }
 }
