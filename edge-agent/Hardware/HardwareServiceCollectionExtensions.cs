@@ -76,7 +76,7 @@ public sealed class NoEdgeEventProblem : IEdgeEventHealth
 /// has only <see cref="Real"/>; the simulation project (<c>simulation/</c>) hands in its
 /// simulated GPIO driver and register maps, and the readers cannot tell the difference.
 /// </summary>
-/// <param name="Name">Shown by <c>--list-sensors</c>: <c>Real</c>, <c>Simulated</c>.</param>
+/// <param name="Name">Shown by <c>sensors</c>: <c>Real</c>, <c>Simulated</c>.</param>
 /// <param name="RequiresGpioChip">Refuse to start when <c>/dev/gpiochipN</c> is missing (not a Pi).</param>
 public sealed record AgentHardware(
     string Name,

@@ -12,7 +12,7 @@ namespace NewTechPark.Edge.Agent.Hosting;
 public sealed record SensorCheckResult(SensorOptions Sensor, SensorType Type, Reading? Reading, string Health);
 
 /// <summary>
-/// The first thing to run on a new Pi (telegraf's <c>--once</c>): every configured sensor is read
+/// The first thing to run on a new Pi (telegraf's <c>--once</c>; the agent's <c>check</c>): every configured sensor is read
 /// once through the same readers the service uses, and what came back is printed. Polled sensors
 /// give their first sample; door counters and badge readers their first crossing or card; S0
 /// meters their first report. No broker is needed.

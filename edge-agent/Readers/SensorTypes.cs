@@ -25,7 +25,7 @@ public sealed record PinSetting(string Name, Func<SensorOptions, int?> Get, bool
 /// <param name="Name">The <c>Type</c> written in configuration.</param>
 /// <param name="Kind">The contract's reading kind it produces.</param>
 /// <param name="Bus">How it is attached.</param>
-/// <param name="Part">The part, in words, for <c>--list-sensors</c> and error messages.</param>
+/// <param name="Part">The part, in words, for <c>sensors</c> and error messages.</param>
 /// <param name="Create">Makes the reader from its options and the agent's services.</param>
 public sealed record SensorType(
     string Name,
