@@ -246,7 +246,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
             await publish(Message(_topics.Availability, Encoding.UTF8.GetBytes(HomeAssistantTopics.Offline), retain: true), timeout.Token).ConfigureAwait(false);
