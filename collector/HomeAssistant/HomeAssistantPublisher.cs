@@ -174,6 +174,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
         {
             _server = server;
             server.InterceptingPublishAsync += WatchHomeAssistantStatusAsync;
+            server.ClientSubscribedTopicAsync += WatchDiscoverySubscriptionsAsync;
             _publish = InjectAsync;
             RequestResync();
         }
@@ -254,6 +255,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
             {
                 await DeliveredAsync(server, timeout.Token).ConfigureAwait(false);
                 server.InterceptingPublishAsync -= WatchHomeAssistantStatusAsync;
+                server.ClientSubscribedTopicAsync -= WatchDiscoverySubscriptionsAsync;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
@@ -285,6 +287,24 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
         if (e.ProcessPublish && e.ApplicationMessage.Topic == _topics.HomeAssistantStatus && !string.IsNullOrEmpty(e.ClientId))
         {
             NoteHomeAssistantStatus(e.ApplicationMessage.Payload);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// MQTTnet's server reads the retained messages for a new subscription before it adds the
+    /// subscription, so a config injected in between reaches that subscriber neither retained nor
+    /// live (seen: one of 48 configs missing for good after a restart). A subscription that covers
+    /// the discovery configs therefore asks for a full publish (at most every
+    /// <see cref="MinResyncInterval"/>), as Home Assistant's birth message does.
+    /// </summary>
+    private Task WatchDiscoverySubscriptionsAsync(ClientSubscribedTopicEventArgs e)
+    {
+        if (!string.IsNullOrEmpty(e.ClientId) && e.TopicFilter.Topic is { Length: > 0 } filter
+            && MqttTopicFilterComparer.Compare(_topics.Config("sensor", "any"), filter) == MqttTopicFilterCompareResult.IsMatch)
+        {
+            RequestResync();
         }
 
         return Task.CompletedTask;

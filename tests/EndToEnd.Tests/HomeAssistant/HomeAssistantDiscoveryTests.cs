@@ -233,6 +233,26 @@ public sealed class EmbeddedBrokerHomeAssistantTests : HomeAssistantDiscoveryTes
     protected override Task<RunningCollector> StartCollectorAsync(string[] settings) => RunningCollector.StartAsync(extra: settings);
 
     protected override string PasswordOf(string device) => TestCredentials.PasswordOf(device);
+
+    /// <summary>
+    /// MQTTnet reads the retained messages for a subscription before adding it, so a subscriber
+    /// arriving mid-publish could miss a config for good: a discovery subscription brings a full
+    /// publish, live, after the retained round.
+    /// </summary>
+    [Fact]
+    public async Task A_new_discovery_subscription_brings_every_config_again()
+    {
+        using var data = new TempDirectory();
+        var expected = HomeAssistantEntities.Build(SiteLoader.Load(TestSite.Path), new Dictionary<string, IReadOnlySet<string>>()).Count;
+        await using var collector = await RunningCollector.StartAsync(extra: ["--Collector:HomeAssistant:Enabled=true", $"--Collector:DataDirectory={data.Path}"]);
+        await using var first = await HomeAssistantListener.ConnectAsync(collector.BrokerPort, HomeAssistantLogin.User, HomeAssistantLogin.Password);
+        await Eventually.UntilAsync(() => first.ParsedConfigs().Count >= expected, $"{expected} configs arrive", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50));
+
+        await using var second = await HomeAssistantListener.ConnectAsync(collector.BrokerPort, HomeAssistantLogin.User, HomeAssistantLogin.Password);
+        // The retained round, then the publish its subscription asked for (not a birth message).
+        await Eventually.UntilAsync(() => second.ConfigMessages >= 2 * expected, $"{2 * expected} config messages arrive", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50));
+        Assert.Equal(expected, second.ParsedConfigs().Count);
+    }
 }
 
 /// <summary>
