@@ -30,6 +30,9 @@ public abstract class PollingSensorReader(SensorOptions options, SensorHealth he
         var poll = Open();
         try
         {
+            // The cadence starts before the first read: a clock that moves while that read reports
+            // (a fake one in tests, a slow part on a Pi) must not push every later tick back.
+            using var timer = new PeriodicTimer(poll.Tick, clock);
             if (poll.ReadAtStart)
             {
                 Publish(poll, sink);
@@ -37,7 +40,6 @@ public abstract class PollingSensorReader(SensorOptions options, SensorHealth he
 
             // The wait for the next tick is progress for the watchdog; a read that hangs is not.
             var heartbeat = LoopHeartbeats.Current;
-            using var timer = new PeriodicTimer(poll.Tick, clock);
             while (await heartbeat.AliveWhile(timer.WaitForNextTickAsync(cancellationToken)).ConfigureAwait(false))
             {
                 Publish(poll, sink);
