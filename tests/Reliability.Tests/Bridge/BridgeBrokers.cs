@@ -147,7 +147,8 @@ public sealed class BridgeBrokers : IAsyncDisposable
             $"persistence_location {centralDir}/",
             "autosave_on_changes true",
             "autosave_interval 1",
-            "max_queued_messages 0",
+            // Not 0 (unlimited): Mosquitto 2.0.11 then drops a client after a refused publish (as ../mosquitto.conf says).
+            "max_queued_messages 100000000",
             "max_queued_bytes 0",
             "log_dest stdout",
             "log_type error",
