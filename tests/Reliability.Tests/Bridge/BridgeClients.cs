@@ -164,7 +164,7 @@ public sealed class CentralSubscriber : IAsyncDisposable
 
     /// <summary>The seqs received on <paramref name="topic"/>, in arrival order, duplicates included.</summary>
     public List<ulong> Seqs(string topic) =>
-        [.. _received.Where(m => m.Topic == topic).Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("seq").GetUInt64())];
+        [.. _received.Where(m => m.Topic == topic).Select(m => Seq(m.Payload))];
 
     public IEnumerable<string> Payloads(string topic) => _received.Where(m => m.Topic == topic).Select(m => m.Payload);
 
@@ -182,5 +182,11 @@ public sealed class CentralSubscriber : IAsyncDisposable
         }
 
         _client.Dispose();
+    }
+
+    private static ulong Seq(string payload)
+    {
+        using var document = JsonDocument.Parse(payload);
+        return document.RootElement.GetProperty("seq").GetUInt64();
     }
 }

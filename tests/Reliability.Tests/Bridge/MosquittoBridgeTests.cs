@@ -41,7 +41,7 @@ public sealed class MosquittoBridgeTests(ITestOutputHelper output)
             }
 
             await Task.WhenAll(devices.Select(d => d.PublishAsync(BatchesPerDevice)));
-            await Eventually.UntilAsync(() => AllArrived(subscriber, devices), "the first batches reach the central subscriber", Patience);
+            await Eventually.UntilAsync(() => AllArrived(subscriber, devices), "the first batches reach the central subscriber", Patience, TimeSpan.FromMilliseconds(50));
 
             // 2. Uplink outage: the central broker dies (kill -9); the site broker queues.
             await central.KillAsync();
