@@ -82,10 +82,10 @@ public sealed class RegionTierTests(ITestOutputHelper output)
                 },
                 "every site's points in VictoriaMetrics", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
 
-            // The sink wrote through the base path (VictoriaMetrics counts requests per path).
+            // The sink keeps the base path of its URL (vminsert's /insert/<accountID>/influx): one
+            // pointed at a path VictoriaMetrics does not serve is refused there (400), by that path.
             using var http = new HttpClient { BaseAddress = new Uri(vm.Url), Timeout = TimeSpan.FromSeconds(30) };
-            var vmMetrics = await http.GetStringAsync("/metrics");
-            Assert.Contains("vm_http_requests_total{path=\"/influx/api/v2/write\"}", vmMetrics, StringComparison.Ordinal);
+            await BasePathIsKeptAsync(vm, sites[0]);
 
             await NoPseudonymAsync(http, sites);
             await EveryPanelAnswersAsync(prom, now.AddMinutes(20));
@@ -105,6 +105,30 @@ public sealed class RegionTierTests(ITestOutputHelper output)
                 site.Dispose();
             }
         }
+    }
+
+    private static async Task BasePathIsKeptAsync(VictoriaMetricsProcess vm, RegionSite site)
+    {
+        using var dir = new TempDirectory("ntp-region-path-");
+        var options = new CollectorOptions { DataDirectory = dir.Path };
+        options.Influx.Enabled = true;
+        options.Influx.Url = vm.Url + "/not-influx";
+        options.Influx.RetryMinDelay = TimeSpan.FromMilliseconds(100);
+        using var sink = new InfluxSink(Options.Create(options), new CollectorMetrics(), TimeProvider.System, NullLogger<InfluxSink>.Instance, site.Site);
+        var at = RegionSite.Local(FirstDay, 12);
+        sink.Accept([new NewTechPark.Edge.Collector.Storage.ReadingsItem(
+            new NewTechPark.Edge.Contracts.Topics.TopicAddress(site.Id, "pi-probe", NewTechPark.Edge.Contracts.Topics.TopicChannel.Readings),
+            new NewTechPark.Edge.Contracts.Payloads.ReadingsBatch
+            {
+                Seq = 1,
+                Sent = at,
+                Readings = [new NewTechPark.Edge.Contracts.Payloads.Reading { Ts = at, Sensor = "probe", Kind = "probe", Values = new() { ["n_total"] = 1 } }],
+            },
+            at)]);
+        await sink.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => sink.Queue.Points == 0, "the refused write set aside", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+        await sink.StopAsync(CancellationToken.None);
+        Assert.Contains("unsupported path requested: \"/not-influx/api/v2/write\"", vm.Output, StringComparison.Ordinal);
     }
 
     private async Task NoPseudonymAsync(HttpClient http, List<RegionSite> sites)
