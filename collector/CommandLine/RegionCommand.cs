@@ -46,14 +46,15 @@ public static class RegionCommand
                 result.AddError($"--year {y} is not a year from {ReportCommand.FirstYear} to {ReportCommand.LastYear}.");
             }
 
-            if (RegionReport.ExportUri(result.GetValue(url) ?? string.Empty, 0, 0) is null)
+            // Unset options are reported by their own "required" error or take their default.
+            if (result.GetValue(url) is { Length: > 0 } given && RegionReport.ExportUri(given, 0, 0) is null)
             {
-                result.AddError($"--url '{result.GetValue(url)}' is not an http or https address without a query (http://vm:8428 or http://vmselect:8481/select/0/prometheus).");
+                result.AddError($"--url '{given}' is not an http or https address without a query (http://vm:8428 or http://vmselect:8481/select/0/prometheus).");
             }
 
-            if (!TimeZoneInfo.TryFindSystemTimeZoneById(result.GetValue(zone) ?? string.Empty, out _))
+            if (result.GetValue(zone) is { Length: > 0 } name && !TimeZoneInfo.TryFindSystemTimeZoneById(name, out _))
             {
-                result.AddError($"--time-zone '{result.GetValue(zone)}' is not a known time zone (Europe/Amsterdam).");
+                result.AddError($"--time-zone '{name}' is not a known time zone (Europe/Amsterdam).");
             }
         });
         command.SetAction((parse, cancellationToken) => CollectorCommandLine.GuardAsync(parse, async error =>
@@ -63,7 +64,7 @@ public static class RegionCommand
             RegionYear report;
             try
             {
-                report = await RegionReport.ReadAsync(http, parse.GetValue(url)!, y, TimeZoneInfo.FindSystemTimeZoneById(parse.GetValue(zone)!), cancellationToken).ConfigureAwait(false);
+                report = await RegionReport.ReadAsync(http, parse.GetValue(url)!, y, TimeZoneInfo.FindSystemTimeZoneById(parse.GetValue(zone) is { Length: > 0 } z ? z : "Europe/Amsterdam"), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidDataException)
             {
