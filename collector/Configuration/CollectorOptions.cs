@@ -68,4 +68,7 @@ public sealed class CollectorOptions
 
     // Topic shapes and durations are checked by HomeAssistantOptionsValidator.
     public HomeAssistantOptions HomeAssistant { get; set; } = new();
+
+    // Checked by Region.RegionOptionsValidator (needs the sink; durations).
+    public Region.RegionOptions Region { get; set; } = new();
 }

@@ -57,9 +57,16 @@ public sealed class DurableQueue : IDisposable
     public long DroppedPoints => Interlocked.Read(ref _droppedPoints);
 
     /// <summary>Appends the lines in chunks, in one fsynced transaction; throws when the disk refuses.</summary>
-    public void Append(IReadOnlyList<string> lines, long nowMs)
+    public void Append(IReadOnlyList<string> lines, long nowMs) => Append(lines, nowMs, null);
+
+    /// <summary>
+    /// Appends the lines and, in the same fsynced transaction, moves the watermark of
+    /// <c>(site, kind)</c> to <paramref name="watermark"/>'s end (the region feed's exactly-once
+    /// mark); with no lines only the watermark moves.
+    /// </summary>
+    public void Append(IReadOnlyList<string> lines, long nowMs, (string Site, string Kind, long UntilMs)? watermark)
     {
-        if (lines.Count == 0)
+        if (lines.Count == 0 && watermark is null)
         {
             return;
         }
@@ -75,7 +82,7 @@ public sealed class DurableQueue : IDisposable
 
             var addedBytes = chunks.Sum(c => (long)c.Body.Length);
             var addedChunks = chunks.Count;
-            var dropped = _file.Append(chunks, nowMs, Bytes, _maxBytes);
+            var dropped = _file.Append(chunks, nowMs, Bytes, _maxBytes, watermark);
             Interlocked.Add(ref _bytes, addedBytes - dropped.Bytes);
             Interlocked.Add(ref _points, lines.Count - dropped.Points);
             Interlocked.Add(ref _chunks, addedChunks - dropped.Chunks);
@@ -87,7 +94,19 @@ public sealed class DurableQueue : IDisposable
             }
         }
 
-        _signal.Writer.TryWrite(0);
+        if (lines.Count > 0)
+        {
+            _signal.Writer.TryWrite(0);
+        }
+    }
+
+    /// <summary>The end (exclusive, Unix ms) of the last period of <c>(site, kind)</c> queued by the region feed, or null before the first.</summary>
+    public long? Watermark(string site, string kind)
+    {
+        lock (_gate)
+        {
+            return _file.Watermark(site, kind);
+        }
     }
 
     /// <summary>The oldest chunk, or null when the queue is empty.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
+using NewTechPark.Edge.Collector.Region;
 
 namespace NewTechPark.Edge.Collector.Sinks;
 
@@ -15,6 +16,8 @@ public static class SinkServiceCollectionExtensions
             services.AddSingleton<IIngestSink>(sp => sp.GetRequiredService<InfluxSink>());
             services.AddHostedService(sp => sp.GetRequiredService<InfluxSink>());
         }
+
+        services.AddRegionFeed(options);
 
         return services;
     }

@@ -19,6 +19,9 @@ public sealed class LineProtocolQueueFile : IDisposable
             CREATE TABLE IF NOT EXISTS counters (id INTEGER PRIMARY KEY CHECK (id = 1), dropped_points INTEGER NOT NULL);
             INSERT OR IGNORE INTO counters (id, dropped_points) VALUES (1, 0);
             """)),
+        new(2, "region feed: a watermark per site and figure kind", db => db.Execute("""
+            CREATE TABLE IF NOT EXISTS region_watermarks (site TEXT NOT NULL, kind TEXT NOT NULL, until_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, PRIMARY KEY (site, kind)) WITHOUT ROWID;
+            """)),
     ];
 
     private readonly SqliteConnection _connection;
@@ -54,9 +57,32 @@ public sealed class LineProtocolQueueFile : IDisposable
     /// Appends the chunks, then drops the oldest chunks until the queue (<paramref name="bytesBefore"/>
     /// plus the chunks) fits in <paramref name="maxBytes"/>, in one fsynced transaction; what was dropped.
     /// </summary>
-    public (long Chunks, long Bytes, long Points) Append(IReadOnlyList<(int Points, byte[] Body)> chunks, long nowMs, long bytesBefore, long maxBytes)
+    public (long Chunks, long Bytes, long Points) Append(IReadOnlyList<(int Points, byte[] Body)> chunks, long nowMs, long bytesBefore, long maxBytes) =>
+        Append(chunks, nowMs, bytesBefore, maxBytes, null);
+
+    /// <summary>
+    /// As <see cref="Append(IReadOnlyList{ValueTuple{int, byte[]}}, long, long, long)"/>, and in the same
+    /// transaction moves the watermark of <c>(site, kind)</c> to <c>until_ms</c>: the points and the
+    /// mark that says they were made are committed together or not at all (region feed, exactly once).
+    /// </summary>
+    public (long Chunks, long Bytes, long Points) Append(IReadOnlyList<(int Points, byte[] Body)> chunks, long nowMs, long bytesBefore, long maxBytes, (string Site, string Kind, long UntilMs)? watermark)
     {
         using var transaction = _connection.BeginTransaction();
+        if (watermark is { } mark)
+        {
+            using var upsert = _connection.CreateCommand();
+            upsert.Transaction = transaction;
+            upsert.CommandText = """
+                INSERT INTO region_watermarks (site, kind, until_ms, updated_ms) VALUES ($site, $kind, $until, $now)
+                ON CONFLICT (site, kind) DO UPDATE SET until_ms = excluded.until_ms, updated_ms = excluded.updated_ms
+                """;
+            upsert.Parameters.AddWithValue("$site", mark.Site);
+            upsert.Parameters.AddWithValue("$kind", mark.Kind);
+            upsert.Parameters.AddWithValue("$until", mark.UntilMs);
+            upsert.Parameters.AddWithValue("$now", nowMs);
+            upsert.ExecuteNonQuery();
+        }
+
         long addedBytes = 0;
         using (var insert = _connection.CreateCommand())
         {
@@ -80,6 +106,16 @@ public sealed class LineProtocolQueueFile : IDisposable
         var dropped = DropOldest(transaction, bytesBefore + addedBytes - maxBytes);
         transaction.Commit();
         return dropped;
+    }
+
+    /// <summary>The end (exclusive, Unix ms) of the last period of <c>(site, kind)</c> the region feed queued, or null before the first.</summary>
+    public long? Watermark(string site, string kind)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT until_ms FROM region_watermarks WHERE site = $site AND kind = $kind";
+        command.Parameters.AddWithValue("$site", site);
+        command.Parameters.AddWithValue("$kind", kind);
+        return command.ExecuteScalar() is long until ? until : null;
     }
 
     /// <summary>The oldest chunk, or null when the queue is empty.</summary>

@@ -67,6 +67,10 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
         ["Collector:HomeAssistant:StatePrefix"] = ["ntp/v1/ha", "a/b/c/d/e", "ntp/+", "homeassistant/states"],
         ["Collector:HomeAssistant:StateInterval"] = ["00:00:00.500", "02:00:00"],
         ["Collector:HomeAssistant:OccupancyInterval"] = ["00:00:00", "00:11:00"],
+        ["Collector:Region:Enabled"] = ["true"],
+        ["Collector:Region:Interval"] = ["00:00:00.500", "00:01:00"],
+        ["Collector:Region:SettleDelay"] = ["-00:00:01", "07:00:00"],
+        ["Collector:Region:CatchUp"] = ["12:00:00", "401.00:00:00"],
     };
 
     /// <summary>Settings that take any value of their type, and why.</summary>

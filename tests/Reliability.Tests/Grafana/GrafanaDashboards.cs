@@ -44,6 +44,13 @@ public sealed partial class GrafanaDashboard
             .Select(f => new GrafanaDashboard(Path.GetFileName(f), JsonDocument.Parse(System.IO.File.ReadAllText(f)).RootElement.Clone())),
     ];
 
+    /// <summary>Every dashboard of a folder below dashboards/grafana (region: the region tier's), in file order.</summary>
+    public static IReadOnlyList<GrafanaDashboard> In(string folder) =>
+    [
+        .. Directory.EnumerateFiles(Path.Combine(Folder, folder), "*.json").Order(StringComparer.Ordinal)
+            .Select(f => new GrafanaDashboard(Path.GetFileName(f), JsonDocument.Parse(System.IO.File.ReadAllText(f)).RootElement.Clone())),
+    ];
+
     /// <summary>Every panel that is not a row, with the panels of collapsed rows.</summary>
     public IEnumerable<JsonElement> Panels()
     {
