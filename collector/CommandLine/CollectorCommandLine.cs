@@ -70,6 +70,7 @@ public static class CollectorCommandLine
         root.Add(ExportCommand.Create(settings));
         root.Add(BackupCommand.Create(settings));
         root.Add(RestoreCommand.Create(settings));
+        root.Add(SitesTransferCommand.Create(settings));
         return root;
     }
 
