@@ -47,6 +47,9 @@ public static class SiteImport
     private const int RowsPerTransaction = 50_000;
     private const int TailChunk = 100_000;
 
+    /// <summary>Most series a file may bring (the store's own cap, <c>Collector:SeriesLimits:MaxSeries</c>, is 50,000 by default).</summary>
+    public const int MaxSeries = 100_000;
+
     public static SiteImportResult Run(string file, string expectedSite, string storePath, TimeZoneInfo zone, string zoneId,
         Action<string>? progress, CancellationToken cancellationToken)
     {
@@ -69,21 +72,48 @@ public static class SiteImport
                 throw new SiteTransferException($"{file} holds rollups in time zone {manifest.TimeZone}; this collector's store keeps {zoneId}: its day, month and year buckets would not line up");
             }
 
-            // The store's schema brought up to date (or made, for a new owner), as the collector does when it starts.
-            new SqliteStore(storePath, NullLogger<SqliteStore>.Instance, zone).Dispose();
-            using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = storePath, Pooling = false }.ToString());
-            target.Open();
-            Execute(target, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
-            WalCheckpointer.LimitJournal(target);
-            Execute(target, "CREATE TEMP TABLE IF NOT EXISTS transfer_tail (ts_ms INTEGER PRIMARY KEY, value REAL NOT NULL)");
-
-            var run = new ImportRun(source, target, manifest.Site, new RollupState(new TimeBuckets(zone)) { MayHoldCoveredMinuteRows = true }, progress, cancellationToken);
-            run.Points();
-            run.Ledger();
-            run.MarkDays();
-            Execute(target, "PRAGMA wal_checkpoint(TRUNCATE)");
-            return new SiteImportResult(manifest.Site, run.Merges, run.Tail, run.Duplicates, run.Conflicts, run.DoorDays.Count, run.BadgeDays.Count, stopwatch.Elapsed);
+            try
+            {
+                return Merge(storePath, zone, manifest, source, progress, stopwatch, cancellationToken);
+            }
+            catch (InvalidCastException e)
+            {
+                // The checksums hold, so the file was made so: a value of the wrong type (a number where a name belongs).
+                throw new SiteTransferException($"{file} holds a value of the wrong type for its table ({e.Message}); the steps merged before it stay (each is whole)");
+            }
         }
+    }
+
+    private static SiteImportResult Merge(string storePath, TimeZoneInfo zone, SiteTransferFile.Manifest manifest, SqliteConnection source,
+        Action<string>? progress, Stopwatch stopwatch, CancellationToken cancellationToken)
+    {
+        // The store's schema brought up to date (or made, for a new owner), as the collector does when it starts.
+        new SqliteStore(storePath, NullLogger<SqliteStore>.Instance, zone).Dispose();
+        using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = storePath, Pooling = false }.ToString());
+        target.Open();
+        Execute(target, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+        WalCheckpointer.LimitJournal(target);
+        Execute(target, "CREATE TEMP TABLE IF NOT EXISTS transfer_tail (ts_ms INTEGER PRIMARY KEY, value REAL NOT NULL)");
+
+        var run = new ImportRun(source, target, manifest.Site, new RollupState(new TimeBuckets(zone)) { MayHoldCoveredMinuteRows = true }, progress, cancellationToken);
+        run.Points();
+        run.Ledger();
+        run.MarkDays();
+        Execute(target, "PRAGMA wal_checkpoint(TRUNCATE)");
+        return new SiteImportResult(manifest.Site, run.Merges, run.Tail, run.Duplicates, run.Conflicts, run.DoorDays.Count, run.BadgeDays.Count, stopwatch.Elapsed);
+    }
+
+    /// <summary>A name from the file as it may be shown: control characters as '?', at most 64 characters.</summary>
+    private static string Shown(string value)
+    {
+        var cut = value.Length > 64 ? value[..64] + "…" : value;
+        return string.Create(cut.Length, cut, (span, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                span[i] = char.IsControl(text[i]) ? '?' : text[i];
+            }
+        });
     }
 
     private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
@@ -123,6 +153,18 @@ public static class SiteImport
                     if (reader.GetString(1) != site)
                     {
                         throw new SiteTransferException($"the file's series {reader.GetInt64(0)} belongs to site '{reader.GetString(1)}', not '{site}'");
+                    }
+
+                    // The file is checked whole, but it may have been made by hand: its names pass the contract's rules or nothing is merged.
+                    var (sensor, kind, field) = (reader.GetString(2), reader.GetString(3), reader.GetString(4));
+                    if (!Contracts.Identifiers.IsSlug(sensor) || !Contracts.Identifiers.IsSlug(kind) || !Contracts.Identifiers.IsValueName(field))
+                    {
+                        throw new SiteTransferException($"the file's series {reader.GetInt64(0)} is not a valid sensor, kind and value name ({Shown(sensor)}/{Shown(field)})");
+                    }
+
+                    if (series.Count == MaxSeries)
+                    {
+                        throw new SiteTransferException($"the file holds more than {MaxSeries:N0} series; a site has a few hundred");
                     }
 
                     series.Add((reader.GetInt64(0), reader.GetString(2), reader.GetString(3), reader.GetString(4)));

@@ -175,21 +175,20 @@ public static class SiteTransferFile
                 }
 
                 manifest = ReadManifest(connection, path);
+                foreach (var table in Tables)
+                {
+                    var (rows, sha) = Checksum(connection, table, cancellationToken);
+                    var expected = manifest.Counts[table.Name];
+                    if (rows != expected.Rows || !string.Equals(sha, expected.Sha256, StringComparison.Ordinal))
+                    {
+                        throw new SiteTransferException($"{path} is damaged or was changed: table {table.Name} holds {rows:N0} rows with checksum {sha[..12]}…, its manifest says {expected.Rows:N0} rows with {expected.Sha256[..Math.Min(12, expected.Sha256.Length)]}…");
+                    }
+                }
             }
             catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11 or 1)
             {
-                // SQLITE_NOTADB, SQLITE_CORRUPT, or a table missing (SQLITE_ERROR)
+                // SQLITE_NOTADB, SQLITE_CORRUPT, or a table or column missing (SQLITE_ERROR)
                 throw new SiteTransferException($"{path} is not a site transfer file, or is damaged: {e.Message}");
-            }
-
-            foreach (var table in Tables)
-            {
-                var (rows, sha) = Checksum(connection, table, cancellationToken);
-                var expected = manifest.Counts[table.Name];
-                if (rows != expected.Rows || !string.Equals(sha, expected.Sha256, StringComparison.Ordinal))
-                {
-                    throw new SiteTransferException($"{path} is damaged or was changed: table {table.Name} holds {rows:N0} rows with checksum {sha[..12]}…, its manifest says {expected.Rows:N0} rows with {expected.Sha256[..Math.Min(12, expected.Sha256.Length)]}…");
-                }
             }
 
             return (connection, manifest);
