@@ -52,6 +52,7 @@ public static class SiteExport
                     written.Add((table.Name, rows));
                 }
 
+                Execute(file, SiteTransferFile.IndexSql);
                 using (var transaction = file.BeginTransaction())
                 {
                     void Put(string key, string value)
