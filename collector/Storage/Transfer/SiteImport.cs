@@ -198,8 +198,8 @@ public static class SiteImport
             }
 
             Merges.Add(new("series", added, skipped));
-            Merges.Add(new("point_blocks", blocks, 0));
-            Merges.Add(new("rollups", rollupRows, 0));
+            Merges.Add(new("point_blocks (written)", blocks, 0));
+            Merges.Add(new("rollups (written)", rollupRows, 0));
         }
 
         private (long Id, bool Created) SeriesId(SqliteTransaction transaction, string sensor, string kind, string field)
