@@ -71,6 +71,7 @@ public static class CollectorCommandLine
         root.Add(BackupCommand.Create(settings));
         root.Add(RestoreCommand.Create(settings));
         root.Add(RegionCommand.Create(settings));
+        root.Add(SitesTransferCommand.Create(settings));
         return root;
     }
 
