@@ -39,7 +39,12 @@ public static class CollectorServiceCollectionExtensions
         var siteScoped = new SiteScopedServices();
         siteScoped.Add(AddSiteServices);
         services.AddSingleton(siteScoped);
-        services.AddSingleton(sp => new SiteServicesCatalog(sp.GetRequiredService<SiteCatalog>(), sp, siteScoped));
+        services.AddSingleton(sp =>
+        {
+            // The root's registrations are complete by now (the host is built): the shared ones are forwarded to each site.
+            siteScoped.Root = [.. services];
+            return new SiteServicesCatalog(sp.GetRequiredService<SiteCatalog>(), sp, siteScoped);
+        });
 
         services.AddSingleton<CollectorMetrics>();
         services.AddSingleton<LiveEventHub>();

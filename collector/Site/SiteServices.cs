@@ -146,7 +146,7 @@ public sealed class SiteScopedServices
     private readonly List<Action<IServiceCollection>> _configure = [];
 
     /// <summary>The root's registrations, set once the host's services are complete.</summary>
-    public IReadOnlyList<ServiceDescriptor> Root { get; internal set; } = [];
+    public IReadOnlyList<ServiceDescriptor> Root { get; set; } = [];
 
     public void Add(Action<IServiceCollection> configure) => _configure.Add(configure);
 
