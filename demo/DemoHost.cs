@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Hosting;
+using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Demo.History;
 
 namespace NewTechPark.Edge.Demo;
@@ -36,18 +37,21 @@ public static class DemoHost
     {
         services.AddOptions<DemoOptions>().Bind(configuration.GetSection(DemoOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DemoOptions>>(new NamedSettingsValidator<DemoOptions, DemoOptionsAttributeValidator>(DemoOptions.Section));
-        services.AddSingleton<DemoCredentials>();
-        services.AddSingleton<HistoryStart>();
-        services.AddSingleton<HistoryFiller>();
+        // The demo simulates the default site: its services are given that site and its site-scoped services.
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DemoCredentials>(sp, DefaultSite(sp)));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HistoryStart>(sp, DefaultSite(sp)));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HistoryFiller>(sp, DefaultSite(sp), sp.GetRequiredService<SiteServicesCatalog>().Default.GetRequiredService<NewTechPark.Edge.Collector.Visitors.GroupVisits>()));
         // Registered before the runner: hosted services start in order, so the agents go live after the fill.
         services.AddHostedService(sp => sp.GetRequiredService<HistoryFiller>());
-        services.AddSingleton<DemoRunner>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DemoRunner>(sp, DefaultSite(sp)));
         services.AddHostedService(sp => sp.GetRequiredService<DemoRunner>());
         services.AddSingleton<IStartupBannerSection, DemoBanner>();
         services.AddDemoTokens();
         services.AddDemoHomeAssistant();
         return services;
     }
+
+    private static SiteModel DefaultSite(IServiceProvider services) => services.GetRequiredService<SiteCatalog>().Default;
 
     /// <summary>
     /// The centre's own targets file stops at 2024, so the demo's year would show "–" beside every

@@ -65,7 +65,7 @@ public sealed class CommandSettings : IDisposable
         try
         {
             problem = null;
-            return _app.Services.GetRequiredService<SiteModel>();
+            return _app.Services.GetRequiredService<SiteCatalog>().Default;
         }
         catch (SiteFileException e)
         {

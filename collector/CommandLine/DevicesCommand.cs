@@ -52,6 +52,45 @@ public static class DevicesCommand
         command.Add(CreateList(settings));
         command.Add(CreateRemove(settings));
         command.Add(CreateHashPassword());
+        command.Add(CreateAcl(settings));
+        return command;
+    }
+
+    /// <summary><c>devices acl [--out FILE]</c>: Mosquitto's ACL file for the owned sites (<see cref="MosquittoAcl"/>).</summary>
+    private static Command CreateAcl(SettingsArguments settings)
+    {
+        var output = new Option<string?>("--out") { Description = "Write the ACL to this file (replaced whole) instead of standard output.", HelpName = "FILE" };
+        var command = new Command("acl", "Mosquitto's ACL file for the sites of the settings (Collector:Sites or Collector:SiteFile): the collector reads its own sites, each device only its own topics.") { output };
+        command.SetAction(parse => CollectorCommandLine.Guard(parse, error =>
+        {
+            using var loaded = CommandSettings.Load(settings, validate: false);
+            var options = loaded.Options;
+            SiteCatalog sites;
+            try
+            {
+                sites = SiteCatalogLoader.Load(options);
+            }
+            catch (SiteFileException e)
+            {
+                error.WriteLine($"acl: {e.Message}");
+                return CollectorCommandLine.Invalid;
+            }
+
+            var acl = MosquittoAcl.Build(sites, options.Broker.Username, options.HomeAssistant.DiscoveryPrefix, options.HomeAssistant.StatePrefix);
+            if (parse.GetValue(output) is { } path)
+            {
+                var temp = path + ".tmp";
+                File.WriteAllText(temp, acl);
+                File.Move(temp, path, overwrite: true);
+                error.WriteLine($"Wrote the ACL of {sites.Count} site(s) to {path}.");
+            }
+            else
+            {
+                parse.InvocationConfiguration.Output.Write(acl);
+            }
+
+            return 0;
+        }));
         return command;
     }
 

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using NewTechPark.Edge.Collector.Reports;
 
+using NewTechPark.Edge.Collector.Site;
+
 namespace NewTechPark.Edge.Collector.CommandLine;
 
 /// <summary>
@@ -24,7 +26,8 @@ public static class ReportCommand
         var replace = new Option<bool>("--replace") { Description = "Replace files of the period that are there already (a year or month still running)." };
         var csv = new Option<string>("--csv") { Description = "CSV for Dutch Excel (nl: ';' and decimal comma) or international use (en: ',' and '.').", DefaultValueFactory = _ => "nl" };
         csv.AcceptOnlyFromAmong("nl", "en");
-        var command = new Command("report", "Write the yearly or monthly report as HTML and CSV files from the store.") { year, month, output, replace, csv };
+        var site = new Option<string?>("--site") { Description = "The site to report on (default: the default site, the first of Collector:Sites).", HelpName = "SITE" };
+        var command = new Command("report", "Write the yearly or monthly report as HTML and CSV files from the store.") { year, month, output, replace, csv, site };
         command.Validators.Add(result =>
         {
             var y = result.GetValue(year);
@@ -45,7 +48,15 @@ public static class ReportCommand
         command.SetAction(parse => CollectorCommandLine.Guard(parse, error =>
         {
             using var loaded = CommandSettings.Load(settings, validate: true);
-            var writer = loaded.Services.GetRequiredService<MonthlyReportWriter>();
+            var sites = loaded.Services.GetRequiredService<SiteServicesCatalog>();
+            var chosen = parse.GetValue(site) is { } id ? sites.Find(id) : sites.Default;
+            if (chosen is null)
+            {
+                error.WriteLine($"report: --site '{parse.GetValue(site)}' is not one of the sites of the settings ({string.Join(", ", sites.Catalog.Sites.Select(s => s.Site))})");
+                return CollectorCommandLine.Invalid;
+            }
+
+            var writer = chosen.GetRequiredService<MonthlyReportWriter>();
             var folder = parse.GetValue(output)!;
             var dialect = parse.GetValue(csv) == "en" ? CsvDialect.International : CsvDialect.DutchExcel;
             var result = parse.GetValue(year) is { } y

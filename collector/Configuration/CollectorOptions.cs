@@ -12,6 +12,13 @@ public sealed class CollectorOptions
     [Required]
     public string SiteFile { get; set; } = "Site/default-site.json";
 
+    /// <summary>
+    /// The sites this collector owns: each entry a site file or a folder of site files; the first
+    /// site is the default one. Empty: the one <see cref="SiteFile"/>. Checked at start by
+    /// <see cref="Site.SiteCatalogLoader"/> (at most <see cref="Site.SiteCatalog.MaxSites"/>, unique ids).
+    /// </summary>
+    public List<string> Sites { get; set; } = [];
+
     /// <summary>Where the SQLite store lives.</summary>
     [Required]
     public string DataDirectory { get; set; } = "data";

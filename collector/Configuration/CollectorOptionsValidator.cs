@@ -36,6 +36,14 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         Check(string.IsNullOrWhiteSpace(site) || File.Exists(site) || (!Path.IsPathRooted(site) && File.Exists(Path.Combine(AppContext.BaseDirectory, site))),
             $"Collector:SiteFile '{site}' does not exist (relative paths are taken from the working folder, then from the collector's folder)");
 
+        Check(o.Sites.Count <= Site.SiteCatalog.MaxSites, $"Collector:Sites lists {o.Sites.Count} entries, more than the {Site.SiteCatalog.MaxSites} sites a collector owns");
+        for (var i = 0; i < Math.Min(o.Sites.Count, Site.SiteCatalog.MaxSites); i++)
+        {
+            var entry = o.Sites[i];
+            Check(!string.IsNullOrWhiteSpace(entry) && (File.Exists(Site.SiteCatalogLoader.Resolve(entry)) || Directory.Exists(Site.SiteCatalogLoader.Resolve(entry))),
+                $"Collector:Sites:{i} '{entry}' is neither a site file nor a folder of site files (relative paths are taken from the working folder, then from the collector's folder)");
+        }
+
         var broker = o.Broker;
         Check(IPAddress.TryParse(broker.BindAddress, out _), "Collector:Broker:BindAddress must be an IP address, such as 127.0.0.1");
         Check(broker.Embedded || broker.Port is >= 1 and <= 65535, $"Collector:Broker:Port {broker.Port} must be 1-65535 for an outside broker (0, a free port, works for the embedded one only)");

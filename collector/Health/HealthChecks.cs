@@ -176,13 +176,25 @@ public sealed class InfluxQueueCheck(IOptions<CollectorOptions> options, IServic
     }
 }
 
-/// <summary>Devices of the site that went offline (said goodbye, or silent too long): degraded, named in the data.</summary>
-public sealed class DevicesOfflineCheck(SiteModel site, StoreQueries queries, TimeProvider clock) : IHealthCheck
+/// <summary>Devices of the owned sites that went offline (said goodbye, or silent too long): degraded, named in the data (<c>device@site</c> when there are several sites).</summary>
+public sealed class DevicesOfflineCheck(SiteCatalog sites, StoreQueries queries, TimeProvider clock) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var devices = await Task.Run(() => DevicesApi.List(site, queries, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        var devices = await Task.Run(() => DevicesOfSites(sites, queries, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         return Evaluate(devices);
+    }
+
+    /// <summary>Every owned site's devices; with several sites each named <c>&lt;device&gt;@&lt;site&gt;</c>, as its login.</summary>
+    public static IReadOnlyList<DeviceView> DevicesOfSites(SiteCatalog sites, StoreQueries queries, DateTimeOffset now)
+    {
+        if (sites.Count == 1)
+        {
+            return DevicesApi.List(sites.Default, queries, now);
+        }
+
+        var deliveries = queries.Deliveries();
+        return [.. sites.Sites.SelectMany(site => DevicesApi.List(site, queries, now, deliveries).Select(d => d with { Device = $"{d.Device}@{site.Site}" }))];
     }
 
     public static HealthCheckResult Evaluate(IReadOnlyList<DeviceView> devices)

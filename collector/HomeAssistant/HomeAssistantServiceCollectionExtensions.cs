@@ -15,9 +15,15 @@ public static class HomeAssistantServiceCollectionExtensions
     public static IServiceCollection AddHomeAssistant(this IServiceCollection services)
     {
         services.AddSingleton<IValidateOptions<CollectorOptions>, HomeAssistantOptionsValidator>();
-        services.AddSingleton<HomeAssistantPublisher>();
-        services.AddSingleton<IIngestClientCompanion>(sp => sp.GetRequiredService<HomeAssistantPublisher>());
-        services.AddHostedService(sp => sp.GetRequiredService<HomeAssistantPublisher>());
         return services;
+    }
+
+    /// <summary>A site's publisher (node id <c>ntp-&lt;site&gt;</c>), in the site's own container; the ingest client asks every site for its companions.</summary>
+    public static IServiceCollection AddSiteHomeAssistant(this IServiceCollection site)
+    {
+        site.AddSingleton<HomeAssistantPublisher>();
+        site.AddSingleton<IIngestClientCompanion>(sp => sp.GetRequiredService<HomeAssistantPublisher>());
+        site.AddHostedService(sp => sp.GetRequiredService<HomeAssistantPublisher>());
+        return site;
     }
 }

@@ -2,6 +2,7 @@ using NewTechPark.Edge.Collector.Api;
 using NewTechPark.Edge.Collector.Health;
 using Microsoft.AspNetCore.Rewrite;
 using NewTechPark.Edge.Collector.Metrics;
+using NewTechPark.Edge.Collector.Site;
 using Prometheus;
 
 namespace NewTechPark.Edge.Collector.Hosting;
@@ -14,6 +15,8 @@ public static class CollectorEndpoints
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHttpSecurity();
+        // ?site=<id>: the request is served by that site's services (absent: the default site).
+        app.UseSiteServices();
         // Clean page addresses: /facility, /dc-lab, /management and /kiosk serve their .html page.
         app.UseRewriter(new RewriteOptions().AddRewrite("^(facility|dc-lab|management|kiosk)/?$", "$1.html", skipRemainingRules: true));
         app.UseDefaultFiles();
@@ -21,6 +24,7 @@ public static class CollectorEndpoints
 
         var api = app.MapGroup("/api/v1").WithTags("NewTechPark.Edge");
         api.MapSiteApi();
+        api.MapSitesApi();
         api.MapSeriesApi();
         api.MapDevicesApi();
         api.MapStreamApi();

@@ -9,6 +9,7 @@ using NewTechPark.Edge.Collector.Broker;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Storage;
 using NewTechPark.Edge.Contracts.Resilience;
+using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Contracts.Topics;
 using NewTechPark.Edge.Contracts.Validation;
 
@@ -37,10 +38,15 @@ public sealed class IngestClient : BackgroundService
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly IReadOnlyList<IIngestClientCompanion> _companions;
+    private readonly IngestSubscriptions _subscriptions;
 
     public IngestClient(IOptions<CollectorOptions> options, BrokerEndpoint endpoint, IngestPipeline pipeline, IngestIntake intake, IServiceProvider services, TimeProvider clock, ILogger<IngestClient> logger)
     {
-        _companions = [.. (services.GetService(typeof(IEnumerable<IIngestClientCompanion>)) as IEnumerable<IIngestClientCompanion> ?? [])];
+        // The root's companions and every site's (Home Assistant publishes per site).
+        var sites = services.GetService(typeof(SiteServicesCatalog)) as SiteServicesCatalog;
+        _companions = [.. (services.GetService(typeof(IEnumerable<IIngestClientCompanion>)) as IEnumerable<IIngestClientCompanion> ?? []),
+            .. sites?.All.SelectMany(s => s.Services.GetServices<IIngestClientCompanion>()) ?? []];
+        _subscriptions = new IngestSubscriptions(sites?.Catalog.Sites.Select(s => s.Site).ToList() ?? [], options.Value.DataDirectory);
         _intake = intake;
         _embedded = options.Value.Broker.Embedded ? services.GetService(typeof(EmbeddedBroker)) as EmbeddedBroker : null;
         _options = options.Value;
@@ -143,15 +149,32 @@ public sealed class IngestClient : BackgroundService
                 }
                 else
                 {
-                    var subscribe = new MqttClientSubscribeOptionsBuilder()
-                        .WithTopicFilter(ContractTopics.AllReadingsFilter, MqttQualityOfServiceLevel.AtLeastOnce)
-                        .WithTopicFilter(ContractTopics.AllStatusFilter, MqttQualityOfServiceLevel.AtLeastOnce);
-                    foreach (var filter in _companions.SelectMany(c => c.Filters))
+                    // The owned sites' topics only; the broker keeps the session's earlier filters, so
+                    // those of a site no longer owned (and the wildcard of earlier versions) are dropped.
+                    var stale = _subscriptions.Stale(result.IsSessionPresent);
+                    foreach (var chunk in stale.Chunk(IngestSubscriptions.FiltersPerPacket))
                     {
-                        subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+                        var unsubscribe = new MqttClientUnsubscribeOptionsBuilder();
+                        foreach (var filter in chunk)
+                        {
+                            unsubscribe.WithTopicFilter(filter);
+                        }
+
+                        await _client.UnsubscribeAsync(unsubscribe.Build(), stoppingToken).ConfigureAwait(false);
                     }
 
-                    await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);
+                    foreach (var chunk in _subscriptions.Filters.Concat(_companions.SelectMany(c => c.Filters)).Chunk(IngestSubscriptions.FiltersPerPacket))
+                    {
+                        var subscribe = new MqttClientSubscribeOptionsBuilder();
+                        foreach (var filter in chunk)
+                        {
+                            subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+                        }
+
+                        await _client.SubscribeAsync(subscribe.Build(), stoppingToken).ConfigureAwait(false);
+                    }
+
+                    _subscriptions.Remember();
                     _logger.LogInformation("Ingest subscribed at {Broker} (session present: {Session})", _endpoint.Address, result.IsSessionPresent);
                     _subscribed.TrySetResult();
                     foreach (var companion in _companions)

@@ -19,6 +19,9 @@ public sealed class IngestIntake
 {
     private readonly ContractValidator _validator;
     private readonly ReadingsGuard? _guard;
+    // Several owned sites: a guard per site; one site keeps the single _guard (one comparison per message).
+    private readonly Dictionary<string, ReadingsGuard>? _guards;
+    private readonly string? _site;
 
     /// <summary>The contract's rules only (tests of the contract path).</summary>
     public IngestIntake(TimeProvider clock)
@@ -27,9 +30,23 @@ public sealed class IngestIntake
     }
 
     public IngestIntake(TimeProvider clock, SiteModel site, IOptions<CollectorOptions> options)
+        : this(clock, new SiteCatalog(site), options)
+    {
+    }
+
+    /// <summary>Every owned site's rules; a message for a site the collector does not own is refused (<see cref="ReadingsGuard.Rules.SiteNotOwned"/>).</summary>
+    public IngestIntake(TimeProvider clock, SiteCatalog sites, IOptions<CollectorOptions> options)
         : this(clock)
     {
-        _guard = new ReadingsGuard(site, options.Value);
+        if (sites.Count == 1)
+        {
+            _site = sites.Default.Site;
+            _guard = new ReadingsGuard(sites.Default, options.Value);
+        }
+        else
+        {
+            _guards = sites.Sites.ToDictionary(s => s.Site, s => new ReadingsGuard(s, options.Value), StringComparer.Ordinal);
+        }
     }
 
     /// <summary>True for the topics the collector ingests (<c>ntp/v1/+/+/readings</c> and <c>…/status</c>).</summary>
@@ -42,6 +59,11 @@ public sealed class IngestIntake
         if (topic.EndsWith("/" + ContractTopics.StatusLeaf, StringComparison.Ordinal))
         {
             var result = _validator.ValidateStatus(topic, payload);
+            if (result.IsValid && !Owns(result.Address.Site))
+            {
+                return NotOwned(topic, result.Address.Site, payload, received);
+            }
+
             return result.IsValid
                 ? new StatusItem(result.Address, result.Value!, received)
                 : DeadLetter(topic, result.Violations, result.Reason, payload, received);
@@ -54,14 +76,37 @@ public sealed class IngestIntake
         }
 
         var item = new ReadingsItem(readings.Address, readings.Value!, received);
-        if (_guard is null)
+        ReadingsGuard? guard;
+        if (_guards is not null)
+        {
+            if (!_guards.TryGetValue(item.Address.Site, out guard))
+            {
+                return NotOwned(topic, item.Address.Site, payload, received);
+            }
+        }
+        else if (_guard is null)
         {
             return item;
         }
+        else if (!string.Equals(_site, item.Address.Site, StringComparison.Ordinal))
+        {
+            return NotOwned(topic, item.Address.Site, payload, received);
+        }
+        else
+        {
+            guard = _guard;
+        }
 
-        var (checkedItem, rule, reason) = _guard.Check(item);
+        var (checkedItem, rule, reason) = guard.Check(item);
         return checkedItem is null ? DeadLetter(topic, rule, reason, payload, received) : checkedItem;
     }
+
+    /// <summary>Whether the site is one this collector owns (always, for the contract-only intake).</summary>
+    public bool Owns(string site) =>
+        _guards?.ContainsKey(site) ?? (_site is null || string.Equals(_site, site, StringComparison.Ordinal));
+
+    private static DeadLetterItem NotOwned(string topic, string site, ReadOnlySequence<byte> payload, DateTimeOffset received) =>
+        DeadLetter(topic, ReadingsGuard.Rules.SiteNotOwned, $"site '{site}' is not one this collector owns (Collector:Sites)", payload, received);
 
     /// <summary>
     /// The topic as it may go into a log line or the dead-letter store: at most 200 characters,

@@ -24,7 +24,7 @@ namespace NewTechPark.Edge.Collector.Ingest;
 /// </summary>
 public sealed class IngestPipeline(
     SqliteStore store,
-    OccupancyEngine occupancy,
+    OccupancyEngines occupancy,
     LiveEventHub hub,
     CollectorMetrics metrics,
     IOptions<CollectorOptions> options,
@@ -249,7 +249,11 @@ public sealed class IngestPipeline(
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        new OccupancyReplay(store, occupancy, logger).Run();
+        foreach (var engine in occupancy.All)
+        {
+            new OccupancyReplay(store, engine, logger).Run();
+        }
+
         return base.StartAsync(cancellationToken);
     }
 
@@ -417,7 +421,7 @@ public sealed class IngestPipeline(
                     {
                         if (reading.Kind == ReadingKinds.Door && reading.Values is { } v)
                         {
-                            occupancy.Apply(reading);
+                            occupancy.For(r.Address.Site)?.Apply(reading);
                         }
 
                         if (live)

@@ -59,6 +59,7 @@ public sealed class ReadingsGuard
         public const string ImplausibleDoor = "ImplausibleDoor";
         public const string ImplausibleMeter = "ImplausibleMeter";
         public const string SeriesLimit = "SeriesLimit";
+        public const string SiteNotOwned = "SiteNotOwned";
     }
 
     /// <summary>The start of the earliest year still open at <paramref name="now"/> (UTC): readings of site sensors before it are refused.</summary>

@@ -16,7 +16,7 @@ public sealed class DeviceStateMetrics : IHostedService
 {
     private static readonly string[] States = ["online", "offline", "never-seen"];
 
-    public DeviceStateMetrics(CollectorMetrics metrics, SiteModel site, StoreQueries queries, TimeProvider clock, ILogger<DeviceStateMetrics> logger)
+    public DeviceStateMetrics(CollectorMetrics metrics, SiteCatalog site, StoreQueries queries, TimeProvider clock, ILogger<DeviceStateMetrics> logger)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(metrics.Registry);
         var devices = factory.CreateGauge("ntp_devices", "The site's devices per state (online, offline, never-seen), as /api/v1/devices shows them.", "state");
@@ -25,7 +25,8 @@ public sealed class DeviceStateMetrics : IHostedService
         {
             try
             {
-                var list = DevicesApi.List(site, queries, clock.GetUtcNow());
+                // Several sites: devices named <device>@<site>, as their logins.
+                var list = Health.DevicesOfflineCheck.DevicesOfSites(site, queries, clock.GetUtcNow());
                 foreach (var state in States.Union(list.Select(d => d.State), StringComparer.Ordinal))
                 {
                     devices.WithLabels(state).Set(list.Count(d => d.State == state));

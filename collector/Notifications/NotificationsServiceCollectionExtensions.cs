@@ -10,8 +10,14 @@ public static class NotificationsServiceCollectionExtensions
     {
         services.AddSingleton<IValidateOptions<CollectorOptions>>(new NotificationsOptionsValidator(configuration));
         services.AddSingleton<NotificationMetrics>();
-        services.AddSingleton<NotificationMonitor>();
-        services.AddHostedService(sp => sp.GetRequiredService<NotificationMonitor>());
         return services;
+    }
+
+    /// <summary>A site's monitor (capacity, devices offline), in the site's own container.</summary>
+    public static IServiceCollection AddSiteNotifications(this IServiceCollection site)
+    {
+        site.AddSingleton<NotificationMonitor>();
+        site.AddHostedService(sp => sp.GetRequiredService<NotificationMonitor>());
+        return site;
     }
 }

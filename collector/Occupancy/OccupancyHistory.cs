@@ -301,7 +301,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         if (replay is null)
         {
             replay = new ReplayState(site.Rooms.ToDictionary(r => r.Id, _ => (Count: 0L, Since: start), StringComparer.Ordinal), new DoorTotals(options.Value.Occupancy.MaxDoorGap));
-            foreach (var (door, ts, inTotal, outTotal) in _doors.LastTotalsBefore(start))
+            foreach (var (door, ts, inTotal, outTotal) in _doors.LastTotalsBefore(start, site.Site))
             {
                 replay.Totals.Seed(door, ts, inTotal, outTotal);
             }
@@ -389,7 +389,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
         }
 
         var corrections = new Queue<(long Ts, string Room, long Count)>(_doors.Corrections(site.Site, from, to));
-        foreach (var r in _doors.DoorReadings(from, to).ToList())
+        foreach (var r in _doors.DoorReadings(from, to, site.Site).ToList())
         {
             while (corrections.TryPeek(out var c) && c.Ts <= r.Ts)
             {
@@ -431,7 +431,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
     /// <summary>What a saved state was built from in [start, at): the door points, each door's totals before the day, the corrections.</summary>
     private Fingerprint Print(long start, long at) => new(
         _doors.DoorPointCount(start, at),
-        string.Join(';', _doors.LastTotalsBefore(start).OrderBy(t => t.Door, StringComparer.Ordinal).Select(t => FormattableString.Invariant($"{t.Door},{t.Ts},{t.InTotal:R},{t.OutTotal:R}"))),
+        string.Join(';', _doors.LastTotalsBefore(start, site.Site).OrderBy(t => t.Door, StringComparer.Ordinal).Select(t => FormattableString.Invariant($"{t.Door},{t.Ts},{t.InTotal:R},{t.OutTotal:R}"))),
         string.Join(';', _doors.Corrections(site.Site, start, at).Select(c => FormattableString.Invariant($"{c.Ts},{c.Room},{c.Count}"))));
 
     private sealed record Fingerprint(long DoorPoints, string TotalsBefore, string Corrections);

@@ -16,14 +16,14 @@ public sealed class OccupancyReplay(SqliteStore store, OccupancyEngine occupancy
     {
         var db = new OccupancyStore(store);
         var since = occupancy.LastReset.ToUnixTimeMilliseconds();
-        foreach (var (door, ts, inTotal, outTotal) in db.LastTotalsBefore(since))
+        foreach (var (door, ts, inTotal, outTotal) in db.LastTotalsBefore(since, occupancy.Site.Site))
         {
             occupancy.SeedTotals(door, DateTimeOffset.FromUnixTimeMilliseconds(ts), inTotal, outTotal);
         }
 
         var corrections = new Queue<(long Ts, string Room, long Count)>(db.Corrections(occupancy.Site.Site, since));
         var crossings = 0L;
-        foreach (var r in db.DoorReadings(since, long.MaxValue))
+        foreach (var r in db.DoorReadings(since, long.MaxValue, occupancy.Site.Site))
         {
             while (corrections.TryPeek(out var c) && c.Ts <= r.Ts)
             {

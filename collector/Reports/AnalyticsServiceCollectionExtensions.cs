@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Energy;
 using NewTechPark.Edge.Collector.Occupancy;
+using NewTechPark.Edge.Collector.Site;
 using NewTechPark.Edge.Collector.Storage.Rollups;
 using NewTechPark.Edge.Collector.Visitors;
 
@@ -17,8 +18,7 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddSingleton<EnergyService>();
         services.AddSingleton<GroupVisits>();
         services.AddSingleton<VisitorsService>();
-        services.AddSingleton(sp => ReportTargets.Load(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
-        services.AddSingleton<IValidateOptions<CollectorOptions>, ReportOptionsValidator>();
+        services.AddSingleton(sp => SiteTargets.Load(sp.GetRequiredService<SiteEntry>(), sp.GetRequiredService<SiteCatalog>(), sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
         services.AddSingleton<AnnualReportService>();
         services.AddSingleton<MonthlyReportWriter>();
         services.AddHostedService<MonthlyReportSchedule>();

@@ -43,11 +43,11 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
     private readonly Counter _written;
     private readonly Counter _failures;
     private readonly Counter _rejected;
-    private readonly SiteTags? _siteTags;
+    private readonly Dictionary<string, SiteTags>? _siteTags;
 
-    public InfluxSink(IOptions<CollectorOptions> options, CollectorMetrics metrics, TimeProvider clock, ILogger<InfluxSink> logger, SiteModel? site = null)
+    public InfluxSink(IOptions<CollectorOptions> options, CollectorMetrics metrics, TimeProvider clock, ILogger<InfluxSink> logger, SiteCatalog? sites = null)
     {
-        _siteTags = site is null ? null : new SiteTags(site);
+        _siteTags = sites?.Sites.ToDictionary(s => s.Site, s => new SiteTags(s), StringComparer.Ordinal);
         _options = options.Value.Influx;
         _clock = clock;
         _logger = logger;
@@ -90,7 +90,7 @@ public sealed class InfluxSink : BackgroundService, IIngestSink
         var lines = new List<string>();
         foreach (var batch in batches)
         {
-            LineProtocol.Append(batch, lines, _siteTags);
+            LineProtocol.Append(batch, lines, _siteTags?.GetValueOrDefault(batch.Address.Site));
         }
 
         _queue.Append(lines, _clock.GetUtcNow().ToUnixTimeMilliseconds());

@@ -40,7 +40,7 @@ public sealed class FacilitySite : IAsyncLifetime
             new ReadingsBatch { Seq = 1, Sent = DateTimeOffset.UtcNow, Readings = [Door(LastWeekTen, 4, 0, 4, 0), Door(LastWeekTen.AddHours(2), 0, 4, 4, 4)] },
             DateTimeOffset.UtcNow)]);
         // 35 people in DC-Lab (capacity 30) before any page opens: no capacity event will reach a page.
-        Collector.Services.GetRequiredService<OccupancyEngine>().Correct("dc-lab", 35, DateTimeOffset.UtcNow);
+        Collector.Services.GetRequiredService<NewTechPark.Edge.Collector.Site.SiteServicesCatalog>().Default.GetRequiredService<OccupancyEngine>().Correct("dc-lab", 35, DateTimeOffset.UtcNow);
     }
 
     private static DateTimeOffset LocalTenOClock(DateOnly day)

@@ -51,7 +51,7 @@ public sealed class ManagementSite : IAsyncLifetime
         }
 
         store.Commit([new ReadingsItem(new TopicAddress("newtechpark", "pi-entrance", TopicChannel.Readings), new ReadingsBatch { Seq = 1, Sent = now, Readings = readings }, now)]);
-        var groups = Collector.Services.GetRequiredService<GroupVisits>();
+        var groups = Collector.Services.GetRequiredService<NewTechPark.Edge.Collector.Site.SiteServicesCatalog>().Default.GetRequiredService<GroupVisits>();
         groups.Register(new GroupVisitRequest(new DateOnly(Year - 1, 3, 10), "Technodiscovery", "PO", 20, null, null, null));
         groups.Register(new GroupVisitRequest(new DateOnly(Year, 3, 10), "Technodiscovery", "PO", 28, null, null, null));
     }

@@ -16,18 +16,39 @@ namespace NewTechPark.Edge.Collector.Broker.Security;
 /// login) also subscribes below the discovery prefix and the state prefix, and may publish Home
 /// Assistant's birth and will on <c>{discovery}/status</c>, that one topic only; devices get nothing more.
 /// </para>
+/// <para>
+/// Several owned sites: a device logs in as <c>&lt;device&gt;@&lt;site&gt;</c> (always accepted for an
+/// owned site), or as the bare <c>&lt;device&gt;</c> only when exactly one owned site's file names that
+/// device (with one site, always that site). Its topics are its site's only, so a device of site A
+/// can never publish or read for site B.
+/// </para>
 /// </summary>
 public sealed class BrokerAuthorization
 {
     private readonly HashSet<string> _readers;
-    private readonly string _site;
+    private readonly SiteCatalog _sites;
+    // Bare device id → the one owned site whose file names it; null when two or more do.
+    private readonly Dictionary<string, string?> _bareDevices = new(StringComparer.Ordinal);
     private readonly string[] _readerPrefixes;
     private readonly string? _homeAssistantStatus;
 
     public BrokerAuthorization(IOptions<CollectorOptions> options, SiteModel site)
+        : this(options, new SiteCatalog(site))
+    {
+    }
+
+    public BrokerAuthorization(IOptions<CollectorOptions> options, SiteCatalog sites)
     {
         _readers = new HashSet<string>(options.Value.Broker.Readers, StringComparer.Ordinal);
-        _site = site.Site;
+        _sites = sites;
+        foreach (var site in sites.Sites)
+        {
+            foreach (var device in DevicesOf(site))
+            {
+                _bareDevices[device] = _bareDevices.ContainsKey(device) ? null : site.Site;
+            }
+        }
+
         var ha = options.Value.HomeAssistant;
         _readerPrefixes = ha.Enabled
             ? [$"{ContractTopics.Root}/{ContractTopics.Version}/", ha.DiscoveryPrefix + "/", ha.StatePrefix + "/"]
@@ -37,8 +58,43 @@ public sealed class BrokerAuthorization
 
     public bool IsReader(string user) => _readers.Contains(user);
 
-    /// <summary>The topic prefix a device owns: <c>ntp/v1/{site}/{device}/</c>.</summary>
-    public string DevicePrefix(string device) => ContractTopics.DevicePrefix(_site, device);
+    /// <summary>The separator of a device's site-qualified login, <c>&lt;device&gt;@&lt;site&gt;</c> ('@' is never inside a slug).</summary>
+    public const char SiteSeparator = '@';
+
+    /// <summary>
+    /// The device and site a login stands for: <c>&lt;device&gt;@&lt;site&gt;</c> with an owned site, or a bare
+    /// device id that exactly one owned site has (any device id when the collector owns one site); null otherwise.
+    /// </summary>
+    public (string Device, string Site)? DeviceOf(string user)
+    {
+        var at = user.IndexOf(SiteSeparator, StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            var device = user[..at];
+            var site = user[(at + 1)..];
+            return Identifiers.IsSlug(device) && _sites.Owns(site) ? (device, site) : null;
+        }
+
+        if (!Identifiers.IsSlug(user))
+        {
+            return null;
+        }
+
+        if (_sites.Count == 1)
+        {
+            return (user, _sites.Default.Site);
+        }
+
+        return _bareDevices.TryGetValue(user, out var only) && only is not null ? (user, only) : null;
+    }
+
+    /// <summary>The topic prefix a device owns: <c>ntp/v1/{site}/{device}/</c>; null for a login that is no owned site's device.</summary>
+    public string? DevicePrefix(string user) => DeviceOf(user) is { } d ? ContractTopics.DevicePrefix(d.Site, d.Device) : null;
+
+    /// <summary>The device ids a site file names (its sensors', meters' and doors' devices).</summary>
+    public static IEnumerable<string> DevicesOf(SiteModel site) =>
+        site.Sensors.Select(s => s.Device).Concat(site.Meters.Select(m => m.Device)).Concat(site.Doors.Select(d => d.Device))
+            .OfType<string>().Distinct(StringComparer.Ordinal);
 
     /// <summary>
     /// A device's client id must be its own (<c>ntp-{site}-{device}</c>, as the agent makes it, or the
@@ -50,7 +106,7 @@ public sealed class BrokerAuthorization
         IsReader(user)
             ? clientId.StartsWith(user, StringComparison.Ordinal)
               || (clientId.Length > 0 && !Identifiers.IsSlug(clientId) && !clientId.StartsWith("ntp-", StringComparison.OrdinalIgnoreCase))
-            : clientId == user || clientId == $"ntp-{_site}-{user}";
+            : DeviceOf(user) is { } d && (clientId == user || clientId == d.Device || clientId == $"ntp-{d.Site}-{d.Device}");
 
     /// <summary>A device publishes its readings and its status, nothing else: no stray (retained) topics for the broker to keep.</summary>
     public bool MayPublish(string user, string topic)
@@ -60,20 +116,17 @@ public sealed class BrokerAuthorization
             return _homeAssistantStatus is not null && topic == _homeAssistantStatus;
         }
 
-        if (!IsDevice(user) || !topic.StartsWith(DevicePrefix(user), StringComparison.Ordinal))
+        if (DevicePrefix(user) is not { } prefix || !topic.StartsWith(prefix, StringComparison.Ordinal))
         {
             return false;
         }
 
-        var leaf = topic.AsSpan(DevicePrefix(user).Length);
+        var leaf = topic.AsSpan(prefix.Length);
         return leaf.SequenceEqual(ContractTopics.ReadingsLeaf) || leaf.SequenceEqual(ContractTopics.StatusLeaf);
     }
 
     public bool MaySubscribe(string user, string filter) =>
         IsReader(user)
             ? _readerPrefixes.Any(prefix => filter.StartsWith(prefix, StringComparison.Ordinal))
-            : IsDevice(user) && filter.StartsWith(DevicePrefix(user), StringComparison.Ordinal);
-
-    // Only logged-in users get this far, but the checks never throw whatever they are handed.
-    private static bool IsDevice(string user) => Identifiers.IsSlug(user);
+            : DevicePrefix(user) is { } prefix && filter.StartsWith(prefix, StringComparison.Ordinal);
 }

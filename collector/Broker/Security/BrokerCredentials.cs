@@ -120,7 +120,7 @@ public sealed class BrokerCredentials
     {
         if (!IsValidUserName(user))
         {
-            problem = $"a user name is a device id and must match {Identifiers.SlugPattern}";
+            problem = $"a user name is a device id or <device>@<site>, each matching {Identifiers.SlugPattern}";
             return false;
         }
 
@@ -223,7 +223,7 @@ public sealed class BrokerCredentials
             var hash = line[(colon + 1)..].Trim();
             if (!IsValidUserName(user))
             {
-                problems.Add($"{path} line {number} ({user}): a user name is a device id and must match {Identifiers.SlugPattern}");
+                problems.Add($"{path} line {number} ({user}): a user name is a device id or <device>@<site>, each matching {Identifiers.SlugPattern}");
             }
             else if (!MqttPasswordHash.TryParse(hash, out _, out var problem))
             {
@@ -239,5 +239,10 @@ public sealed class BrokerCredentials
     }
 
     /// <summary>A user name is a device id (or a reader's name), so it follows the contract's id rule.</summary>
-    public static bool IsValidUserName(string user) => Identifiers.IsSlug(user);
+    /// <summary>A device id, or <c>&lt;device&gt;@&lt;site&gt;</c> (a device of one of several owned sites).</summary>
+    public static bool IsValidUserName(string user)
+    {
+        var at = user.IndexOf('@', StringComparison.Ordinal);
+        return at < 0 ? Identifiers.IsSlug(user) : Identifiers.IsSlug(user[..at]) && Identifiers.IsSlug(user[(at + 1)..]);
+    }
 }

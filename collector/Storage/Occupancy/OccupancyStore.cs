@@ -84,10 +84,10 @@ public sealed class OccupancyStore(SqliteStore store)
     }
 
     /// <summary>Door readings in [from, to), one row per (door, time), oldest first; read as they are enumerated (one block per series in memory).</summary>
-    public IEnumerable<DoorReadingRow> DoorReadings(long fromMs, long toMs)
+    public IEnumerable<DoorReadingRow> DoorReadings(long fromMs, long toMs, string? site = null)
     {
         using var connection = store.OpenReader();
-        var series = DoorSeries(connection, site: null, ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal);
+        var series = DoorSeries(connection, site, ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal);
         var cursors = new List<IEnumerator<RawPoint>>(series.Count);
         var queue = new PriorityQueue<int, (long Ts, string Door)>(DoorTimeOrder.Instance);
         try
@@ -191,11 +191,11 @@ public sealed class OccupancyStore(SqliteStore store)
     }
 
     /// <summary>Each door's last totals before <paramref name="beforeMs"/>.</summary>
-    public List<(string Door, long Ts, double InTotal, double OutTotal)> LastTotalsBefore(long beforeMs)
+    public List<(string Door, long Ts, double InTotal, double OutTotal)> LastTotalsBefore(long beforeMs, string? site = null)
     {
         using var connection = store.OpenReader();
         var totals = new Dictionary<string, (long Ts, double In, double Out)>(StringComparer.Ordinal);
-        foreach (var (id, door, field) in DoorSeries(connection, site: null, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal))
+        foreach (var (id, door, field) in DoorSeries(connection, site, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal))
         {
             if (PointReader.LastBefore(connection, null, id, beforeMs) is not { } last)
             {

@@ -60,7 +60,7 @@ public sealed class ReportsApiTests
         Assert.Equal(["1250", "kWh", "", "", "", "1000", "250", "25"], sections[0].Single(r => r[0] == "energy-grid")[3..11]);
         Assert.Equal(["", "dagen", "70", "", "", "", "", ""], sections[0].Single(r => r[0] == "events")[3..11]);
         Assert.Equal(12, sections[1].Count - 1);                                       // twelve months
-        Assert.Equal(collector.Services.GetRequiredService<NewTechPark.Edge.Collector.Site.SiteModel>().Rooms.Count, sections[2].Count - 1);
+        Assert.Equal(collector.Services.GetRequiredService<NewTechPark.Edge.Collector.Site.SiteServicesCatalog>().Default.GetRequiredService<NewTechPark.Edge.Collector.Site.SiteModel>().Rooms.Count, sections[2].Count - 1);
         Assert.Equal(bytes, await collector.Http.GetByteArrayAsync("/api/v1/reports/annual?year=2024&format=nl"));
 
         // Scripts and English spreadsheets: comma and decimal point.

@@ -243,7 +243,7 @@ public sealed class InstrumentsApiTests
             Assert.Equal(20_001, rows);
         }
 
-        var exports = collector.Services.GetRequiredService<SeriesExports>();
+        var exports = collector.Services.GetRequiredService<NewTechPark.Edge.Collector.Site.SiteServicesCatalog>().Default.GetRequiredService<SeriesExports>();
         exports.MaxRows = 19_999;
         var refused = await collector.Http.GetAsync(url);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
@@ -259,7 +259,7 @@ public sealed class InstrumentsApiTests
     {
         await using var collector = await InProcessCollector.StartAsync();
         Store(collector, 1, Bench);
-        var exports = collector.Services.GetRequiredService<SeriesExports>();
+        var exports = collector.Services.GetRequiredService<NewTechPark.Edge.Collector.Site.SiteServicesCatalog>().Default.GetRequiredService<SeriesExports>();
         for (var i = 0; i < SeriesExports.MaxConcurrent; i++)
         {
             Assert.True(exports.TryEnter());

@@ -20,6 +20,7 @@ public sealed class CollectorSettingsValidationTests(ITestOutputHelper output)
     private static readonly Dictionary<string, string[]> Custom = new(StringComparer.Ordinal)
     {
         ["Collector:SiteFile"] = ["missing-site.json"],
+        ["Collector:Sites:0"] = ["missing-sites-folder"],
         ["Collector:Broker:BindAddress"] = ["not-an-ip"],
         ["Collector:Broker:PasswordFile"] = ["/nonexistent/passwords"],
         ["Collector:Broker:Readers:0"] = ["Not A User!"],
