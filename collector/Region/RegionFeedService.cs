@@ -12,9 +12,9 @@ using Prometheus;
 namespace NewTechPark.Edge.Collector.Region;
 
 /// <summary>
-/// Runs the <see cref="RegionFeed"/> of the collector's site every <see cref="RegionOptions.Interval"/>
-/// (on when <c>Collector:Region:Enabled</c> and the line-protocol sink is on). The site and its
-/// services come in through this one constructor; a collector of several sites runs a feed per site.
+/// Runs a <see cref="RegionFeed"/> for each of the collector's sites every <see cref="RegionOptions.Interval"/>
+/// (on when <c>Collector:Region:Enabled</c> and the line-protocol sink is on). Each feed takes its
+/// site's services from that site's container.
 /// </summary>
 public sealed class RegionFeedService : BackgroundService
 {
@@ -25,13 +25,15 @@ public sealed class RegionFeedService : BackgroundService
     private readonly Counter _points;
     private readonly Counter _failures;
 
-    public RegionFeedService(IOptions<CollectorOptions> options, InfluxSink sink, SiteModel site, OccupancyEngine occupancy, VisitorsService visitors,
-        EnergyService energy, StoreQueries queries, CollectorMetrics metrics, TimeProvider clock, ILogger<RegionFeedService> logger)
+    public RegionFeedService(IOptions<CollectorOptions> options, InfluxSink sink, SiteServicesCatalog sites, StoreQueries queries,
+        CollectorMetrics metrics, TimeProvider clock, ILogger<RegionFeedService> logger)
     {
         _options = options.Value.Region;
         _clock = clock;
         _logger = logger;
-        _feeds = [new RegionFeed(site, occupancy, visitors, energy, queries, sink.Queue, _options, logger)];
+        // One feed per owned site, on that site's own services (what its pages show).
+        _feeds = [.. sites.All.Select(s => new RegionFeed(s.Site, s.GetRequiredService<OccupancyEngine>(), s.GetRequiredService<VisitorsService>(),
+            s.GetRequiredService<EnergyService>(), queries, sink.Queue, _options, logger))];
         var factory = Prometheus.Metrics.WithCustomRegistry(metrics.Registry);
         _points = factory.CreateCounter("ntp_region_points_total", "Derived region figures (points) queued for the line-protocol sink.", "site");
         _failures = factory.CreateCounter("ntp_region_failures_total", "Region feed rounds that failed and will be tried again.", "site");

@@ -59,7 +59,7 @@ public sealed class RegionTierTests(ITestOutputHelper output)
                 options.Influx.Url = vm.Url + "/influx";
                 options.Influx.RetryMinDelay = TimeSpan.FromMilliseconds(100);
                 options.Influx.RetryMaxDelay = TimeSpan.FromMilliseconds(500);
-                var sink = new InfluxSink(Options.Create(options), new CollectorMetrics(), TimeProvider.System, NullLogger<InfluxSink>.Instance, site.Site);
+                var sink = new InfluxSink(Options.Create(options), new CollectorMetrics(), TimeProvider.System, NullLogger<InfluxSink>.Instance, new NewTechPark.Edge.Collector.Site.SiteCatalog(site.Site));
                 sinks.Add(sink);
                 sink.Accept(raw);
                 var feed = site.Feed(sink.Queue);
@@ -114,7 +114,7 @@ public sealed class RegionTierTests(ITestOutputHelper output)
         options.Influx.Enabled = true;
         options.Influx.Url = vm.Url + "/not-influx";
         options.Influx.RetryMinDelay = TimeSpan.FromMilliseconds(100);
-        using var sink = new InfluxSink(Options.Create(options), new CollectorMetrics(), TimeProvider.System, NullLogger<InfluxSink>.Instance, site.Site);
+        using var sink = new InfluxSink(Options.Create(options), new CollectorMetrics(), TimeProvider.System, NullLogger<InfluxSink>.Instance, new NewTechPark.Edge.Collector.Site.SiteCatalog(site.Site));
         var at = RegionSite.Local(FirstDay, 12);
         sink.Accept([new NewTechPark.Edge.Collector.Storage.ReadingsItem(
             new NewTechPark.Edge.Contracts.Topics.TopicAddress(site.Id, "pi-probe", NewTechPark.Edge.Contracts.Topics.TopicChannel.Readings),
