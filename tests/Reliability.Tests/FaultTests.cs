@@ -174,9 +174,13 @@ public abstract partial class FaultTests(BrokerKind broker, ITestOutputHelper ou
         Assert.NotEmpty(missing);
         Assert.Equal(dropped, missing.Sum(b => (long)b.Readings));
 
-        // Oldest first: the missing batches are one run of consecutive batches in recording order.
+        // Oldest first: the missing batches are one run in recording order, but for the few that were
+        // in the publish window when the broker went (seen once in a loaded CI run: batch 600 dropped,
+        // 601-611 already committed by the collector without their PUBACK reaching the agent).
         var first = recorded.FindIndex(b => b.Seq == missing[0].Seq);
-        Assert.Equal(missing.Select(b => b.Seq), recorded.Skip(first).Take(missing.Count).Select(b => b.Seq));
+        var last = recorded.FindIndex(b => b.Seq == missing[^1].Seq);
+        var storedInside = recorded.Skip(first).Take(last - first + 1).Count(b => stored.ContainsKey(b.Seq));
+        Assert.True(storedInside <= 32, $"{storedInside} stored batches among the dropped ones: not oldest first");
         foreach (var batch in recorded.Where(b => stored.ContainsKey(b.Seq)))
         {
             Assert.Equal(batch.Readings, stored[batch.Seq]);
