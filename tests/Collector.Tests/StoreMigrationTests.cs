@@ -268,7 +268,9 @@ public sealed class StoreMigrationTests : IDisposable
             Assert.Equal((1L, 2L, 5L), (queue.Chunks, queue.Points, queue.DroppedPoints));
         }
 
-        Assert.Equal(1, Scalar("PRAGMA user_version", path));
+        // 1: the chunk tables' ledger; 2: the region feed's watermarks.
+        Assert.Equal(2, Scalar("PRAGMA user_version", path));
+        Assert.Equal(1, Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'region_watermarks'", path));
     }
 
     private string ScalarText(string sql)

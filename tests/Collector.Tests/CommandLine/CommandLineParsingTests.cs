@@ -88,8 +88,8 @@ public sealed class CommandLineParsingTests
             }
         }
 
-        Assert.Equal(["devices", "doctor", "report"], root.Subcommands.Select(c => c.Name).Where(n => n is "devices" or "report" or "doctor").Order());
-        Assert.Equal(["add", "hash-password", "list", "remove"], root.Subcommands.Single(c => c.Name == "devices").Subcommands.Select(c => c.Name).Order());
+        Assert.Equal(["devices", "doctor", "region", "report", "sites"], root.Subcommands.Select(c => c.Name).Where(n => n is "devices" or "report" or "doctor" or "region" or "sites").Order());
+        Assert.Equal(["acl", "add", "hash-password", "list", "remove"], root.Subcommands.Single(c => c.Name == "devices").Subcommands.Select(c => c.Name).Order());
     }
 
     [Theory]
