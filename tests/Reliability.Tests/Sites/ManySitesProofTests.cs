@@ -129,7 +129,7 @@ public sealed class ManySitesProofTests(ITestOutputHelper output)
             var expectedPoints = devices.Where(d => d.Device == "pi-entrance").ToDictionary(d => d.Site, d => (double)d.Acknowledged.Count, StringComparer.Ordinal);
             var expectedPeople = Entering.ToDictionary(e => e.Key, e => (double)e.Value, StringComparer.Ordinal);
             Dictionary<string, double> points = [], people = [];
-            await Eventually.UntilAsync(
+            var waitVm = Eventually.UntilAsync(
                 async () =>
                 {
                     await prom.FlushAsync();
@@ -141,6 +141,15 @@ public sealed class ManySitesProofTests(ITestOutputHelper output)
                 "every site's raw points and occupancy in VictoriaMetrics (a region minute sample comes at the next minute)",
                 TimeSpan.FromSeconds(150),
                 TimeSpan.FromMilliseconds(500));
+            try
+            {
+                await waitVm;
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}: points {Show(points)} (expected {Show(expectedPoints)}); building people {Show(people)} (expected {Show(expectedPeople)})");
+            }
+
             output.WriteLine($"VictoriaMetrics: points {Show(points)}; building people {Show(people)}");
 
             foreach (var device in devices.Where(d => d.Device == "pi-climate"))
