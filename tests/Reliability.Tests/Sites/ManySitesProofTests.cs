@@ -470,11 +470,16 @@ public sealed class ManySitesProofTests(ITestOutputHelper output)
         {
             ulong seq = 0;
             long crossings = 0;
+            long lastMs = 0;
             using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
             while (!stop.IsCancellationRequested)
             {
                 seq++;
-                var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+                // Each batch a millisecond of its own: a busy broker can acknowledge two publishes within
+                // one, and a second reading of a sensor at the same time is one point (the first value stays).
+                var ms = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), lastMs + 1);
+                lastMs = ms;
+                var now = DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
                 var readings = new List<string>();
                 if (device == "pi-entrance")
                 {
