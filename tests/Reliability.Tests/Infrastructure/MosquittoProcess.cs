@@ -4,8 +4,9 @@ namespace NewTechPark.Edge.Reliability.Tests.Infrastructure;
 /// <summary>
 /// Debian's mosquitto on a fixed loopback port with persistence, so it can be stopped and started
 /// again on the same port with the collector's session (and its queued messages) intact.
+/// <paramref name="extraLines"/>: more configuration (a password file, an ACL), appended as given.
 /// </summary>
-public sealed class MosquittoProcess(int port, string directory, bool allowAnonymous = true) : IAsyncDisposable
+public sealed class MosquittoProcess(int port, string directory, bool allowAnonymous = true, IReadOnlyList<string>? extraLines = null) : IAsyncDisposable
 {
     private static readonly string[] Candidates = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"];
     private readonly List<string> _history = [];
@@ -40,7 +41,7 @@ public sealed class MosquittoProcess(int port, string directory, bool allowAnony
             log_type warning
             user root
 
-            """);
+            """ + string.Join('\n', extraLines ?? []) + "\n");
         _process = ChildProcess.Start("mosquitto", executable, ["-c", config]);
         try
         {
