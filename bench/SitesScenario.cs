@@ -252,7 +252,14 @@ public static class SitesScenario
             var after = await SnapshotAsync(http, collector.Id, data);
             peakRss = Math.Max(peakRss, StatusKb(collector.Id, "VmHWM") * 1024);
             await stop.CancelAsync();
-            await running;
+            try
+            {
+                await running;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
             await generator.DrainAsync(TimeSpan.FromMinutes(2));
 
             var latencies = generator.Latencies();
