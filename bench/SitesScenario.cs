@@ -102,6 +102,7 @@ public static class SitesScenario
         var replay = new Replay(recording);
         Console.WriteLine($"  one site: {recording.Devices.Count} devices, {replay.MessagesPerSecond:F1} messages/s ({replay.StatusPerSecond:F2} of them status), " +
             $"{replay.ReadingsPerSecond:F1} readings/s, {replay.BytesPerSecond / 1024:F1} KiB/s MQTT payload and topic");
+        Console.WriteLine($"  to the region (line protocol, raw readings only): {replay.PointsPerSecond:F1} points/s, {replay.LineProtocolBytesPerSecond * 86400 / 1048576:F0} MiB/day uncompressed");
         foreach (var (kind, rate) in replay.ReadingsPerSecondByKind)
         {
             Console.WriteLine($"    {kind}: {rate:F2} readings/s");
@@ -172,6 +173,10 @@ public static class SitesScenario
             "--Collector:Broker:BindAddress=127.0.0.1",
             $"--Collector:Broker:Port={brokerPort}",
             "--Collector:Broker:Embedded=true",
+            // Every bench device connects from 127.0.0.1; real Pis come from their own addresses.
+            // The default MaxConnections (1,024) is itself a sizing limit: about 200 sites of 5 Pis.
+            $"--Collector:Broker:Limits:MaxConnections={logins.Count + 64}",
+            $"--Collector:Broker:Limits:MaxConnectionsPerAddress={logins.Count + 64}",
             "--Logging:LogLevel:Default=Warning",
         };
         // The logins in a Mosquitto-format password file (Collector:Broker:PasswordFile), as a site
@@ -415,6 +420,23 @@ public static class SitesScenario
             BytesPerSecond = recording.Messages.Sum(m => m.Payload.Length + m.TopicBytes) / seconds;
             ReadingsPerSecondByKind = recording.Messages.Where(m => m.Batch is not null).SelectMany(m => m.Batch!.Readings)
                 .GroupBy(r => r.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, g.Count() / seconds)).ToList();
+            // What the durable line-protocol sink would send the region for these readings: one
+            // line per reading with the site file's tags (the derived per-site figures come on top).
+            var intake = new NewTechPark.Edge.Collector.Ingest.IngestIntake(TimeProvider.System);
+            var tags = new NewTechPark.Edge.Collector.Sinks.SiteTags(recording.Site);
+            var lines = new List<string>();
+            foreach (var message in recording.Messages.Where(m => m.Batch is not null))
+            {
+                var item = intake.Read($"ntp/v1/{recording.Site.Site}/{message.Device}/readings", new System.Buffers.ReadOnlySequence<byte>(message.Payload), DateTimeOffset.UtcNow);
+                if (item is NewTechPark.Edge.Collector.Storage.ReadingsItem readings)
+                {
+                    NewTechPark.Edge.Collector.Sinks.LineProtocol.Append(readings, lines, tags);
+                }
+            }
+
+            PointsPerSecond = lines.Count / seconds;
+            LineProtocolBytesPerSecond = lines.Sum(l => System.Text.Encoding.UTF8.GetByteCount(l) + 1) / seconds;
+
             // How far each counter moves over the recording: a replay's next loop continues from there.
             foreach (var reading in recording.Messages.Where(m => m.Batch is not null).SelectMany(m => m.Batch!.Readings))
             {
@@ -442,6 +464,10 @@ public static class SitesScenario
         public double ReadingsPerSecond { get; }
 
         public double BytesPerSecond { get; }
+
+        public double PointsPerSecond { get; }
+
+        public double LineProtocolBytesPerSecond { get; }
 
         public IReadOnlyList<(string Kind, double Rate)> ReadingsPerSecondByKind { get; }
 
