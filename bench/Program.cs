@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using NewTechPark.Edge.Bench;
 
-// dotnet run -c Release --project bench -- SCENARIO   (ingest, latency, agent, replay, query, pulses, year, backfill, all)
+// dotnet run -c Release --project bench -- SCENARIO   (ingest, latency, agent, replay, query, pulses, year, backfill, sites, all)
 YearSettings year;
 int backfillDays;
+SitesSettings sites;
 try
 {
     year = YearSettings.FromEnvironment();
     backfillDays = BackfillScenario.DaysFromEnvironment();
+    sites = SitesSettings.FromEnvironment();
 }
 catch (BenchSettingException e)
 {
@@ -26,6 +28,7 @@ var scenarios = new Dictionary<string, Func<Task<string>>>(StringComparer.Ordina
     ["pulses"] = () => PulsesScenario.RunAsync(TimeSpan.FromSeconds(60)),
     ["year"] = () => YearScenario.RunAsync(year),
     ["backfill"] = () => BackfillScenario.RunAsync(backfillDays),
+    ["sites"] = () => SitesScenario.RunAsync(sites),
 };
 
 if (args.Length != 1 || !(scenarios.ContainsKey(args[0]) || args[0].Equals("all", StringComparison.OrdinalIgnoreCase)))
