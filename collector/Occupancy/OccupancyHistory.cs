@@ -430,7 +430,7 @@ public sealed class OccupancyHistory(SqliteStore store, SiteModel site, IOptions
 
     /// <summary>What a saved state was built from in [start, at): the door points, each door's totals before the day, the corrections.</summary>
     private Fingerprint Print(long start, long at) => new(
-        _doors.DoorPointCount(start, at),
+        _doors.DoorPointCount(start, at, site.Site),
         string.Join(';', _doors.LastTotalsBefore(start, site.Site).OrderBy(t => t.Door, StringComparer.Ordinal).Select(t => FormattableString.Invariant($"{t.Door},{t.Ts},{t.InTotal:R},{t.OutTotal:R}"))),
         string.Join(';', _doors.Corrections(site.Site, start, at).Select(c => FormattableString.Invariant($"{c.Ts},{c.Room},{c.Count}"))));
 

@@ -138,9 +138,11 @@ public sealed class OccupancyStore(SqliteStore store)
     /// How many door points (every door series, every field) have a time in [from, to): the blocks
     /// wholly inside are counted from their row, only the (at most two) blocks across an edge are
     /// decoded. Points are only ever added inside a day that can still be built, so an equal count
-    /// means the same points (what a replay state saved from them may rely on).
+    /// means the same points (what a replay state saved from them may rely on). Per site: counting
+    /// every site's doors made each site's derived figures cost O(sites) and rebuild on any site's
+    /// crossing (the `sites` bench: CPU per message grew with the number of sites).
     /// </summary>
-    public long DoorPointCount(long fromMs, long toMs)
+    public long DoorPointCount(long fromMs, long toMs, string? site = null)
     {
         if (fromMs >= toMs)
         {
@@ -149,7 +151,7 @@ public sealed class OccupancyStore(SqliteStore store)
 
         using var connection = store.OpenReader();
         var total = 0L;
-        foreach (var (id, _, _) in DoorSeries(connection, site: null, ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal))
+        foreach (var (id, _, _) in DoorSeries(connection, site, ReadingKinds.DoorValues.In, ReadingKinds.DoorValues.Out, ReadingKinds.DoorValues.InTotal, ReadingKinds.DoorValues.OutTotal))
         {
             using var inside = connection.CreateCommand();
             inside.CommandText = "SELECT coalesce(sum(count), 0) FROM point_blocks WHERE series_id = $s AND start_ms >= $from AND end_ms < $to";
