@@ -87,7 +87,8 @@ public sealed class SitePickerTests(TwoSites sites) : IClassFixture<TwoSites>
         await Expect(page.Locator(".room[data-room=werkplaats]")).ToHaveCountAsync(0);
 
         await picker.SelectOptionAsync(TwoSites.Hub);
-        await page.WaitForURLAsync(url => url.Contains($"site={TwoSites.Hub}", StringComparison.Ordinal));
+        Assert.Empty(watched.Errors);
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/facility\\?site={TwoSites.Hub}$"));
         await watched.WaitUntilDrawnAsync();
         await Expect(page.Locator(".room")).ToHaveCountAsync(2);
         await Expect(page.Locator(".room[data-room=werkplaats] .count b")).ToHaveTextAsync("7");
