@@ -26,9 +26,10 @@ public static class SiteOpenApi
             }
 
             operation.Parameters ??= [];
-            if (operation.Parameters.Any(p => p.Name == SiteRequestMiddleware.Parameter && p.In == ParameterLocation.Query))
+            // A handler that also binds site itself (the series' sensor lookup) gets the one full description.
+            foreach (var own in operation.Parameters.Where(p => p.Name == SiteRequestMiddleware.Parameter && p.In == ParameterLocation.Query).ToList())
             {
-                return Task.CompletedTask;
+                operation.Parameters.Remove(own);
             }
 
             operation.Parameters.Add(new OpenApiParameter

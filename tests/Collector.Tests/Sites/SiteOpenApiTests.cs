@@ -31,7 +31,8 @@ public sealed class SiteOpenApiTests
                 Assert.True(HasSite(operation.Value), $"{operation.Name} {path.Name} lacks the site parameter");
                 var site = operation.Value.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "site");
                 Assert.Equal("query", site.GetProperty("in").GetString());
-                Assert.Equal(NewTechPark.Edge.Contracts.Identifiers.SlugPattern, site.GetProperty("schema").GetProperty("pattern").GetString());
+                Assert.True(site.TryGetProperty("schema", out var schema) && schema.TryGetProperty("pattern", out var pattern)
+                    && pattern.GetString() == NewTechPark.Edge.Contracts.Identifiers.SlugPattern, $"{operation.Name} {path.Name}: {site}");
                 Assert.True(operation.Value.GetProperty("responses").TryGetProperty("404", out _));
                 scoped++;
             }
