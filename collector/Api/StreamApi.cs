@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using NewTechPark.Edge.Collector.Configuration;
 using NewTechPark.Edge.Collector.Hosting;
 using NewTechPark.Edge.Collector.Live;
+using NewTechPark.Edge.Collector.Site;
 
 namespace NewTechPark.Edge.Collector.Api;
 
@@ -34,7 +35,7 @@ public static class StreamApi
     /// the collector stops, so a shutdown does not wait for open streams.
     /// </summary>
     private static async Task StreamAsync(HttpContext context, LiveEventHub hub, StreamClients clients, IHostApplicationLifetime lifetime,
-        IOptions<JsonOptions> json, IOptions<CollectorOptions> options)
+        IOptions<JsonOptions> json, IOptions<CollectorOptions> options, SiteModel site)
     {
         var address = ClientAddress.Of(context);
         var refusal = clients.TryAdmit(address);
@@ -46,7 +47,7 @@ public static class StreamApi
 
         try
         {
-            using var subscription = hub.Subscribe();
+            using var subscription = hub.Subscribe(site.Site);
             using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping, subscription.Dropped);
             var token = ending.Token;
             var response = context.Response;

@@ -375,7 +375,7 @@ public sealed class HomeAssistantPublisher : BackgroundService, IIngestClientCom
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            using var subscription = _hub.Subscribe();
+            using var subscription = _hub.Subscribe(_site.Site);
             lock (_gate)
             {
                 _occupancyDirty = true;

@@ -82,7 +82,7 @@ public static class CollectorServiceCollectionExtensions
         services.AddHostedService<StartupBanner>();
         services.AddProblemDetails();
         services.AddHttpSecurity();
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddSiteParameter());
         services.AddCollectorHealth();
         services.AddCollectorNotifications(configuration);
         services.ConfigureHttpJsonOptions(json =>

@@ -426,14 +426,14 @@ public sealed class IngestPipeline(
 
                         if (live)
                         {
-                            hub.Publish(new ReadingEvent(r.Address.Device, reading.Sensor, reading.Kind, reading.Ts, reading.Values));
+                            hub.Publish(new ReadingEvent(r.Address.Device, reading.Sensor, reading.Kind, reading.Ts, reading.Values) { Site = r.Address.Site });
                         }
                     }
 
                     break;
                 case StatusItem s:
                     metrics.Messages.WithLabels("status").Inc();
-                    hub.Publish(new DeviceEvent(s.Address.Device, s.Status.State, s.Status.Ts ?? s.Received));
+                    hub.Publish(new DeviceEvent(s.Address.Device, s.Status.State, s.Status.Ts ?? s.Received) { Site = s.Address.Site });
                     break;
                 case DeadLetterItem d:
                     metrics.Messages.WithLabels("rejected").Inc();

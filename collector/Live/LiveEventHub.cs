@@ -19,6 +19,14 @@ public abstract record LiveEvent
 {
     [JsonIgnore]
     public abstract string Type { get; }
+
+    /// <summary>
+    /// The site the event belongs to: a stream asked for one site (<c>?site=</c>) gets only that
+    /// site's events. Written last, so the fields of earlier versions keep their place.
+    /// </summary>
+    [JsonPropertyOrder(1000)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Site { get; init; }
 }
 
 /// <summary>A room's occupancy changed.</summary>
@@ -41,15 +49,68 @@ public sealed record DeviceEvent(string Device, string State, DateTimeOffset Ts)
 
 /// <summary>
 /// Events that go out together (one commit group's), shared by every stream client: formatted as
-/// server-sent events once, by the first client that writes them.
+/// server-sent events once, by the first client that writes them. A client of one site gets the
+/// batch's part of that site (<see cref="For"/>), itself a batch formatted once for all that site's clients.
 /// </summary>
 public sealed class LiveBatch(IReadOnlyList<LiveEvent> events)
 {
     private byte[]? _sse;
+    private Dictionary<string, LiveBatch>? _bySite;
 
     public IReadOnlyList<LiveEvent> Events => events;
 
     public int Count => events.Count;
+
+    /// <summary>
+    /// The events of one site, in order: this batch itself when all its events are of that site,
+    /// null when none is. Split once, on the first call; called by the fan-out task only. An event
+    /// without a site belongs to no site.
+    /// </summary>
+    public LiveBatch? For(string site)
+    {
+        if (_bySite is null)
+        {
+            _bySite = new Dictionary<string, LiveBatch>(StringComparer.Ordinal);
+            var first = events.Count > 0 ? events[0].Site : null;
+            var one = first is not null;
+            foreach (var e in events)
+            {
+                if (!string.Equals(e.Site, first, StringComparison.Ordinal))
+                {
+                    one = false;
+                    break;
+                }
+            }
+
+            if (one)
+            {
+                _bySite[first!] = this;
+            }
+            else
+            {
+                var parts = new Dictionary<string, List<LiveEvent>>(StringComparer.Ordinal);
+                foreach (var e in events)
+                {
+                    if (e.Site is { } id)
+                    {
+                        if (!parts.TryGetValue(id, out var part))
+                        {
+                            parts[id] = part = [];
+                        }
+
+                        part.Add(e);
+                    }
+                }
+
+                foreach (var (id, part) in parts)
+                {
+                    _bySite[id] = new LiveBatch(part);
+                }
+            }
+        }
+
+        return _bySite.GetValueOrDefault(site);
+    }
 
     /// <summary><c>event: {type}\ndata: {json}\n\n</c> per event, in the API's JSON style.</summary>
     public ReadOnlyMemory<byte> Sse(JsonSerializerOptions json)
@@ -94,11 +155,15 @@ public sealed class LiveSubscription : IDisposable
     private long _events;
     private int _isDropped;
 
-    internal LiveSubscription(LiveEventHub hub, int capacity)
+    internal LiveSubscription(LiveEventHub hub, int capacity, string? site)
     {
         _hub = hub;
         _capacity = capacity;
+        Site = site;
     }
+
+    /// <summary>The one site whose events this client gets; null: every site's (the collector's own listeners).</summary>
+    public string? Site { get; }
 
     /// <summary>Fires when the client fell too far behind and was dropped.</summary>
     public CancellationToken Dropped => _dropped.Token;
@@ -250,10 +315,13 @@ public sealed class LiveEventHub : IDisposable
         return gathering;
     }
 
-    /// <summary>A new client's subscription: events from now on, into a buffer bounded by <c>Collector:Stream:ClientBufferEvents</c>.</summary>
-    public LiveSubscription Subscribe()
+    /// <summary>
+    /// A new client's subscription: events from now on (of <paramref name="site"/> only, when given),
+    /// into a buffer bounded by <c>Collector:Stream:ClientBufferEvents</c>.
+    /// </summary>
+    public LiveSubscription Subscribe(string? site = null)
     {
-        var subscription = new LiveSubscription(this, _clientBuffer);
+        var subscription = new LiveSubscription(this, _clientBuffer, site);
         lock (_gate)
         {
             _subscribers = [.. _subscribers, subscription];
@@ -263,9 +331,9 @@ public sealed class LiveEventHub : IDisposable
     }
 
     /// <summary>Events from now on, until <paramref name="cancellationToken"/> ends the subscription or the client is dropped.</summary>
-    public async IAsyncEnumerable<LiveEvent> SubscribeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<LiveEvent> SubscribeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, string? site = null)
     {
-        using var subscription = Subscribe();
+        using var subscription = Subscribe(site);
         while (await subscription.WaitAsync(cancellationToken).ConfigureAwait(false))
         {
             while (subscription.TryTake(out var batch))
@@ -293,7 +361,14 @@ public sealed class LiveEventHub : IDisposable
             Interlocked.Add(ref _fanOutEvents, -batch.Count);
             foreach (var subscriber in Volatile.Read(ref _subscribers))
             {
-                if (!subscriber.Offer(batch) && subscriber.Drop())
+                // A site's part is split and formatted once for all that site's clients.
+                var part = subscriber.Site is { } site ? batch.For(site) : batch;
+                if (part is null)
+                {
+                    continue;
+                }
+
+                if (!subscriber.Offer(part) && subscriber.Drop())
                 {
                     Remove(subscriber);
                     _metrics.StreamClientsDropped.WithLabels("slow").Inc();

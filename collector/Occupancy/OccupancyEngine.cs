@@ -220,13 +220,13 @@ public sealed class OccupancyEngine
         room.Count = next;
         room.LastChange = at;
         _metrics.Occupancy.WithLabels(roomId).Set(next);
-        events?.Add(new OccupancyEvent(roomId, next, room.Room.Capacity, at, 0));
+        events?.Add(new OccupancyEvent(roomId, next, room.Room.Capacity, at, 0) { Site = _site.Site });
         var level = CapacityLevel(next, room.Room.Capacity);
         if (level != room.Level)
         {
             room.Level = level;
             room.LevelSince = at;
-            events?.Add(new CapacityEvent(roomId, level, next, room.Room.Capacity, at));
+            events?.Add(new CapacityEvent(roomId, level, next, room.Room.Capacity, at) { Site = _site.Site });
         }
     }
 
@@ -246,12 +246,12 @@ public sealed class OccupancyEngine
             room.Count = 0;
             room.LastChange = LastReset;
             _metrics.Occupancy.WithLabels(room.Room.Id).Set(0);
-            events?.Add(new OccupancyEvent(room.Room.Id, 0, room.Room.Capacity, LastReset, 0));
+            events?.Add(new OccupancyEvent(room.Room.Id, 0, room.Room.Capacity, LastReset, 0) { Site = _site.Site });
             if (room.Level != CapacityEvent.Ok)
             {
                 room.Level = CapacityEvent.Ok;
                 room.LevelSince = LastReset;
-                events?.Add(new CapacityEvent(room.Room.Id, CapacityEvent.Ok, 0, room.Room.Capacity, LastReset));
+                events?.Add(new CapacityEvent(room.Room.Id, CapacityEvent.Ok, 0, room.Room.Capacity, LastReset) { Site = _site.Site });
             }
         }
     }

@@ -112,7 +112,7 @@
     // POSTs JSON with the bearer token; resolves to the created object, throws with a readable message.
     async post(url, body, token) {
       sessionStorage.setItem(KEY, token || '');
-      const response = await fetch(url, {
+      const response = await fetch(window.NTPSite ? window.NTPSite.api(url) : url, {
         method: 'POST',
         headers: Object.assign({ 'content-type': 'application/json' }, authorization(token)),
         body: JSON.stringify(body),

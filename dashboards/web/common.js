@@ -18,7 +18,7 @@
   }
 
   async function json(url, options) {
-    const response = await fetch(url, options);
+    const response = await fetch(window.NTPSite ? window.NTPSite.api(url) : url, options);
     if (!response.ok) {
       let problem = null;
       try { problem = await response.json(); } catch { /* not a problem document */ }
@@ -44,7 +44,7 @@
       badge.textContent = badge.dataset[language];
     };
     const open = () => {
-      const source = new EventSource('/api/v1/stream');
+      const source = new EventSource(window.NTPSite ? window.NTPSite.api('/api/v1/stream') : '/api/v1/stream');
       source.addEventListener('open', () => { set('online', 'live', 'live'); if (onOpen) onOpen(); });
       source.addEventListener('error', () => {
         set('offline', 'verbinding weg, opnieuw…', 'reconnecting…');

@@ -125,8 +125,8 @@
   const load = (sensor, from, to) =>
     json(`/api/v1/series/stats?sensor=${encodeURIComponent(sensor)}&from=${from.toISOString()}&to=${to.toISOString()}`);
 
-  const csvUrl = (sensor, from, to, dialect) =>
-    `/api/v1/series.csv?sensor=${encodeURIComponent(sensor)}&from=${from.toISOString()}&to=${to.toISOString()}` + (dialect === 'excel-nl' ? '&dialect=excel-nl' : '');
+  const csvUrl = (sensor, from, to, dialect) => window.NTPSite.api(
+    `/api/v1/series.csv?sensor=${encodeURIComponent(sensor)}&from=${from.toISOString()}&to=${to.toISOString()}` + (dialect === 'excel-nl' ? '&dialect=excel-nl' : ''));
 
   window.NTPStats = { panel, load, csvUrl, amount };
 })();

@@ -47,7 +47,7 @@
       xy.addEventListener('click', () => window.NTPXY.showSession(s.id));
       actions.appendChild(xy);
       const csv = document.createElement('a');
-      csv.href = `/api/v1/experiments/${s.id}/csv`;
+      csv.href = window.NTPSite.api(`/api/v1/experiments/${s.id}/csv`);
       csv.textContent = 'CSV';
       csv.setAttribute('download', `experiment-${s.id}.csv`);
       actions.appendChild(csv);

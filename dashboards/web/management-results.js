@@ -59,7 +59,7 @@
   async function loadTargets() {
     const y = Number(yearInput.value) || thisYear;
     $('targets-card').dataset.ready = '0';
-    $('targets-csv').href = `/api/v1/reports/annual?year=${y}&format=nl`;
+    $('targets-csv').href = window.NTPSite.api(`/api/v1/reports/annual?year=${y}&format=nl`);
     report = await json(`/api/v1/reports/annual?year=${y}`);
     drawTargets();
   }

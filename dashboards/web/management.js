@@ -149,7 +149,7 @@
   for (const b of document.querySelectorAll('[data-bucket]')) {
     b.addEventListener('click', () => { bucket = b.dataset.bucket; loadVisitors().catch(console.error); });
   }
-  document.getElementById('report-link').href = '/report.html?year=' + new Date().getFullYear();
+  document.getElementById('report-link').href = window.NTPSite.withSite('/report.html?year=' + new Date().getFullYear());
 
   const form = document.getElementById('group');
   const message = document.getElementById('group-message');

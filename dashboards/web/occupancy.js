@@ -58,7 +58,7 @@
   }
 
   async function load() {
-    const response = await fetch('/api/v1/occupancy');
+    const response = await fetch(window.NTPSite.api('/api/v1/occupancy'));
     if (!response.ok) throw new Error('occupancy: HTTP ' + response.status);
     const snapshot = await response.json();
     names = new Map(snapshot.rooms.map(r => [r.room, { nl: r.name_nl, en: r.name_en }]));
@@ -70,7 +70,7 @@
   let updates = 0;
 
   function listen() {
-    const stream = new EventSource('/api/v1/stream');
+    const stream = new EventSource(window.NTPSite.api('/api/v1/stream'));
     stream.addEventListener('open', () => {
       connection.classList.replace('offline', 'online');
       connection.dataset.nl = 'live';

@@ -54,10 +54,10 @@
 
   async function load() {
     const year = Number($('year').value) || new Date().getFullYear();
-    $('csv').href = `/api/v1/reports/annual?year=${year}&format=nl`;
-    $('csv-en').href = `/api/v1/reports/annual?year=${year}&format=en`;
+    $('csv').href = window.NTPSite.api(`/api/v1/reports/annual?year=${year}&format=nl`);
+    $('csv-en').href = window.NTPSite.api(`/api/v1/reports/annual?year=${year}&format=en`);
     history.replaceState(null, '', `?year=${year}`);
-    const response = await fetch(`/api/v1/reports/annual?year=${year}`);
+    const response = await fetch(window.NTPSite.api(`/api/v1/reports/annual?year=${year}`));
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
       $('error').hidden = false;

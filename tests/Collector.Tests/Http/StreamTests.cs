@@ -44,7 +44,7 @@ public sealed class StreamTests
 
         // An event reaches an open stream as "event: device" with its JSON.
         var hub = collector.Services.GetRequiredService<LiveEventHub>();
-        hub.Publish(new DeviceEvent("pi-entrance", "online", DateTimeOffset.UtcNow));
+        hub.Publish(new DeviceEvent("pi-entrance", "online", DateTimeOffset.UtcNow) { Site = "newtechpark" });
         using var reader = new StreamReader(await first.Content.ReadAsStreamAsync(cancel.Token));
         Assert.Equal("event: device", await reader.ReadLineAsync(cancel.Token));
         var data = await reader.ReadLineAsync(cancel.Token);
