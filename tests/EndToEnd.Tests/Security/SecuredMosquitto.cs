@@ -144,30 +144,8 @@ public sealed class SecuredMosquitto : IAsyncDisposable
     /// Replaces whole lines of the shipped file (null removes the line). Each line must be there
     /// exactly once: if the shipped file changes, this says so instead of testing something else.
     /// </summary>
-    public static string Template(string shipped, IReadOnlyDictionary<string, string?> replacements)
-    {
-        var lines = shipped.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        foreach (var (original, replacement) in replacements)
-        {
-            var found = lines.Count(l => l.Trim() == original);
-            if (found != 1)
-            {
-                throw new InvalidOperationException($"hardware/mosquitto/mosquitto.conf has the line '{original}' {found} times instead of once; update the test's template with the file");
-            }
-
-            var index = lines.FindIndex(l => l.Trim() == original);
-            if (replacement is null)
-            {
-                lines.RemoveAt(index);
-            }
-            else
-            {
-                lines[index] = replacement;
-            }
-        }
-
-        return string.Join('\n', lines);
-    }
+    public static string Template(string shipped, IReadOnlyDictionary<string, string?> replacements) =>
+        ShippedFileLines.Replace(shipped, replacements, "hardware/mosquitto/mosquitto.conf");
 
     /// <summary>Adds a user to the password file as the provisioning steps do (<c>mosquitto_passwd -b</c>).</summary>
     public Task AddUserAsync(string user, string password) => RunAsync(_passwdExecutable, ["-b", PasswordFile, user, password]);

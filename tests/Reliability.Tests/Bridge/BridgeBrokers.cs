@@ -221,30 +221,8 @@ public sealed class BridgeBrokers : IAsyncDisposable
     }
 
     /// <summary>Replaces whole lines (null removes one); each must be there exactly once, so a changed template fails loudly.</summary>
-    public static string ReplaceLines(string text, IReadOnlyDictionary<string, string?> replacements)
-    {
-        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        foreach (var (original, replacement) in replacements)
-        {
-            var found = lines.Count(l => l.Trim() == original);
-            if (found != 1)
-            {
-                throw new InvalidOperationException($"the filled-in mosquitto-site.conf.template has the line '{original}' {found} times instead of once; update the test with the template");
-            }
-
-            var index = lines.FindIndex(l => l.Trim() == original);
-            if (replacement is null)
-            {
-                lines.RemoveAt(index);
-            }
-            else
-            {
-                lines[index] = replacement;
-            }
-        }
-
-        return string.Join('\n', lines);
-    }
+    public static string ReplaceLines(string text, IReadOnlyDictionary<string, string?> replacements) =>
+        ShippedFileLines.Replace(text, replacements, "the filled-in mosquitto-site.conf.template");
 
     public async ValueTask DisposeAsync()
     {
